@@ -12,5 +12,6 @@ export const sharedTestConfig: ViteUserConfig = {
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
   },
 };
