@@ -26,8 +26,31 @@ const constructors = {
   bool: Uint8Array,
 } as const;
 
+/** A zero-filled typed array of the kind that holds `dtype`. */
+export function allocateData<D extends DType>(dtype: D, size: number): TensorData<D> {
+  return new constructors[dtype](size) as TensorData<D>;
+}
+
 export class TensorShapeError extends Error {
   override name = 'TensorShapeError';
+}
+
+/** Raised when an operation is given a dtype it does not support. */
+export class TensorDTypeError extends Error {
+  override name = 'TensorDTypeError';
+}
+
+/** Throws a TensorDTypeError unless `tensor` has one of `allowed` dtypes. */
+export function expectDType<D extends DType>(
+  tensor: Tensor,
+  allowed: readonly D[],
+  operation: string,
+): asserts tensor is Tensor<D> {
+  if (!(allowed as readonly DType[]).includes(tensor.dtype)) {
+    throw new TensorDTypeError(
+      `${operation} needs a ${allowed.join(' or ')} tensor, got ${tensor.dtype}; convert it first with cast(tensor, '${allowed[0]}').`,
+    );
+  }
 }
 
 export function sizeOf(shape: readonly number[]): number {

@@ -1,0 +1,117 @@
+import { Tensor } from '../tensor/tensor.js';
+import { ImageInputError } from './image-errors.js';
+import type { RgbImage } from './rgb-image.js';
+
+/*
+ * The array steps of diffusers' VaeImageProcessor, in float32 like numpy and
+ * torch do them: every intermediate is stored in a Float32Array (or rounded
+ * with Math.fround), so results match bit for bit.
+ */
+
+/** `pil_to_numpy` + `numpy_to_pt`: same-size images -> NCHW float32 in [0,1] (x / 255). */
+export function imagesToTensor(images: readonly RgbImage[]): Tensor<'float32'> {
+  const first = images[0]!;
+  const { width, height, channels } = first;
+  images.forEach((image, i) => {
+    if (image.width !== width || image.height !== height || image.channels !== channels) {
+      throw new ImageInputError(
+        `Image ${i} is ${image.width}x${image.height}x${image.channels} but image 0 is ${width}x${height}x${channels}; ` +
+          'a batch needs one size (enable do_resize or pass height and width).',
+      );
+    }
+  });
+  const plane = width * height;
+  const out = new Float32Array(images.length * channels * plane);
+  images.forEach((image, n) => {
+    const base = n * channels * plane;
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < channels; c++) out[base + c * plane + p] = image.data[p * channels + c]! / 255;
+    }
+  });
+  return new Tensor('float32', out, [images.length, channels, height, width]);
+}
+
+/** `numpy_to_pil` after `pt_to_numpy`: NCHW in [0,1] -> 8-bit images via `(x * 255).round()`. */
+export function tensorToImages(tensor: Tensor<'float32'>): RgbImage[] {
+  const [n, channels, height, width] = tensor.shape as [number, number, number, number];
+  if (channels !== 3 && channels !== 1) {
+    throw new ImageInputError(`Cannot make images from ${channels} channels (only 3 or 1); use outputType 'np' or 'pt'.`);
+  }
+  const src = tensor.data as Float32Array;
+  const plane = width * height;
+  const images: RgbImage[] = [];
+  for (let b = 0; b < n; b++) {
+    const data = new Uint8Array(plane * channels);
+    const base = b * channels * plane;
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < channels; c++) {
+        // Stored into a Uint8Array like numpy's astype('uint8'): in [0,255] after denormalize.
+        data[p * channels + c] = roundHalfEven(Math.fround(src[base + c * plane + p]! * 255));
+      }
+    }
+    images.push({ width, height, channels, data });
+  }
+  return images;
+}
+
+/** numpy's round(): ties go to the even neighbour (127.5 -> 128, 126.5 -> 126). */
+export function roundHalfEven(value: number): number {
+  const rounded = Math.round(value);
+  return rounded - value === 0.5 && rounded % 2 !== 0 ? rounded - 1 : rounded;
+}
+
+/** `2 * x - 1`: [0,1] -> [-1,1]. */
+export function normalize(tensor: Tensor<'float32'>): Tensor<'float32'> {
+  const src = tensor.data as Float32Array;
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = 2 * src[i]! - 1;
+  return new Tensor('float32', out, tensor.shape);
+}
+
+/** `(x * 0.5 + 0.5).clamp(0, 1)`, only for the batch items where `which[b]` is true. */
+export function denormalize(tensor: Tensor<'float32'>, which: readonly boolean[]): Tensor<'float32'> {
+  const src = tensor.data as Float32Array;
+  const out = src.slice();
+  const perItem = tensor.shape[0] === 0 ? 0 : src.length / tensor.shape[0]!;
+  which.forEach((apply, b) => {
+    if (!apply) return;
+    for (let i = b * perItem; i < (b + 1) * perItem; i++) {
+      const v = Math.fround(src[i]! * 0.5 + 0.5);
+      out[i] = v < 0 ? 0 : v > 1 ? 1 : v; // NaN stays NaN, as torch.clamp leaves it
+    }
+  });
+  return new Tensor('float32', out, tensor.shape);
+}
+
+/** diffusers' `binarize`: values < 0.5 -> 0, values >= 0.5 -> 1 (NaN untouched). */
+export function binarize(tensor: Tensor<'float32'>): Tensor<'float32'> {
+  const src = tensor.data as Float32Array;
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]!;
+    out[i] = v < 0.5 ? 0 : v >= 0.5 ? 1 : v;
+  }
+  return new Tensor('float32', out, tensor.shape);
+}
+
+/** NCHW -> NHWC (`pt_to_numpy`). */
+export function toChannelsLast(tensor: Tensor<'float32'>): Tensor<'float32'> {
+  const [n, c, h, w] = tensor.shape as [number, number, number, number];
+  const src = tensor.data as Float32Array;
+  const out = new Float32Array(src.length);
+  const plane = h * w;
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const from = (b * c + ch) * plane;
+      for (let p = 0; p < plane; p++) out[(b * plane + p) * c + ch] = src[from + p]!;
+    }
+  }
+  return new Tensor('float32', out, [n, h, w, c]);
+}
+
+export function minimum(tensor: Tensor<'float32'>): number {
+  const src = tensor.data as Float32Array;
+  let min = Infinity;
+  for (let i = 0; i < src.length; i++) if (src[i]! < min) min = src[i]!;
+  return min;
+}
