@@ -1,0 +1,25 @@
+export { createSandbox } from './create-sandbox.js';
+export type {
+  CreateSandboxOptions,
+  Sandbox,
+  SandboxBundle,
+  SandboxCapability,
+  SandboxExportInfo,
+  SandboxLibrary,
+  SandboxLimits,
+  SandboxLogLevel,
+  SandboxManifest,
+} from './create-sandbox.js';
+export { SANDBOX_API_VERSION } from './context-prelude.js';
+export { checkSandboxSource, DEFAULT_MAX_SOURCE_BYTES } from './check-sandbox-source.js';
+export { decodeSandboxValue, encodeSandboxValue, BINARY_MARKER_KEY } from './sandbox-value.js';
+export type { EncodedSandboxValue, SandboxBinary, SandboxValue } from './sandbox-value.js';
+export {
+  RemoteCodeError,
+  SandboxCodeRejectedError,
+  SandboxCrashedError,
+  SandboxError,
+  SandboxMemoryError,
+  SandboxTimeoutError,
+} from './errors.js';
+export type { RemoteErrorInfo } from './errors.js';

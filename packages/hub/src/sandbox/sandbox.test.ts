@@ -1,0 +1,174 @@
+import { describe, expect, test } from 'vitest';
+import {
+  RemoteCodeError,
+  SandboxCrashedError,
+  SandboxMemoryError,
+  SandboxTimeoutError,
+  createSandbox,
+  type CreateSandboxOptions,
+  type SandboxValue,
+} from './index.js';
+
+const limits = { memoryMb: 48, timeoutMs: 1000, callTimeoutMs: 5000 };
+const bundle = (source: string, filename = 'plugin.js') => ({ source: `(() => {\n${source}\n})();`, filename });
+const start = (source: string, extra: Partial<CreateSandboxOptions> = {}) =>
+  createSandbox({ bundle: bundle(source), limits, ...extra });
+
+describe('createSandbox: plugins that behave', () => {
+  test('a block-like export calls runModel with a Float32Array and gets data back', async () => {
+    const seen: SandboxValue[][] = [];
+    const sb = await start(
+      `
+      class ScaleStep {
+        constructor() { this.name = 'scale'; }
+        async call(state) {
+          const out = await capabilities.runModel('unet', { sample: state.latents });
+          return { ...state, latents: out.out_sample, steps: state.steps + 1 };
+        }
+      }
+      defineBlocks(1, () => ({ ScaleStep, step: new ScaleStep() }));`,
+      {
+        capabilities: {
+          runModel: (component, feeds) => {
+            seen.push([component, feeds]);
+            const sample = (feeds as { sample: Float32Array }).sample;
+            // out_sample = 0.5 * sample + 1, a fixed map so the expected numbers are exact.
+            return { out_sample: sample.map((v) => 0.5 * v + 1) };
+          },
+        },
+      },
+    );
+    const result = (await sb.call('step', 'call', { latents: new Float32Array([2, -4, 0.25]), steps: 3 })) as {
+      latents: Float32Array;
+      steps: number;
+    };
+    expect(result.latents).toBeInstanceOf(Float32Array);
+    expect(Array.from(result.latents)).toEqual([2, -1, 1.125]);
+    expect(result.steps).toBe(4);
+    expect(seen[0][0]).toBe('unet');
+    expect(Array.from((seen[0][1] as { sample: Float32Array }).sample)).toEqual([2, -4, 0.25]);
+    const handle = await sb.construct('ScaleStep');
+    expect(handle).toMatch(/^#\d+$/);
+    const again = (await sb.call(handle, 'call', { latents: new Float32Array([0]), steps: 0 })) as { latents: Float32Array };
+    expect(Array.from(again.latents)).toEqual([1]);
+    await sb.dispose();
+  });
+
+  test('manifest describes exports; host libraries load first and reach the factory by name', async () => {
+    const library = {
+      name: '@test/math',
+      source: `(() => { defineLibrary('@test/math', { twice: (x) => 2 * x, Base: class Base { hello() { return 'hi'; } } }); })();`,
+    };
+    const sb = await start(
+      `
+      const math = modularLibraries['@test/math'];
+      class Step extends math.Base { run(x) { return math.twice(x); } }
+      defineBlocks(1, (lib) => ({ Step, BLOCKS: { step: 'Step' }, double: (x) => lib['@test/math'].twice(x), version: 3 }));`,
+      { libraries: [library] },
+    );
+    expect(sb.manifest()).toEqual({
+      apiVersion: 1,
+      manifestVersion: 1,
+      exports: [
+        { name: 'Step', type: 'class', methods: ['run', 'hello'] },
+        { name: 'BLOCKS', type: 'object', methods: [] },
+        { name: 'double', type: 'function', methods: [] },
+        { name: 'version', type: 'value', methods: [] },
+      ],
+    });
+    expect(await sb.call('double', null, 21)).toBe(42);
+    await sb.dispose();
+  });
+
+  test('console output reaches onLog as strings, control characters removed', async () => {
+    const logs: string[] = [];
+    const sb = await start(
+      `console.warn('loaded', 7, { toString() { return 'obj'; } }, '\\u001b[31mred');
+       defineBlocks(1, () => ({ f: () => { console.error('called'); return 1; } }));`,
+      { onLog: (level, message) => logs.push(`${level}:${message}`) },
+    );
+    await sb.call('f', null);
+    expect(logs).toEqual(['warn:loaded 7 obj [31mred', 'error:called']);
+    await sb.dispose();
+  });
+});
+
+describe('createSandbox: plugins that fail', () => {
+  test('a bundle that throws at load gives RemoteCodeError with its message and stack as strings', async () => {
+    const error = await start(`function explode() { throw new TypeError('boom at load'); }\nexplode();`).catch((e) => e);
+    expect(error).toBeInstanceOf(RemoteCodeError);
+    expect(error.remoteName).toBe('TypeError');
+    expect(error.remoteMessage).toBe('boom at load');
+    expect(error.message).toContain('boom at load');
+    expect(typeof error.remoteStack).toBe('string');
+    expect(error.remoteStack).toContain('plugin.js');
+  });
+
+  test('a syntax error, a missing defineBlocks and an API version mismatch are clear load errors', async () => {
+    await expect(start('defineBlocks(1, () => ({ a: 1 }) ;; ) ')).rejects.toThrow(/SyntaxError/);
+    await expect(start('const x = 1;')).rejects.toThrow(/never called defineBlocks/);
+    await expect(start('defineBlocks(99, () => ({}));')).rejects.toThrow(/targets sandbox API version 99/);
+  });
+
+  test('a method that throws rejects with RemoteCodeError and the sandbox stays usable', async () => {
+    const sb = await start(`defineBlocks(1, () => ({ b: { bad() { throw new RangeError('nope'); }, ok: () => 'fine' } }));`);
+    await expect(sb.call('b', 'bad')).rejects.toThrow(/RangeError: nope/);
+    await expect(sb.call('missing', 'x')).rejects.toThrow(/exports no "missing" \(it exports: b\)/);
+    await expect(sb.call('b', 'absent')).rejects.toThrow(/has no method "absent"/);
+    expect(await sb.call('b', 'ok')).toBe('fine');
+    await sb.dispose();
+  });
+
+  test('a host capability error reaches the plugin as a message and the plugin may recover', async () => {
+    const sb = await start(
+      `defineBlocks(1, () => ({ f: async () => { try { await capabilities.load('x'); } catch (e) { return String(e.message); } } }));`,
+      { capabilities: { load: () => { throw new Error('file not found: x'); } } },
+    );
+    expect(await sb.call('f', null)).toBe('capability "load" failed: file not found: x');
+    await sb.dispose();
+  });
+
+  test('a bundle that never returns is stopped within its budget', async () => {
+    const t0 = Date.now();
+    const error = await start('while (true) {}').catch((e) => e);
+    expect(error).toBeInstanceOf(SandboxTimeoutError);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+
+  test('a call that awaits forever hits callTimeoutMs and stops the worker', async () => {
+    const sb = await createSandbox({
+      bundle: bundle(`defineBlocks(1, () => ({ f: () => capabilities.never() }));`),
+      capabilities: { never: () => new Promise<never>(() => {}) },
+      limits: { ...limits, callTimeoutMs: 300 },
+    });
+    await expect(sb.call('f', null)).rejects.toBeInstanceOf(SandboxTimeoutError);
+    expect(sb.alive).toBe(false);
+    await expect(sb.call('f', null)).rejects.toBeInstanceOf(SandboxTimeoutError);
+  });
+
+  test('a memory bomb kills only the worker; the host keeps working', async () => {
+    // A generous CPU slice so that, even on a loaded machine, the heap limit is what stops it.
+    const sb = await start(`defineBlocks(1, () => ({ bomb() { const a = []; for (;;) a.push({ i: a.length, s: 'x'.repeat(64) + a.length }); } }));`, {
+      limits: { ...limits, timeoutMs: 30_000 },
+    });
+    const error = await sb.call('bomb', null).catch((e) => e);
+    expect(error).toBeInstanceOf(SandboxMemoryError);
+    expect(sb.alive).toBe(false);
+    const next = await start(`defineBlocks(1, () => ({ f: () => 'alive' }));`);
+    expect(await next.call('f', null)).toBe('alive');
+    await next.dispose();
+  });
+
+  test('dispose rejects later calls with SandboxCrashedError', async () => {
+    const sb = await start(`defineBlocks(1, () => ({ f: () => 1 }));`);
+    await sb.dispose();
+    await expect(sb.call('f', null)).rejects.toBeInstanceOf(SandboxCrashedError);
+  });
+
+  test('bad arguments from the host are refused before anything is sent', async () => {
+    const sb = await start(`defineBlocks(1, () => ({ f: (x) => x }));`);
+    await expect(sb.call('f', null, (() => 1) as unknown as SandboxValue)).rejects.toThrow(/function; only JSON values/);
+    expect(await sb.call('f', null, { a: [1, null, 'x'] })).toEqual({ a: [1, null, 'x'] });
+    await sb.dispose();
+  });
+});

@@ -1,0 +1,232 @@
+import { PUMP_GLOBAL } from './context-prelude.js';
+
+/**
+ * The program each sandbox Worker runs (`new Worker(WORKER_SOURCE, { eval: true })`). Kept as text so
+ * the same code runs from sources under vitest and from the published build.
+ *
+ * Discipline (see SECURITY.md): this code never reads a property of, calls, awaits, inspects or
+ * stringifies a value that came out of the context, except the private port object and the strings
+ * and ArrayBuffers it holds, each checked with typeof / util.types first. It enters the context
+ * only through timed `script.runInContext` calls, so every run of plugin code, including the promise
+ * jobs drained after it (microtaskMode 'afterEvaluate'), is bounded by `timeoutMs`.
+ */
+export const WORKER_SOURCE = String.raw`'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const vm = require('node:vm');
+const { types } = require('node:util');
+
+const { sesSource, prelude, libraries, bundle, capabilityNames, timeoutMs, externalMemoryBytes } = workerData;
+const busy = new Int32Array(workerData.busy);
+const WorkerError = Error;
+const STARTUP_MS = 20000;
+
+// A rejection reason may be a sandbox object; never let Node format or inspect it.
+process.on('unhandledRejection', () => {});
+
+class Fatal {
+  constructor(kind, message) { this.kind = kind; this.message = message; }
+}
+class LoadFailure {
+  constructor(error) { this.error = error; }
+}
+
+let ctx = null;
+let port = null;
+let dead = false;
+let entries = 0;
+const pumpScript = new vm.Script('${PUMP_GLOBAL}()', { filename: 'sandbox:pump' });
+
+function isWorkerRealmError(e) {
+  if (e === null || typeof e !== 'object' || types.isProxy(e)) return false;
+  let p = Object.getPrototypeOf(e);
+  while (p !== null) {
+    if (p === WorkerError.prototype) return true;
+    if (types.isProxy(p)) return false;
+    p = Object.getPrototypeOf(p);
+  }
+  return false;
+}
+
+function checkMemory() {
+  const used = process.memoryUsage().arrayBuffers;
+  if (used > externalMemoryBytes) {
+    throw new Fatal('memory', 'ArrayBuffers held ' + Math.round(used / 1048576) + ' MiB, over the ' +
+      Math.round(externalMemoryBytes / 1048576) + ' MiB limit');
+  }
+}
+
+// The one way into the context. Returns { failed, value } where value is opaque unless the caller
+// knows what trusted code produced it.
+function enter(script, limitMs = timeoutMs) {
+  entries += 1;
+  Atomics.store(busy, 1, entries);
+  Atomics.store(busy, 0, 1);
+  let failed = false;
+  let value;
+  const began = performance.now();
+  try {
+    value = script.runInContext(ctx, { timeout: limitMs, displayErrors: false, breakOnSigint: false });
+  } catch (e) {
+    failed = true;
+    value = e;
+  } finally {
+    Atomics.store(busy, 0, 0);
+  }
+  checkMemory();
+  // Node creates the timeout error inside the context, so it is recognised by the clock, not by reading it.
+  if (failed && performance.now() - began >= limitMs - 5) {
+    throw new Fatal('timeout', 'a sandbox entry ran past ' + limitMs + ' ms');
+  }
+  if (failed && isWorkerRealmError(value)) {
+    throw new Fatal('crashed', 'the sandbox entry failed: ' + String(value.message));
+  }
+  return { failed, value };
+}
+
+function readPortString(key) {
+  const v = port[key];
+  if (typeof v !== 'string') throw new Fatal('crashed', 'sandbox protocol violated (port.' + key + ' is not a string)');
+  return v;
+}
+
+function op(name, fields) {
+  port.op = name;
+  port.a = fields && fields.a;
+  port.b = fields && fields.b;
+  port.c = fields && fields.c;
+  port.d = fields && fields.d;
+  port.e = fields && fields.e;
+  const r = enter(pumpScript);
+  port.a = port.b = port.c = port.d = port.e = undefined;
+  if (r.failed) throw new Fatal('crashed', 'the sandbox pump threw');
+  const status = port.status;
+  if (status === 'error') return { error: JSON.parse(readPortString('error')) };
+  if (status !== 'ok') throw new Fatal('crashed', 'sandbox protocol violated (bad status)');
+  return { error: null };
+}
+
+// Runs untrusted or library source. A thrown context value is described inside the context.
+function evaluate(source, filename) {
+  let script;
+  try {
+    script = new vm.Script(source, { filename });
+  } catch (e) {
+    throw new LoadFailure({ name: String(e.name), message: String(e.message), stack: String(e.stack) });
+  }
+  const r = enter(script);
+  if (!r.failed) return;
+  port.ref = r.value;
+  const d = op('describe-caught');
+  if (d.error) throw new LoadFailure(d.error);
+  throw new LoadFailure(JSON.parse(readPortString('out')));
+}
+
+function copyOut(ab) {
+  if (!types.isArrayBuffer(ab)) throw new Fatal('crashed', 'sandbox protocol violated (expected an ArrayBuffer)');
+  return new Uint8Array(ab).slice().buffer;
+}
+
+// Moves everything the sandbox queued (capability requests, returns, logs) to the host.
+function drain() {
+  for (let round = 0; round < 4; round += 1) {
+    const r = op('take-outbox');
+    if (r.error) throw new Fatal('crashed', 'the sandbox outbox failed: ' + r.error.message);
+    const headers = JSON.parse(readPortString('out'));
+    const list = port.outBuffers;
+    port.outBuffers = undefined;
+    if (!Array.isArray(list) || types.isProxy(list)) throw new Fatal('crashed', 'sandbox protocol violated (buffers)');
+    const buffers = [];
+    for (let i = 0; i < list.length; i += 1) buffers.push(copyOut(list[i]));
+    if (headers.length === 0) return;
+    let next = 0;
+    for (const h of headers) {
+      const own = buffers.slice(next, next + h.nbuf);
+      next += h.nbuf;
+      if (h.kind === 'capability') {
+        parentPort.postMessage({ type: 'capability', id: h.id, name: h.name, json: h.json, buffers: own }, own);
+      } else if (h.kind === 'return') {
+        parentPort.postMessage({ type: 'return', id: h.id, ok: h.ok, json: h.json, error: h.error, buffers: own }, own);
+      } else if (h.kind === 'log') {
+        parentPort.postMessage({ type: 'log', level: h.level, message: h.message });
+      }
+    }
+  }
+}
+
+// Copies host buffers into fresh context ArrayBuffers that the next pump operation consumes.
+function sendInputs(buffers) {
+  const sizes = buffers.map((b) => b.byteLength);
+  const r = op('alloc-inputs', { a: JSON.stringify(sizes) });
+  if (r.error) throw new Fatal('crashed', 'could not allocate sandbox inputs: ' + r.error.message);
+  const list = port.out;
+  port.out = undefined;
+  if (!Array.isArray(list) || types.isProxy(list) || list.length !== buffers.length) {
+    throw new Fatal('crashed', 'sandbox protocol violated (inputs)');
+  }
+  for (let i = 0; i < buffers.length; i += 1) {
+    const target = list[i];
+    if (!types.isArrayBuffer(target) || target.byteLength !== buffers[i].byteLength) {
+      throw new Fatal('crashed', 'sandbox protocol violated (input buffer)');
+    }
+    new Uint8Array(target).set(new Uint8Array(buffers[i]));
+  }
+}
+
+function load() {
+  const options = { name: 'sandbox', codeGeneration: { strings: false, wasm: false }, microtaskMode: 'afterEvaluate' };
+  ctx = vm.constants && vm.constants.DONT_CONTEXTIFY !== undefined
+    ? vm.createContext(vm.constants.DONT_CONTEXTIFY, options)
+    : vm.createContext(Object.create(null), options);
+  // Trusted start-up code gets a fixed, generous slice: it is ours, and slow only on a loaded machine.
+  if (enter(new vm.Script(sesSource, { filename: 'ses.umd.js' }), STARTUP_MS).failed) throw new Fatal('crashed', 'SES failed to initialise');
+  const p = enter(new vm.Script(prelude, { filename: 'sandbox:prelude' }), STARTUP_MS);
+  if (p.failed || p.value === null || typeof p.value !== 'object' || types.isProxy(p.value)) {
+    throw new Fatal('crashed', 'the sandbox prelude failed to initialise');
+  }
+  port = p.value;
+  const init = op('init', { a: JSON.stringify(capabilityNames) });
+  if (init.error) throw new Fatal('crashed', 'could not install capabilities: ' + init.error.message);
+  for (const lib of libraries) {
+    op('begin-library', { a: lib.name });
+    evaluate(lib.source, lib.filename);
+    const end = op('end-library');
+    if (end.error) throw new LoadFailure(end.error);
+  }
+  const seal = op('seal');
+  if (seal.error) throw new Fatal('crashed', 'could not seal the sandbox: ' + seal.error.message);
+  op('begin-bundle');
+  evaluate(bundle.source, bundle.filename);
+  const done = op('finish-load');
+  if (done.error) throw new LoadFailure(done.error);
+  const manifest = readPortString('out');
+  drain();
+  parentPort.postMessage({ type: 'ready', manifest });
+}
+
+function handle(m) {
+  if (m.type === 'call') {
+    sendInputs(m.buffers);
+    const r = op('invoke', { a: m.id, b: m.target, c: m.method, d: m.mode, e: m.json });
+    if (r.error) parentPort.postMessage({ type: 'return', id: m.id, ok: false, error: r.error, buffers: [] });
+  } else if (m.type === 'settle') {
+    sendInputs(m.ok ? m.buffers : []);
+    op('settle', { a: m.id, b: m.ok ? 'ok' : 'error', c: m.ok ? m.json : m.message });
+  } else if (m.type === 'release') {
+    op('release', { a: m.target });
+  }
+  drain();
+}
+
+function die(e) {
+  dead = true;
+  if (e instanceof Fatal) parentPort.postMessage({ type: 'fatal', kind: e.kind, message: e.message });
+  else if (e instanceof LoadFailure) parentPort.postMessage({ type: 'load-error', error: e.error });
+  else parentPort.postMessage({ type: 'fatal', kind: 'crashed', message: 'sandbox worker failed: ' + (isWorkerRealmError(e) ? String(e.message) : 'unknown error') });
+}
+
+parentPort.on('message', (m) => {
+  if (dead) return;
+  try { handle(m); } catch (e) { die(e); }
+});
+try { load(); } catch (e) { die(e); }
+`;
