@@ -1,0 +1,392 @@
+import type { ComponentSpec } from '../components/component-spec.js';
+import { BlockDefinitionError, BlockExecutionError, InvalidArgumentError, MissingInputError, MissingOutputError, ModularDiffusersError, NotFoundError, UndeclaredOutputError } from '../errors.js';
+import { getPretrainedHooks, type BlocksFromPretrainedOptions } from '../hub/pretrained-hooks.js';
+import type { ConfigSpec } from '../params/config-spec.js';
+import type { InputParam } from '../params/input-param.js';
+import type { OutputParam } from '../params/output-param.js';
+import { createPipeline, type CallablePipeline, type InitPipelineOptions, type ModularPipeline, type PipelineComponents } from '../pipeline/modular-pipeline.js';
+import { BlockState } from '../state/block-state.js';
+import type { PipelineState } from '../state/pipeline-state.js';
+import { inspectSymbol } from '../util/inspect.js';
+import { BLOCK_BRAND } from './block-brand.js';
+import { BlocksDict } from './blocks-dict.js';
+import { combineOutputs, uniqueInputs } from './combine-params.js';
+import { formatCompositeBlocks, formatLeafBlock } from './format-blocks.js';
+import { makeDocString } from './make-doc-string.js';
+
+/** What a block's `call` resolves to: the components (the pipeline) and the state it updated. */
+export type BlockResult<S = PipelineState> = [PipelineComponents, S] | readonly [PipelineComponents, S];
+
+/**
+ * The base of every block. A leaf block subclasses it (or `PipelineBlock`),
+ * declares what it needs with getters, and implements `call`:
+ *
+ * ```ts
+ * class MyStep extends PipelineBlock {
+ *   static override modelName = 'stable-diffusion-xl';
+ *   override get description() { return 'what it does'; }
+ *   override get expectedComponents() { return [new ComponentSpec('vae', 'AutoencoderKL')]; }
+ *   override get inputs() { return [new InputParam('image', { required: true })]; }
+ *   override get intermediatesOutputs() { return [new OutputParam('image_latents')]; }
+ *   override async call(components: PipelineComponents, state: PipelineState) {
+ *     const blockState = this.getBlockState(state);
+ *     blockState.image_latents = await components.vae.encode(blockState.image);
+ *     this.setBlockState(state, blockState);
+ *     return [components, state] as const;
+ *   }
+ * }
+ * ```
+ */
+export class ModularPipelineBlocks {
+  /** The model family, used to pick the pipeline class in `initPipeline` (e.g. 'stable-diffusion-xl'). */
+  static modelName: string | null = null;
+
+  /** Sub-blocks by name; empty for a leaf. */
+  readonly blocks: BlocksDict;
+
+  constructor() {
+    this.blocks = new BlocksDict();
+  }
+
+  // ---- declarations: override these getters -------------------------------------------------
+
+  get modelName(): string | null {
+    return (this.constructor as typeof ModularPipelineBlocks).modelName ?? null;
+  }
+
+  get description(): string {
+    return '';
+  }
+
+  get expectedComponents(): ComponentSpec[] {
+    return [];
+  }
+
+  get expectedConfigs(): ConfigSpec[] {
+    return [];
+  }
+
+  /** Values the block reads (from the caller or an earlier block). */
+  get inputs(): InputParam[] {
+    return [];
+  }
+
+  /** The guide's name for inputs produced by earlier blocks; merged with `inputs`. */
+  get intermediatesInputs(): InputParam[] {
+    return [];
+  }
+
+  /** diffusers v0.34's spelling of `intermediatesInputs`; merged with `inputs`. */
+  get intermediateInputs(): InputParam[] {
+    return [];
+  }
+
+  /** The guide's name for the values the block writes to the state. */
+  get intermediatesOutputs(): OutputParam[] {
+    return [];
+  }
+
+  /** Newer diffusers' spelling of `intermediatesOutputs`; both are merged. */
+  get intermediateOutputs(): OutputParam[] {
+    return [];
+  }
+
+  // ---- derived views ------------------------------------------------------------------------
+
+  /** Every input the block reads: `inputs` plus the intermediate-input lists, first declaration per name. */
+  get allInputs(): InputParam[] {
+    return uniqueInputs(this.inputs, this.intermediatesInputs, this.intermediateInputs);
+  }
+
+  /** Every value the block writes. */
+  get outputs(): OutputParam[] {
+    return combineOutputs([this.intermediatesOutputs, this.intermediateOutputs]);
+  }
+
+  get inputNames(): string[] {
+    return this.allInputs.flatMap((p) => (p.name ? [p.name] : []));
+  }
+
+  get outputNames(): string[] {
+    return this.outputs.map((o) => o.name);
+  }
+
+  get requiredInputs(): string[] {
+    return this.allInputs.filter((p) => p.required && p.name).map((p) => p.name as string);
+  }
+
+  get componentNames(): string[] {
+    return this.expectedComponents.map((c) => c.name);
+  }
+
+  /** Newer diffusers' name for `blocks`. */
+  get subBlocks(): BlocksDict {
+    return this.blocks;
+  }
+
+  /** True for sequential, loop and conditional blocks. */
+  get isComposite(): boolean {
+    return false;
+  }
+
+  /** True when the block may not run at all (a conditional block without a default branch). */
+  get isSkippable(): boolean {
+    return false;
+  }
+
+  /** Whether the printout shows the trigger-inputs banner (sequential and conditional blocks do). */
+  get showsTriggerBanner(): boolean {
+    return false;
+  }
+
+  /** Every trigger input of conditional blocks in this tree, sorted. */
+  get triggerInputs(): string[] {
+    const found = new Set<string>();
+    for (const sub of this.blocks.values()) for (const t of sub.triggerInputs) found.add(t);
+    return [...found].sort();
+  }
+
+  get className(): string {
+    return this.constructor.name;
+  }
+
+  /** The direct parent class's name: the `Class:` line of the printout. */
+  get baseClassName(): string {
+    return (Object.getPrototypeOf(this.constructor) as { name?: string })?.name ?? '';
+  }
+
+  // ---- running ------------------------------------------------------------------------------
+
+  /**
+   * Runs the block. A top-level block gets `(components, state)`; a block
+   * inside a loop gets `(components, blockState, i, t)` and returns the
+   * block state.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  async call(components: PipelineComponents, state: PipelineState | BlockState, ...loopArgs: any[]): Promise<BlockResult<any>> {
+    throw new BlockDefinitionError(`${this.className} does not implement call(components, state).`);
+  }
+
+  /**
+   * Reads the block's inputs from the state into a BlockState: a missing
+   * value takes the input's default, a missing required input throws a
+   * MissingInputError naming it and this block, and a kwargs-only input
+   * collects every value tagged with its kwargs type (individually and as a
+   * dict under the kwargs type's name).
+   */
+  getBlockState<T extends object = Record<string, any>>(state: PipelineState): BlockState & T {
+    const values = new Map<string, unknown>();
+    const declared = new Set<string>();
+    for (const param of this.allInputs) {
+      if (param.name) {
+        declared.add(param.name);
+        let value = state.get(param.name);
+        if (value === null || value === undefined) value = param.default ?? value;
+        if (param.required && (value === null || value === undefined)) {
+          throw new MissingInputError(param.name, this.describeRequirer(param.name));
+        }
+        if (!values.has(param.name) || values.get(param.name) == null) values.set(param.name, value);
+      } else if (param.kwargsType) {
+        const group = { ...((values.get(param.kwargsType) as Record<string, unknown> | undefined) ?? {}) };
+        for (const [key, value] of Object.entries(state.getByKwargs(param.kwargsType))) {
+          if (value === null || value === undefined) continue;
+          declared.add(key);
+          if (values.get(key) == null) values.set(key, value);
+          group[key] = value;
+        }
+        declared.add(param.kwargsType);
+        values.set(param.kwargsType, group);
+      }
+    }
+    for (const out of this.outputs) declared.add(out.name);
+    return new BlockState(values, {
+      declared,
+      strict: state.strict,
+      owner: this.className,
+      context: state.context,
+    }) as BlockState & T;
+  }
+
+  /**
+   * Writes the block's outputs back to the state (with their kwargs tags),
+   * plus any input the block replaced. A declared output that was never set
+   * throws; in strict mode so does a changed pipeline value the block does
+   * not declare, since that change would be lost.
+   */
+  setBlockState(state: PipelineState, blockState: BlockState): void {
+    const bs = blockState as BlockState & Record<string, unknown>;
+    const outputs = this.outputs;
+    const outputNames = new Set(outputs.map((o) => o.name));
+    for (const out of outputs) {
+      if (!bs.has(out.name)) throw new MissingOutputError(out.name, this.className);
+      state.set(out.name, bs[out.name], out.kwargsType);
+    }
+    const declared = new Set(outputNames);
+    for (const param of this.allInputs) {
+      if (param.name) {
+        declared.add(param.name);
+        if (outputNames.has(param.name) || !bs.has(param.name)) continue;
+        const value = bs[param.name];
+        if (value !== state.get(param.name)) state.set(param.name, value, param.kwargsType);
+      } else if (param.kwargsType) {
+        declared.add(param.kwargsType);
+        for (const [key, current] of Object.entries(state.getByKwargs(param.kwargsType))) {
+          declared.add(key);
+          if (bs.has(key) && bs[key] !== current) state.set(key, bs[key], param.kwargsType);
+        }
+      }
+    }
+    if (state.strict) {
+      for (const key of bs.keys()) {
+        if (!declared.has(key) && state.has(key) && state.get(key) !== bs[key]) throw new UndeclaredOutputError(key, this.className);
+      }
+    }
+  }
+
+  /** The guide's name for `setBlockState`. */
+  addBlockState(state: PipelineState, blockState: BlockState): void {
+    this.setBlockState(state, blockState);
+  }
+
+  /**
+   * Runs one sub-block and checks what it returned; engine errors get the
+   * sub-block's name prepended to their `blockPath`, other errors are wrapped
+   * in a BlockExecutionError that keeps the original as `cause`.
+   */
+  protected async runSubBlock<S>(name: string, block: ModularPipelineBlocks, components: PipelineComponents, state: S, ...args: unknown[]): Promise<[PipelineComponents, S]> {
+    let result: unknown;
+    try {
+      result = await block.call(components, state as PipelineState, ...args);
+    } catch (error) {
+      if (error instanceof ModularDiffusersError) {
+        error.blockPath.unshift(name);
+        throw error;
+      }
+      const wrapped = new BlockExecutionError(`'${name}' (${block.className})`, error);
+      wrapped.blockPath.push(name);
+      throw wrapped;
+    }
+    if (!Array.isArray(result) || result.length !== 2) {
+      throw new BlockDefinitionError(`${block.className}.call() must return [components, state]; it returned ${String(result)}.`);
+    }
+    return [result[0] as PipelineComponents, result[1] as S];
+  }
+
+  /** Names the block (and, in a composite, the sub-block) that requires `input`. */
+  protected describeRequirer(input: string): string {
+    const path = findRequirer(this, input);
+    return path ? `${this.className} (needed by sub-block '${path.join('.')}')` : this.className;
+  }
+
+  // ---- structure ----------------------------------------------------------------------------
+
+  /** A sub-block by dotted path, e.g. `getBlock('denoise.before_denoiser')`. */
+  getBlock(path: string): ModularPipelineBlocks {
+    let current: ModularPipelineBlocks = this;
+    for (const part of path.split('.')) {
+      const next = current.blocks.get(part);
+      if (!next) {
+        throw new NotFoundError(
+          `No sub-block '${part}' in ${current.className} (looking up '${path}'). Its blocks are: ${current.blocks.keys().join(', ') || '(none)'}.`,
+        );
+      }
+      current = next;
+    }
+    return current;
+  }
+
+  /**
+   * The blocks that would run for the given input names: a dry run that
+   * resolves conditional blocks and returns a flat sequence with dotted names.
+   */
+  getExecutionBlocks(...inputNames: string[]): ModularPipelineBlocks | null {
+    void inputNames;
+    return this;
+  }
+
+  /** @internal Appends `[dottedName, block]` for the leaves (and loops) that would run. */
+  collectExecutionBlocks(name: string, active: Set<string>, out: Array<[string, ModularPipelineBlocks]>): void {
+    out.push([name, this]);
+    for (const o of this.outputs) active.add(o.name);
+  }
+
+  /**
+   * A copy of this block tree: the same classes and settings, new `blocks`
+   * dicts all the way down, so editing one never changes the other.
+   */
+  clone(): this {
+    const copy = Object.create(Object.getPrototypeOf(this)) as this;
+    for (const key of Reflect.ownKeys(this)) {
+      const descriptor = Object.getOwnPropertyDescriptor(this, key)!;
+      if ('value' in descriptor && descriptor.value instanceof BlocksDict) descriptor.value = descriptor.value.deepCopy();
+      Object.defineProperty(copy, key, descriptor);
+    }
+    return copy;
+  }
+
+  /** Builds a pipeline from a copy of these blocks; later edits to the blocks do not change it. */
+  initPipeline(repo?: string | null, options?: InitPipelineOptions): ModularPipeline & CallablePipeline;
+  initPipeline(options?: InitPipelineOptions): ModularPipeline & CallablePipeline;
+  initPipeline(repoOrOptions?: string | null | InitPipelineOptions, maybeOptions: InitPipelineOptions = {}): ModularPipeline & CallablePipeline {
+    if (repoOrOptions !== null && repoOrOptions !== undefined && typeof repoOrOptions === 'object') {
+      return createPipeline(this.clone(), null, repoOrOptions);
+    }
+    if (repoOrOptions !== null && repoOrOptions !== undefined && typeof repoOrOptions !== 'string') {
+      throw new InvalidArgumentError('initPipeline(repo, options): repo must be a string (a Hub repo id or a local folder).');
+    }
+    return createPipeline(this.clone(), repoOrOptions ?? null, maybeOptions);
+  }
+
+  /** Loads a block class shared on the Hub; implemented by `@modular-diffusers/hub`. */
+  static async fromPretrained(repo: string, options: BlocksFromPretrainedOptions = {}): Promise<ModularPipelineBlocks> {
+    return getPretrainedHooks('ModularPipelineBlocks.fromPretrained').blocksFromPretrained(repo, options);
+  }
+
+  // ---- printing -----------------------------------------------------------------------------
+
+  /** @internal How a sub-block is labelled in this block's printout. */
+  formatSubBlockLabel(name: string, block: ModularPipelineBlocks, index: number): string {
+    return `    [${index}] ${name} (${block.className})`;
+  }
+
+  /** The text documentation: description, components, configs, inputs and outputs. */
+  get doc(): string {
+    return makeDocString({
+      className: this.className,
+      description: this.description,
+      components: this.expectedComponents,
+      configs: this.expectedConfigs,
+      inputs: this.allInputs,
+      outputs: this.outputs,
+    });
+  }
+
+  toString(): string {
+    return this.isComposite ? formatCompositeBlocks(this) : formatLeafBlock(this);
+  }
+
+  [inspectSymbol](): string {
+    return this.toString();
+  }
+}
+
+Object.defineProperty(ModularPipelineBlocks.prototype, BLOCK_BRAND, { value: true });
+
+function findRequirer(block: ModularPipelineBlocks, input: string): string[] | null {
+  for (const [name, sub] of block.blocks) {
+    if (sub.isComposite) {
+      const inner = findRequirer(sub, input);
+      if (inner) return [name, ...inner];
+    } else if (sub.allInputs.some((p) => p.name === input && p.required)) {
+      return [name];
+    }
+  }
+  return null;
+}
+
+/**
+ * The guide's leaf-block base class. diffusers later folded it into
+ * ModularPipelineBlocks; it stays as a named subclass so blocks written the
+ * guide's way print `Class: PipelineBlock`.
+ */
+export class PipelineBlock extends ModularPipelineBlocks {}

@@ -1,0 +1,251 @@
+import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import { getLogger, type Logger } from '../logger.js';
+import { formatBytes, formatTable } from '../util/format-table.js';
+import { inspectSymbol } from '../util/inspect.js';
+import { isBarePattern, matchesComponentPattern } from './component-pattern.js';
+import { getLoadId } from './load-id.js';
+
+export interface ComponentInfo {
+  id: string;
+  name: string;
+  className: string;
+  /** `component.device` or `component.provider` when it has one (e.g. an ONNX session's execution provider). */
+  device: string | null;
+  /** `component.sizeBytes` when it has one: what a memory budget would count. */
+  sizeBytes: number | null;
+  loadId: string | null;
+  collections: string[];
+  addedAt: number;
+}
+
+export type ComponentsManagerEvent =
+  | { type: 'add'; id: string; name: string; component: unknown; collection: string | null }
+  | { type: 'remove'; id: string; name: string; component: unknown }
+  | { type: 'beforeUse'; id: string; name: string; component: unknown };
+
+export type ComponentsManagerListener = (event: ComponentsManagerEvent) => void;
+
+export interface AddComponentOptions {
+  collection?: string | null;
+  /** Overrides the load id the engine recorded for the object. */
+  loadId?: string | null;
+}
+
+export interface ComponentQuery {
+  id?: string;
+  name?: string;
+  collection?: string;
+  loadId?: string;
+}
+
+interface Entry {
+  id: string;
+  name: string;
+  component: unknown;
+  loadId: string | null;
+  collections: Set<string>;
+  addedAt: number;
+}
+
+/**
+ * A registry of loaded components shared by pipelines: ids are
+ * `<name>_<counter>`, components are grouped in collections (at most one per
+ * name in a collection), and pipelines with the same manager reuse a
+ * component whose load id matches instead of loading it twice. The events
+ * and the size/device fields are the hooks a memory budget uses.
+ */
+export class ComponentsManager {
+  private readonly entries = new Map<string, Entry>();
+  private readonly listeners = new Set<ComponentsManagerListener>();
+  private counter = 0;
+
+  constructor(private readonly logger: Logger = getLogger()) {}
+
+  /** Adds a component (or re-adds the same object under the same name) and returns its id. */
+  add(name: string, component: unknown, options: AddComponentOptions = {}): string {
+    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('ComponentsManager.add needs a component name.');
+    if (component === null || component === undefined) {
+      throw new InvalidArgumentError(`ComponentsManager.add('${name}'): the component is ${component}; load it first.`);
+    }
+    const collection = options.collection ?? null;
+    let entry = [...this.entries.values()].find((e) => e.component === component && e.name === name);
+    const isNew = !entry;
+    if (!entry) {
+      for (const other of this.entries.values()) {
+        if (other.component === component) {
+          this.logger.warn(`ComponentsManager: '${name}' is the same object as '${other.id}'; remove one with manager.remove(id) if that is not intended.`);
+        }
+      }
+      entry = {
+        id: `${name}_${++this.counter}`,
+        name,
+        component,
+        loadId: options.loadId ?? getLoadId(component),
+        collections: new Set(),
+        addedAt: Date.now(),
+      };
+      this.entries.set(entry.id, entry);
+    } else if (options.loadId) {
+      entry.loadId = options.loadId;
+    }
+    if (collection && !entry.collections.has(collection)) {
+      for (const other of [...this.entries.values()]) {
+        if (other !== entry && other.name === name && other.collections.has(collection)) {
+          this.logger.info(`ComponentsManager: replacing '${other.id}' with '${entry.id}' in collection '${collection}'.`);
+          this.removeFromCollection(other.id, collection);
+        }
+      }
+      entry.collections.add(collection);
+    }
+    if (isNew) this.emit({ type: 'add', id: entry.id, name, component, collection });
+    return entry.id;
+  }
+
+  /** Drops a component entirely. */
+  remove(id: string): boolean {
+    const entry = this.entries.get(id);
+    if (!entry) return false;
+    this.entries.delete(id);
+    this.emit({ type: 'remove', id, name: entry.name, component: entry.component });
+    return true;
+  }
+
+  /** Takes a component out of one collection; it is dropped when no collection holds it any more. */
+  removeFromCollection(id: string, collection: string): void {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    entry.collections.delete(collection);
+    if (entry.collections.size === 0) this.remove(id);
+  }
+
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+
+  get(id: string): unknown {
+    const entry = this.entries.get(id);
+    if (!entry) throw new NotFoundError(`No component with id '${id}'. Known ids: ${this.ids().join(', ') || '(none)'}.`);
+    return entry.component;
+  }
+
+  ids(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The id under which `component` is registered, if any. */
+  idOf(component: unknown, name?: string): string | null {
+    for (const e of this.entries.values()) if (e.component === component && (name === undefined || e.name === name)) return e.id;
+    return null;
+  }
+
+  /** Ids whose base name matches `pattern` (see matchesComponentPattern), optionally in a collection / with a load id. */
+  searchIds(pattern?: string | null, filter: { collection?: string | null; loadId?: string | null } = {}): string[] {
+    const pool = [...this.entries.values()].filter(
+      (e) => (!filter.collection || e.collections.has(filter.collection)) && (!filter.loadId || e.loadId === filter.loadId),
+    );
+    if (pattern === undefined || pattern === null) return pool.map((e) => e.id);
+    if (typeof pattern !== 'string') throw new InvalidArgumentError('Component name patterns must be strings.');
+    let hits = pool.filter((e) => matchesComponentPattern(e.name, pattern));
+    // A bare word that is no component's exact name also matches as a substring, as in diffusers.
+    if (hits.length === 0 && isBarePattern(pattern)) hits = pool.filter((e) => e.name.includes(pattern));
+    return hits.map((e) => e.id);
+  }
+
+  /** Components by base name; two matches with one name make it ambiguous, so use `searchIds` then. */
+  search(pattern?: string | null, filter: { collection?: string | null; loadId?: string | null } = {}): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const id of this.searchIds(pattern, filter)) {
+      const entry = this.entries.get(id)!;
+      if (entry.name in out) {
+        throw new InvalidArgumentError(
+          `Several components are named '${entry.name}' (${this.searchIds(entry.name, filter).join(', ')}); narrow the search with a collection or use searchIds().`,
+        );
+      }
+      out[entry.name] = entry.component;
+    }
+    return out;
+  }
+
+  /** Exactly one component matching the query, or a NotFoundError saying what matched. */
+  getOne(query: string | ComponentQuery): unknown {
+    const q: ComponentQuery = typeof query === 'string' ? { name: query } : query;
+    if (q.id) {
+      const component = this.get(q.id);
+      return component;
+    }
+    const ids = this.searchIds(q.name ?? null, { collection: q.collection, loadId: q.loadId });
+    if (ids.length !== 1) {
+      throw new NotFoundError(
+        `Expected one component matching ${JSON.stringify(q)}, found ${ids.length}${ids.length ? ` (${ids.join(', ')})` : ''}.`,
+      );
+    }
+    return this.entries.get(ids[0]!)!.component;
+  }
+
+  /** Ids of components loaded from `loadId` ('null' never matches: from-config objects are not shared). */
+  findByLoadId(loadId: string): string[] {
+    if (!loadId || loadId === 'null') return [];
+    return [...this.entries.values()].filter((e) => e.loadId === loadId).map((e) => e.id);
+  }
+
+  info(id: string): ComponentInfo {
+    const entry = this.entries.get(id);
+    if (!entry) throw new NotFoundError(`No component with id '${id}'.`);
+    const c = entry.component as { sizeBytes?: unknown; device?: unknown; provider?: unknown; constructor?: { name?: string } };
+    const device = typeof c.device === 'string' ? c.device : typeof c.provider === 'string' ? c.provider : null;
+    return {
+      id,
+      name: entry.name,
+      className: c?.constructor?.name ?? typeof entry.component,
+      device,
+      sizeBytes: typeof c.sizeBytes === 'number' ? c.sizeBytes : null,
+      loadId: entry.loadId,
+      collections: [...entry.collections],
+      addedAt: entry.addedAt,
+    };
+  }
+
+  /** Total `sizeBytes` of the components that report one. */
+  totalSizeBytes(): number {
+    return this.ids().reduce((sum, id) => sum + (this.info(id).sizeBytes ?? 0), 0);
+  }
+
+  /** Subscribes to add/remove/beforeUse; returns the unsubscribe function. */
+  on(listener: ComponentsManagerListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Pipelines call this when a block reaches for a component, so a memory budget can make room first. */
+  notifyBeforeUse(component: unknown): void {
+    if (this.listeners.size === 0) return;
+    for (const e of this.entries.values()) {
+      if (e.component === component) this.emit({ type: 'beforeUse', id: e.id, name: e.name, component });
+    }
+  }
+
+  summary(): string {
+    const rows = this.ids().map((id) => {
+      const i = this.info(id);
+      return [i.id, i.className, i.device ?? '-', formatBytes(i.sizeBytes), i.loadId ?? 'N/A', i.collections.join(', ') || 'N/A'];
+    });
+    const table = formatTable(['Name_ID', 'Class', 'Device', 'Size', 'Load ID', 'Collection'], rows);
+    return `ComponentsManager (${rows.length} component${rows.length === 1 ? '' : 's'})\n${table}`;
+  }
+
+  toString(): string {
+    return this.summary();
+  }
+
+  [inspectSymbol](): string {
+    return this.summary();
+  }
+
+  private emit(event: ComponentsManagerEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}

@@ -1,0 +1,46 @@
+// The Modular Diffusers engine: params, specs, state, blocks, pipelines and
+// the components manager. Pure TypeScript: no models, no I/O, no Node built-ins.
+
+export * from './errors.js';
+export * from './logger.js';
+
+export * from './util/abort.js';
+export * from './util/insertable-ordered-dict.js';
+export * from './util/python-repr.js';
+export { inspectSymbol } from './util/inspect.js';
+export { formatTable, formatBytes } from './util/format-table.js';
+
+export * from './params/type-hint.js';
+export * from './params/input-param.js';
+export * from './params/output-param.js';
+export * from './params/config-spec.js';
+
+export * from './components/load-id.js';
+export * from './components/component-spec.js';
+export * from './components/loader-registry.js';
+export * from './components/repo-resolver.js';
+export * from './components/merge-component-specs.js';
+export * from './components/model-index.js';
+export * from './components/component-pattern.js';
+export * from './components/components-manager.js';
+
+export * from './state/run-context.js';
+export * from './state/pipeline-state.js';
+export * from './state/block-state.js';
+export { isTensorLike, formatStateValue, formatBlockStateValue } from './state/format-value.js';
+
+export { BLOCK_BRAND, isBlock } from './blocks/block-brand.js';
+export * from './blocks/blocks-dict.js';
+export { sequenceInputs, alternativeInputs, combineOutputs, uniqueInputs, type SequenceStep } from './blocks/combine-params.js';
+export { formatCompositeBlocks, formatLeafBlock, formatComponents, formatConfigs } from './blocks/format-blocks.js';
+export * from './blocks/make-doc-string.js';
+export * from './blocks/modular-pipeline-blocks.js';
+export * from './blocks/sequential-pipeline-blocks.js';
+export * from './blocks/loop-sequential-pipeline-blocks.js';
+export * from './blocks/conditional-pipeline-blocks.js';
+
+export * from './hub/pretrained-hooks.js';
+
+export * from './pipeline/modular-pipeline.js';
+export * from './pipeline/pipeline-loader.js';
+export * from './pipeline/pipeline-classes.js';

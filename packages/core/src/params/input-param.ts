@@ -1,0 +1,71 @@
+import type { TypeHint } from './type-hint.js';
+
+export interface InputParamFields {
+  /** Null with a `kwargsType` means "every state value tagged with that kwargs type". */
+  name?: string | null;
+  typeHint?: TypeHint;
+  description?: string;
+  required?: boolean;
+  default?: unknown;
+  kwargsType?: string | null;
+  /** Free-form hints for UIs (e.g. node editors); the engine does not read it. */
+  metadata?: Record<string, unknown> | null;
+}
+
+/**
+ * One value a block reads: from the caller or from an earlier block.
+ *
+ * `new InputParam('diffdiff_map', { required: true })` or
+ * `new InputParam({ name: 'diffdiff_map', required: true })`.
+ */
+export class InputParam {
+  readonly name: string | null;
+  readonly typeHint: TypeHint;
+  readonly description: string;
+  readonly required: boolean;
+  readonly default: unknown;
+  readonly kwargsType: string | null;
+  readonly metadata: Record<string, unknown> | null;
+
+  constructor(name: string, fields?: Omit<InputParamFields, 'name'>);
+  constructor(fields: InputParamFields);
+  constructor(nameOrFields: string | InputParamFields, maybeFields: Omit<InputParamFields, 'name'> = {}) {
+    const fields: InputParamFields = typeof nameOrFields === 'string' ? { ...maybeFields, name: nameOrFields } : nameOrFields;
+    this.name = fields.name ?? null;
+    this.typeHint = fields.typeHint ?? null;
+    this.description = fields.description ?? '';
+    this.required = fields.required ?? false;
+    this.default = fields.default;
+    this.kwargsType = fields.kwargsType ?? null;
+    this.metadata = fields.metadata ?? null;
+    if (this.name === null && this.kwargsType === null) {
+      throw new TypeError('An InputParam needs a name, or a kwargsType to collect every value tagged with it.');
+    }
+  }
+
+  /** The key composites merge by: the name, or `*_<kwargsType>` for a kwargs-only param. */
+  get key(): string {
+    return this.name ?? `*_${this.kwargsType}`;
+  }
+
+  /** A copy with some fields changed; params are never mutated in place. */
+  with(changes: Partial<InputParamFields>): InputParam {
+    return new InputParam({ ...this.fields(), ...changes });
+  }
+
+  fields(): InputParamFields {
+    return {
+      name: this.name,
+      typeHint: this.typeHint,
+      description: this.description,
+      required: this.required,
+      default: this.default,
+      kwargsType: this.kwargsType,
+      metadata: this.metadata,
+    };
+  }
+
+  toString(): string {
+    return `<${this.key}: ${this.required ? 'required' : 'optional'}, default=${String(this.default ?? 'None')}>`;
+  }
+}

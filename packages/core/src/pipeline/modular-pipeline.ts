@@ -1,0 +1,578 @@
+import type { ModularPipelineBlocks } from '../blocks/modular-pipeline-blocks.js';
+import { ComponentSpec } from '../components/component-spec.js';
+import type { ComponentsManager } from '../components/components-manager.js';
+import { defaultLoaderRegistry, type ComponentLoaderRegistry } from '../components/loader-registry.js';
+import { buildModelIndex, parseModelIndex, type ModelIndexInfo } from '../components/model-index.js';
+import { getDefaultRepoResolver, type RepoResolver } from '../components/repo-resolver.js';
+import {
+  BlockDefinitionError,
+  ComponentLoadError,
+  InvalidArgumentError,
+  LoaderNotFoundError,
+  NotFoundError,
+  UnexpectedInputError,
+} from '../errors.js';
+import { getPretrainedHooks, type PipelineFromPretrainedOptions } from '../hub/pretrained-hooks.js';
+import { getLogger, type Logger } from '../logger.js';
+import type { ConfigSpec } from '../params/config-spec.js';
+import { PipelineState } from '../state/pipeline-state.js';
+import type { ProgressEvent } from '../state/run-context.js';
+import { throwIfAborted, type AbortSignalLike } from '../util/abort.js';
+import { inspectSymbol } from '../util/inspect.js';
+import { getPipelineClass } from './pipeline-classes.js';
+import { PipelineLoader } from './pipeline-loader.js';
+
+export interface InitPipelineOptions {
+  /** Shares loaded components across pipelines and tracks them for memory management. */
+  componentsManager?: ComponentsManager | null;
+  /** The manager collection this pipeline's components are registered under. */
+  collection?: string | null;
+  /** Loaders to use instead of the global `defaultLoaderRegistry`. */
+  loaderRegistry?: ComponentLoaderRegistry;
+  /** Resolves repo locations for loaders (default: the one the hub package installs). */
+  repoResolver?: RepoResolver | null;
+  /** The parsed `modular_model_index.json` to take component sources and config values from. */
+  modelIndex?: Record<string, unknown> | null;
+  /** Dev/test mode: unexpected inputs, undeclared reads and lost writes throw. */
+  strict?: boolean;
+  logger?: Logger;
+  /** Overrides the pipeline class chosen from the blocks' model name. */
+  pipelineClass?: PipelineConstructor<ModularPipeline>;
+}
+
+export type PipelineConstructor<P extends ModularPipeline> = new (
+  blocks: ModularPipelineBlocks,
+  repo: string | null,
+  options: InitPipelineOptions,
+) => P;
+
+/** The `components` argument blocks receive: the pipeline, with components as properties (`components.unet`). */
+export type PipelineComponents = ModularPipeline & Record<string, any>;
+
+export interface RunOptions {
+  signal?: AbortSignalLike;
+  /** Called after every loop iteration (each denoise step). */
+  onProgress?: (event: ProgressEvent) => void;
+  /** Overrides the pipeline's strict setting for this run. */
+  strict?: boolean;
+}
+
+/** Pipeline inputs by name, plus `output` (what to return) and `state` (a state to continue from). */
+export type RunInputs = { [input: string]: unknown; output?: string | readonly string[]; state?: PipelineState };
+
+export interface LoadComponentsOptions {
+  signal?: AbortSignalLike;
+  /** Options for single components, merged over the shared ones: `{ unet: { dtype: 'float16' } }`. */
+  perComponent?: Record<string, Record<string, unknown>>;
+  /** 'throw' (default) raises one ComponentLoadError after trying every component; 'warn' only logs. */
+  onError?: 'throw' | 'warn';
+  /** Anything else (dtype, device, ...) goes to every loader. */
+  [option: string]: unknown;
+}
+
+export interface LoadReport {
+  loaded: string[];
+  /** Taken from the components manager because another pipeline had loaded the same load id. */
+  reused: string[];
+  skipped: Array<{ name: string; reason: string }>;
+  failed: Array<{ name: string; error: unknown }>;
+}
+
+/** How `initPipeline` returns a pipeline: the instance, callable like `await pipeline({ prompt })`. */
+export interface CallablePipeline {
+  (inputs: RunInputs & { output: string }, options?: RunOptions): Promise<any>;
+  (inputs: RunInputs & { output: readonly string[] }, options?: RunOptions): Promise<Record<string, any>>;
+  (inputs?: RunInputs, options?: RunOptions): Promise<any>;
+}
+
+/**
+ * Blocks plus their components: holds the component specs and objects,
+ * loads what is missing, and runs the blocks on a fresh PipelineState.
+ * Components are properties (`pipeline.unet`), which is how blocks reach
+ * them; config values are on `pipeline.config`.
+ */
+export class ModularPipeline {
+  readonly blocks: ModularPipelineBlocks;
+  readonly pretrainedModelNameOrPath: string | null;
+  /** Pipeline config values, e.g. `config.requires_aesthetics_score`. */
+  readonly config: Record<string, unknown> = {};
+  readonly componentsManager: ComponentsManager | null;
+  readonly collection: string | null;
+  readonly loaderRegistry: ComponentLoaderRegistry;
+  strict: boolean;
+  /** What the applied model index said, if one was read. */
+  modelIndexInfo: ModelIndexInfo | null = null;
+
+  protected readonly componentSpecs = new Map<string, ComponentSpec>();
+  protected readonly configSpecs = new Map<string, ConfigSpec>();
+  protected readonly componentValues = new Map<string, unknown>();
+  protected readonly repoResolver: RepoResolver | null;
+  protected readonly logger: Logger;
+  private modelIndexRead = false;
+  private cachedLoader: PipelineLoader | null = null;
+
+  constructor(blocks: ModularPipelineBlocks, repo: string | null = null, options: InitPipelineOptions = {}) {
+    this.blocks = blocks;
+    this.pretrainedModelNameOrPath = repo;
+    this.componentsManager = options.componentsManager ?? null;
+    this.collection = options.collection ?? null;
+    this.loaderRegistry = options.loaderRegistry ?? defaultLoaderRegistry;
+    this.repoResolver = options.repoResolver ?? null;
+    this.strict = options.strict ?? false;
+    this.logger = options.logger ?? getLogger();
+
+    for (const spec of blocks.expectedComponents) this.componentSpecs.set(spec.name, spec.clone());
+    for (const spec of blocks.expectedConfigs) {
+      this.configSpecs.set(spec.name, spec);
+      this.config[spec.name] = spec.default;
+    }
+    if (options.modelIndex) {
+      this.applyModelIndex(options.modelIndex);
+      this.modelIndexRead = true;
+    } else if (repo) {
+      // Until the repo's index is read, assume the standard layout: each component in `<repo>/<name>`.
+      for (const spec of this.componentSpecs.values()) {
+        if (spec.defaultCreationMethod === 'fromPretrained' && !spec.pretrainedModelNameOrPath) {
+          spec.pretrainedModelNameOrPath = repo;
+          spec.subfolder ??= spec.name;
+        }
+      }
+    }
+
+    for (const name of this.componentSpecs.keys()) this.defineComponentProperty(name);
+    for (const [name, spec] of this.componentSpecs) {
+      this.componentValues.set(name, spec.defaultCreationMethod === 'fromConfig' ? this.createFromConfig(spec) : null);
+    }
+    return makeCallable(this);
+  }
+
+  /** Loads a pipeline shared on the Hub (blocks, specs, configs); implemented by `@modular-diffusers/hub`. */
+  static async fromPretrained(repo: string, options: PipelineFromPretrainedOptions = {}): Promise<ModularPipeline & CallablePipeline> {
+    return getPretrainedHooks('ModularPipeline.fromPretrained').pipelineFromPretrained(repo, options) as Promise<
+      ModularPipeline & CallablePipeline
+    >;
+  }
+
+  get className(): string {
+    return this.constructor.name;
+  }
+
+  // ---- components -------------------------------------------------------------------------
+
+  /** Every component by name (null for one not loaded yet). */
+  get components(): Record<string, unknown> {
+    return Object.fromEntries(this.componentValues);
+  }
+
+  get componentNames(): string[] {
+    return [...this.componentSpecs.keys()];
+  }
+
+  /** Components that still need loading (or creating). */
+  get nullComponentNames(): string[] {
+    return [...this.componentValues].filter(([, v]) => v === null || v === undefined).map(([k]) => k);
+  }
+
+  get pretrainedComponentNames(): string[] {
+    return [...this.componentSpecs.values()].filter((s) => s.defaultCreationMethod === 'fromPretrained').map((s) => s.name);
+  }
+
+  get configComponentNames(): string[] {
+    return [...this.componentSpecs.values()].filter((s) => s.defaultCreationMethod === 'fromConfig').map((s) => s.name);
+  }
+
+  /** A copy of the spec of component `name`. */
+  getComponentSpec(name: string): ComponentSpec {
+    const spec = this.componentSpecs.get(name);
+    if (!spec) throw new NotFoundError(`No component '${name}' in this pipeline. Its components are: ${this.componentNames.join(', ') || '(none)'}.`);
+    return spec.clone();
+  }
+
+  getComponent<T = unknown>(name: string): T {
+    if (!this.componentSpecs.has(name)) this.getComponentSpec(name);
+    return this.componentValues.get(name) as T;
+  }
+
+  /** Pipeline input names mapped to their defaults. */
+  get defaultCallParameters(): Record<string, unknown> {
+    return Object.fromEntries(this.blocks.allInputs.filter((p) => p.name).map((p) => [p.name as string, p.default]));
+  }
+
+  get doc(): string {
+    return this.blocks.doc;
+  }
+
+  /** The loading methods in one object (`pipeline.loader.load(...)`). */
+  get loader(): PipelineLoader {
+    this.cachedLoader ??= this.createLoader();
+    return this.cachedLoader;
+  }
+
+  /** Override to give a pipeline class extra loader methods. */
+  protected createLoader(): PipelineLoader {
+    return new PipelineLoader(this);
+  }
+
+  /**
+   * Loads from-pretrained components: with `names` null, every one that has
+   * a repo and is not loaded yet. Components another pipeline on the same
+   * ComponentsManager already loaded from the same load id are reused.
+   */
+  async loadComponents(names: string | readonly string[] | null = null, options: LoadComponentsOptions = {}): Promise<LoadReport> {
+    const { signal, perComponent = {}, onError = 'throw', ...shared } = options;
+    if (names !== null && typeof names !== 'string' && !Array.isArray(names)) {
+      throw new InvalidArgumentError(`Invalid type for names: expected a component name or a list of names, got ${typeof names}.`);
+    }
+    await this.readModelIndexOnce(signal);
+    const report: LoadReport = { loaded: [], reused: [], skipped: [], failed: [] };
+    let targets: string[];
+    if (names === null) {
+      targets = [...this.componentSpecs.values()]
+        .filter((s) => s.defaultCreationMethod === 'fromPretrained' && this.componentValues.get(s.name) == null)
+        .map((s) => s.name);
+    } else {
+      const list = typeof names === 'string' ? [names] : [...names];
+      const unknown = list.filter((n) => !this.componentSpecs.has(n));
+      if (unknown.length) this.logger.warn(`loadComponents: unknown components ignored: ${unknown.join(', ')}. Known: ${this.componentNames.join(', ')}.`);
+      targets = list.filter((n) => this.componentSpecs.has(n));
+    }
+    for (const name of targets) {
+      throwIfAborted(signal, `while loading components (before '${name}')`);
+      const spec = this.componentSpecs.get(name)!;
+      if (spec.defaultCreationMethod === 'fromConfig') {
+        this.registerComponents({ [name]: spec.create(null, { registry: this.loaderRegistry, logger: this.logger }) });
+        report.loaded.push(name);
+        continue;
+      }
+      const perOptions = { ...shared, ...(perComponent[name] ?? {}) };
+      const willHaveRepo = spec.pretrainedModelNameOrPath ?? perOptions.repo ?? perOptions.pretrainedModelNameOrPath;
+      if (!willHaveRepo) {
+        const reason = `no repo: the block specs and the model index give none (pass { perComponent: { ${name}: { repo } } } or use updateComponents)`;
+        report.skipped.push({ name, reason });
+        this.logger.info(`loadComponents: skipping '${name}': ${reason}.`);
+        continue;
+      }
+      try {
+        const shareable = this.sharedComponent(spec, perOptions);
+        if (shareable !== undefined) {
+          this.registerComponents({ [name]: shareable });
+          report.reused.push(name);
+          continue;
+        }
+        const component = await spec.load({
+          ...perOptions,
+          registry: this.loaderRegistry,
+          resolver: this.repoResolver ?? getDefaultRepoResolver(),
+          signal,
+          logger: this.logger,
+        });
+        this.registerComponents({ [name]: component });
+        report.loaded.push(name);
+      } catch (error) {
+        report.failed.push({ name, error });
+        this.logger.warn(`loadComponents: failed to load '${name}' (${spec.loadId}): ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (report.failed.length > 0 && onError === 'throw') {
+      const detail = report.failed.map((f) => `'${f.name}': ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ');
+      throw new ComponentLoadError(`Failed to load ${report.failed.length} component(s): ${detail}`, report.failed, {
+        cause: report.failed[0]?.error,
+      });
+    }
+    return report;
+  }
+
+  /** Loads every from-pretrained component not loaded yet (the guide's `load_default_components`). */
+  loadDefaultComponents(options: LoadComponentsOptions = {}): Promise<LoadReport> {
+    return this.loadComponents(null, options);
+  }
+
+  /**
+   * Replaces components and config values: `{ unet: myUnet, guider: spec,
+   * requires_aesthetics_score: true }`. A component's spec is rewritten to
+   * describe the new object; a ComponentSpec value must be from-config and is
+   * created; null unloads. Unknown names are warned about and ignored.
+   */
+  updateComponents(updates: Record<string, unknown>): void {
+    const unknown: string[] = [];
+    for (const [name, value] of Object.entries(updates)) {
+      if (this.componentSpecs.has(name)) {
+        const current = this.componentSpecs.get(name)!;
+        if (value === null || value === undefined) {
+          this.unloadComponents(name);
+          continue;
+        }
+        if (value instanceof ComponentSpec) {
+          if (value.defaultCreationMethod !== 'fromConfig') {
+            throw new InvalidArgumentError(
+              `updateComponents: '${name}' got a fromPretrained ComponentSpec; load it first (await spec.load()) and pass the object, or pass a fromConfig spec.`,
+            );
+          }
+          const spec = value.clone({ name });
+          this.componentSpecs.set(name, spec);
+          this.registerComponents({ [name]: spec.create(null, { registry: this.loaderRegistry, logger: this.logger }) });
+          continue;
+        }
+        let spec: ComponentSpec;
+        try {
+          spec = ComponentSpec.fromComponent(name, value);
+          spec.description = current.description;
+          spec.library = current.library;
+        } catch {
+          // An object of unknown origin: keep the slot's creation method, forget the source.
+          spec = current.clone({
+            type: ComponentSpec.fromComponentType(value) ?? current.type,
+            pretrainedModelNameOrPath: null,
+            subfolder: null,
+            variant: null,
+            revision: null,
+            config: null,
+          });
+        }
+        if (spec.defaultCreationMethod !== current.defaultCreationMethod) {
+          this.logger.info(`updateComponents: '${name}' changes from ${current.defaultCreationMethod} to ${spec.defaultCreationMethod}.`);
+        }
+        this.componentSpecs.set(name, spec);
+        this.registerComponents({ [name]: value });
+      } else if (this.configSpecs.has(name)) {
+        this.configSpecs.set(name, this.configSpecs.get(name)!.with({ default: value }));
+        this.config[name] = value;
+      } else {
+        unknown.push(name);
+      }
+    }
+    if (unknown.length > 0) {
+      this.logger.warn(
+        `updateComponents: ${unknown.map((n) => `'${n}'`).join(', ')} is neither a component nor a config of this pipeline and was ignored. ` +
+          `Components: ${this.componentNames.join(', ') || '(none)'}; configs: ${[...this.configSpecs.keys()].join(', ') || '(none)'}.`,
+      );
+    }
+  }
+
+  /** Sets components back to null (keeping their specs, so they can be loaded again). */
+  unloadComponents(names: string | readonly string[]): void {
+    if (typeof names !== 'string' && !Array.isArray(names)) {
+      throw new InvalidArgumentError(`Invalid type for names: expected a component name or a list of names, got ${typeof names}.`);
+    }
+    for (const name of typeof names === 'string' ? [names] : names) {
+      if (!this.componentSpecs.has(name)) {
+        this.logger.warn(`unloadComponents: unknown component '${name}' ignored.`);
+        continue;
+      }
+      const component = this.componentValues.get(name);
+      this.componentValues.set(name, null);
+      if (component != null && this.componentsManager) {
+        const id = this.componentsManager.idOf(component, name);
+        if (id) {
+          if (this.collection) this.componentsManager.removeFromCollection(id, this.collection);
+          else this.componentsManager.remove(id);
+        }
+      }
+    }
+  }
+
+  /** Sets component objects; from-pretrained ones are also added to the components manager. */
+  registerComponents(components: Record<string, unknown>): void {
+    for (const [name, component] of Object.entries(components)) {
+      const spec = this.componentSpecs.get(name);
+      if (!spec) {
+        this.logger.warn(`registerComponents: skipping unknown component '${name}'.`);
+        continue;
+      }
+      this.componentValues.set(name, component);
+      if (component != null && spec.defaultCreationMethod === 'fromPretrained' && this.componentsManager) {
+        this.componentsManager.add(name, component, { collection: this.collection, loadId: spec.pretrainedModelNameOrPath ? spec.loadId : null });
+      }
+    }
+  }
+
+  /** Takes component sources and config values from a parsed model index (for components not loaded yet). */
+  applyModelIndex(index: Record<string, unknown>): ModelIndexInfo {
+    const info = parseModelIndex(index, { repo: this.pretrainedModelNameOrPath });
+    for (const fromIndex of info.components) {
+      const current = this.componentSpecs.get(fromIndex.name);
+      if (!current || this.componentValues.get(fromIndex.name) != null) continue;
+      this.componentSpecs.set(
+        fromIndex.name,
+        fromIndex.clone({
+          type: fromIndex.type ?? current.type,
+          library: fromIndex.library ?? current.library,
+          description: current.description,
+          config: current.config,
+        }),
+      );
+    }
+    for (const [name, value] of Object.entries(info.configs)) {
+      const spec = this.configSpecs.get(name);
+      if (!spec) continue;
+      this.configSpecs.set(name, spec.with({ default: value }));
+      this.config[name] = value;
+    }
+    this.modelIndexInfo = info;
+    return info;
+  }
+
+  /** The `modular_model_index.json` content describing this pipeline now. */
+  toModelIndex(): Record<string, unknown> {
+    return buildModelIndex({
+      className: this.className,
+      blocksClassName: this.blocks.className,
+      specs: [...this.componentSpecs.values()],
+      configs: { ...this.config },
+      loaded: this.components,
+    });
+  }
+
+  // ---- running ----------------------------------------------------------------------------
+
+  /**
+   * Runs the blocks. Inputs no block declares are reported (a warning, or
+   * an UnexpectedInputError in strict mode). `output` picks what comes back:
+   * undefined the whole PipelineState, a name its value, a list a record.
+   */
+  run(inputs: RunInputs & { output: string }, options?: RunOptions): Promise<any>;
+  run(inputs: RunInputs & { output: readonly string[] }, options?: RunOptions): Promise<Record<string, any>>;
+  run(inputs?: RunInputs, options?: RunOptions): Promise<any>;
+  async run(inputs: RunInputs = {}, options: RunOptions = {}): Promise<unknown> {
+    const { output, state: given, ...values } = inputs;
+    const strict = options.strict ?? this.strict;
+    const state = given instanceof PipelineState ? given.copy() : new PipelineState();
+    if (given !== undefined && !(given instanceof PipelineState)) {
+      throw new InvalidArgumentError("run({ state }): 'state' must be a PipelineState from an earlier run.");
+    }
+    state.context = { signal: options.signal, onProgress: options.onProgress, strict, logger: this.logger };
+
+    const remaining = new Map(Object.entries(values));
+    for (const param of this.blocks.allInputs) {
+      if (param.name) {
+        if (remaining.has(param.name)) {
+          state.set(param.name, remaining.get(param.name));
+          remaining.delete(param.name);
+        } else if (!state.has(param.name)) {
+          state.set(param.name, param.default);
+        }
+      } else if (param.kwargsType && remaining.has(param.kwargsType)) {
+        const group = remaining.get(param.kwargsType);
+        if (group !== null && typeof group === 'object') {
+          for (const [key, value] of Object.entries(group)) state.set(key, value, param.kwargsType);
+        }
+        remaining.delete(param.kwargsType);
+      }
+    }
+    if (remaining.size > 0) {
+      const error = new UnexpectedInputError([...remaining.keys()], `${this.className} (${this.blocks.className})`);
+      if (strict) throw error;
+      this.logger.warn(error.message);
+    }
+
+    throwIfAborted(options.signal, 'before it started');
+    await this.blocks.call(this as PipelineComponents, state);
+    return selectOutput(state, output);
+  }
+
+  toString(): string {
+    return `${this.className} ${JSON.stringify(this.toModelIndex(), null, 2)}`;
+  }
+
+  [inspectSymbol](): string {
+    return this.toString();
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  private createFromConfig(spec: ComponentSpec): unknown {
+    try {
+      return spec.create(null, { registry: this.loaderRegistry, logger: this.logger });
+    } catch (error) {
+      if (!(error instanceof LoaderNotFoundError)) throw error;
+      this.logger.warn(`Component '${spec.name}' was left unset: ${error.message}`);
+      return null;
+    }
+  }
+
+  private sharedComponent(spec: ComponentSpec, options: Record<string, unknown>): unknown {
+    const manager = this.componentsManager;
+    if (!manager) return undefined;
+    const fields = ['repo', 'pretrainedModelNameOrPath', 'subfolder', 'variant', 'revision'];
+    if (fields.some((f) => options[f] !== undefined)) return undefined;
+    const ids = manager.findByLoadId(spec.loadId);
+    return ids.length > 0 ? manager.get(ids[0]!) : undefined;
+  }
+
+  private async readModelIndexOnce(signal: AbortSignalLike | undefined): Promise<void> {
+    if (this.modelIndexRead || !this.pretrainedModelNameOrPath) return;
+    const resolver = this.repoResolver ?? getDefaultRepoResolver();
+    if (!resolver?.readModelIndex) return;
+    const index = await resolver.readModelIndex(this.pretrainedModelNameOrPath, { signal });
+    this.modelIndexRead = true;
+    if (index) this.applyModelIndex(index);
+  }
+
+  private defineComponentProperty(name: string): void {
+    if (name in this) {
+      throw new BlockDefinitionError(
+        `Component name '${name}' clashes with a ModularPipeline member of the same name; rename the ComponentSpec in the block that declares it.`,
+      );
+    }
+    Object.defineProperty(this, name, {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        const component = this.componentValues.get(name);
+        if (component != null) this.componentsManager?.notifyBeforeUse(component);
+        return component;
+      },
+      set: (value: unknown) => this.updateComponents({ [name]: value }),
+    });
+  }
+}
+
+function selectOutput(state: PipelineState, output: string | readonly string[] | undefined): unknown {
+  if (output === undefined || output === null) return state;
+  const missing = (name: string) =>
+    new NotFoundError(`Output '${name}' is not in the pipeline state. Available: ${state.keys().join(', ')}.`);
+  if (typeof output === 'string') {
+    if (!state.has(output)) throw missing(output);
+    return state.get(output);
+  }
+  if (Array.isArray(output)) {
+    for (const name of output) if (!state.has(name)) throw missing(name);
+    return state.get(output);
+  }
+  throw new InvalidArgumentError(`output must be a name or a list of names, got ${typeof output}.`);
+}
+
+/**
+ * Wraps the pipeline in a function proxy so `await pipeline({ ... })` runs
+ * it, while property access, `instanceof` and methods behave as on the
+ * instance itself.
+ */
+function makeCallable<P extends ModularPipeline>(instance: P): P & CallablePipeline {
+  const target = ((...args: unknown[]) => (instance.run as (...a: unknown[]) => unknown)(...args)) as unknown as object;
+  // Node's inspect looks at a proxy's target, so the target carries the printout.
+  Object.defineProperty(target, inspectSymbol, { value: () => instance.toString(), configurable: true });
+  const bound = new Map<unknown, unknown>();
+  return new Proxy(target, {
+    apply: (_t, _this, args: unknown[]) => (instance.run as (...a: unknown[]) => unknown).apply(instance, args),
+    get: (_t, prop) => {
+      const value = Reflect.get(instance, prop, instance);
+      if (typeof value !== 'function' || prop === 'constructor') return value;
+      if (!bound.has(value)) bound.set(value, (value as (...a: unknown[]) => unknown).bind(instance));
+      return bound.get(value);
+    },
+    set: (_t, prop, value) => Reflect.set(instance, prop, value, instance),
+    has: (_t, prop) => Reflect.has(instance, prop),
+    ownKeys: () => Reflect.ownKeys(instance),
+    getOwnPropertyDescriptor: (_t, prop) => Reflect.getOwnPropertyDescriptor(instance, prop),
+    defineProperty: (_t, prop, descriptor) => Reflect.defineProperty(instance, prop, descriptor),
+    deleteProperty: (_t, prop) => Reflect.deleteProperty(instance, prop),
+    getPrototypeOf: () => Object.getPrototypeOf(instance),
+    setPrototypeOf: () => false,
+  }) as P & CallablePipeline;
+}
+
+/** Builds the pipeline for `blocks`: the class registered for its model name, or ModularPipeline. */
+export function createPipeline(blocks: ModularPipelineBlocks, repo: string | null, options: InitPipelineOptions): ModularPipeline & CallablePipeline {
+  const PipelineClass = options.pipelineClass ?? getPipelineClass(blocks.modelName) ?? ModularPipeline;
+  return new PipelineClass(blocks, repo, options) as ModularPipeline & CallablePipeline;
+}
