@@ -1,0 +1,49 @@
+/**
+ * `npm run bench`: every package's benchmark in one table. Benchmarks are
+ * measurements, never assertions: targets are read off this table.
+ * Pass section names to run only some: `npm run bench -- tensor session`.
+ */
+import { benchSessionRun } from '../packages/runtime/bench/session.js';
+import { benchTensorOps } from '../packages/runtime/bench/tensor-ops.js';
+import { benchSchedulersAndGuiders } from '../packages/diffusion/bench/step.js';
+
+interface Row {
+  name: string;
+  shape?: string;
+  ms?: number;
+  value?: string;
+  note?: string;
+}
+
+interface Section {
+  name: string;
+  title: string;
+  run: () => Promise<Row[]> | Row[];
+}
+
+const sections: Section[] = [
+  { name: 'tensor', title: 'Tensor operations of one denoise step (runtime)', run: benchTensorOps },
+  { name: 'session', title: 'One tiny-UNet session.run (runtime, CPU)', run: () => benchSessionRun() },
+  { name: 'scheduler', title: 'Scheduler step and guidance per denoise step (diffusion)', run: () => benchSchedulersAndGuiders() },
+];
+
+function formatRows(rows: Row[]): string {
+  const header = ['benchmark', 'shape', 'result', 'note'];
+  const body = rows.map((row) => [
+    row.name,
+    row.shape ?? '',
+    row.value ?? (row.ms !== undefined ? `${row.ms.toFixed(3)} ms` : ''),
+    row.note ?? '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+const wanted = new Set(process.argv.slice(2));
+for (const section of sections) {
+  if (wanted.size > 0 && !wanted.has(section.name)) continue;
+  const rows = await section.run();
+  console.log(`\n## ${section.title}\n`);
+  console.log(formatRows(rows));
+}
