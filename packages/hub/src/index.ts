@@ -14,3 +14,9 @@ export { DEFAULT_GITATTRIBUTES } from './server/gitattributes.js';
 
 // Remote-code sandbox: plugin bundles run in a locked-down vm context inside a Worker.
 export * from './sandbox/index.js';
+
+// Hub settings from the environment (HF_ENDPOINT, HF_TOKEN, HF_HOME, HF_HUB_CACHE, HF_HUB_OFFLINE).
+export * from './config/index.js';
+
+// Downloads into the Hugging Face cache (Python's layout), JSON files of repos, the remote-code lock.
+export * from './cache/index.js';

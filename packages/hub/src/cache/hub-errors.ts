@@ -1,0 +1,144 @@
+/**
+ * Errors of Hub downloads and the local cache. Each says what went wrong and
+ * what to do next. Names are class fields so they survive a frozen realm.
+ */
+export class HubError extends Error {
+  override name = 'HubError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+const TOKEN_HINT = 'If it is private or gated, pass a token that can read it (set HF_TOKEN, log in so $HF_HOME/token exists, or pass accessToken).';
+
+/** The repo does not exist, or the caller cannot see it (the Hub answers the same for both). */
+export class RepoNotFoundError extends HubError {
+  override name = 'RepoNotFoundError';
+  constructor(
+    readonly repo: string,
+    hadToken: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Repository ${repo} was not found on the Hub. Check the id (org/name). ` +
+        (hadToken ? 'The token that was sent cannot see it: use a token of a user or org with access.' : TOKEN_HINT),
+      options,
+    );
+  }
+}
+
+/** The repo exists but has no branch, tag or commit of that name. */
+export class RevisionNotFoundError extends HubError {
+  override name = 'RevisionNotFoundError';
+  constructor(
+    readonly repo: string,
+    readonly revision: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Revision "${revision}" of ${repo} does not exist: use an existing branch, tag or full 40-character commit sha (default "main").`, options);
+  }
+}
+
+/** A requested file is not in the repo at that revision. */
+export class EntryNotFoundError extends HubError {
+  override name = 'EntryNotFoundError';
+  constructor(
+    readonly repo: string,
+    readonly revision: string,
+    readonly paths: string[],
+    /** `folder` when the paths exist but are folders. */
+    readonly reason: 'missing' | 'folder' = 'missing',
+    options?: { cause?: unknown },
+  ) {
+    const detail =
+      reason === 'folder'
+        ? ` as files (${paths.length === 1 ? 'it is a folder' : 'they are folders'}: select a folder's files with allowPatterns such as "${paths[0]}/*")`
+        : '';
+    super(`${paths.length === 1 ? 'File' : 'Files'} ${paths.join(', ')} not found in ${repo} at revision ${revision}${detail}. Check the paths against the repo's file list.`, options);
+  }
+}
+
+/** The token was refused (401) or lacks the rights (403). */
+export class HubUnauthorizedError extends HubError {
+  override name = 'HubUnauthorizedError';
+  constructor(
+    readonly repo: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Access to ${repo} was refused: ${reason}`, options);
+  }
+}
+
+/** Offline (HF_HUB_OFFLINE or localFilesOnly) and the cache does not hold what was asked. */
+export class HubCacheMissError extends HubError {
+  override name = 'HubCacheMissError';
+  constructor(
+    readonly repo: string,
+    readonly revision: string,
+    readonly missing: string[],
+    cacheDir: string,
+  ) {
+    super(
+      `Offline mode: ${repo} at revision ${revision} is not fully in the cache ${cacheDir} (missing: ${missing.join(', ')}). ` +
+        'Go online once to download it (unset HF_HUB_OFFLINE, or pass localFilesOnly: false), or point HF_HUB_CACHE at a cache that has it.',
+    );
+  }
+}
+
+/** Downloaded or cached bytes do not hash to the id the Hub gives for the file. */
+export class HubIntegrityError extends HubError {
+  override name = 'HubIntegrityError';
+  constructor(
+    readonly repo: string,
+    readonly path: string,
+    readonly expected: string,
+    readonly actual: string,
+    advice: string,
+  ) {
+    super(`${path} of ${repo} is corrupt: its content hashes to ${actual}, the Hub says ${expected}. ${advice}`);
+  }
+}
+
+/** The Hub could not be reached or answered with an unexpected error. */
+export class HubRequestError extends HubError {
+  override name = 'HubRequestError';
+  constructor(
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A JSON file of a repo (or a local folder) does not parse. */
+export class HubJsonError extends HubError {
+  override name = 'HubJsonError';
+  constructor(
+    readonly repo: string,
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`${path} of ${repo} is not valid JSON (${reason}). Fix the file in the repo, or pin a revision where it is valid.`);
+  }
+}
+
+/** Remote code pinned in the lock file changed although its commit did not. */
+export class RemoteCodeChangedError extends HubError {
+  override name = 'RemoteCodeChangedError';
+  constructor(
+    readonly repo: string,
+    readonly commit: string,
+    readonly path: string,
+    readonly pinnedSha256: string,
+    readonly actualSha256: string,
+    lockFile: string,
+  ) {
+    super(
+      `${path} of ${repo} at commit ${commit} has sha256 ${actualSha256}, but ${lockFile} pinned ${pinnedSha256} for the same commit. ` +
+        'The code changed without a new commit (a tampered cache or mirror); it was not run. Delete the cached snapshot and download again, ' +
+        'or remove the pin from the lock file if you trust the new code.',
+    );
+  }
+}
