@@ -35,6 +35,7 @@ export { sequenceInputs, alternativeInputs, combineOutputs, uniqueInputs, type S
 export { formatCompositeBlocks, formatLeafBlock, formatComponents, formatConfigs } from './blocks/format-blocks.js';
 export * from './blocks/make-doc-string.js';
 export * from './blocks/modular-pipeline-blocks.js';
+export * from './blocks/blocks-classes.js';
 export * from './blocks/sequential-pipeline-blocks.js';
 export * from './blocks/loop-sequential-pipeline-blocks.js';
 export * from './blocks/conditional-pipeline-blocks.js';

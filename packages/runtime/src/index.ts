@@ -11,6 +11,7 @@ export * from './image/decode-image.js';
 export * from './image/resize-image.js';
 export * from './image/resize-tensor.js';
 export * from './image/encode-image.js';
+export * from './image/pipeline-image.js';
 export * from './image/vae-image-processor-config.js';
 export * from './image/vae-image-processor.js';
 export * from './onnx/proto/onnx-schema.js';

@@ -1,6 +1,12 @@
 import type { ComponentSpec } from '../components/component-spec.js';
 import { BlockDefinitionError, BlockExecutionError, InvalidArgumentError, MissingInputError, MissingOutputError, ModularDiffusersError, NotFoundError, UndeclaredOutputError } from '../errors.js';
-import { getPretrainedHooks, type BlocksFromPretrainedOptions } from '../hub/pretrained-hooks.js';
+import {
+  getPretrainedHook,
+  getPretrainedHooks,
+  type BlocksFromPretrainedOptions,
+  type SavePretrainedOptions,
+  type SavePretrainedResult,
+} from '../hub/pretrained-hooks.js';
 import type { ConfigSpec } from '../params/config-spec.js';
 import type { InputParam } from '../params/input-param.js';
 import type { OutputParam } from '../params/output-param.js';
@@ -272,6 +278,18 @@ export class ModularPipelineBlocks {
     return [result[0] as PipelineComponents, result[1] as S];
   }
 
+  /**
+   * Checks the caller's inputs before any block of the run executes, so a
+   * bad input fails with a clear error before a model has run. The state
+   * holds the caller's values and input defaults only (nothing computed
+   * yet). A leaf overrides it to check the inputs it reads; a composite
+   * checks every sub-block, selected at runtime or not, and each check looks
+   * only at values that were given.
+   */
+  validateInputs(components: PipelineComponents, state: PipelineState): void {
+    for (const block of this.blocks.values()) block.validateInputs(components, state);
+  }
+
   /** Names the block (and, in a composite, the sub-block) that requires `input`. */
   protected describeRequirer(input: string): string {
     const path = findRequirer(this, input);
@@ -340,6 +358,11 @@ export class ModularPipelineBlocks {
   /** Loads a block class shared on the Hub; implemented by `@modular-diffusers/hub`. */
   static async fromPretrained(repo: string, options: BlocksFromPretrainedOptions = {}): Promise<ModularPipelineBlocks> {
     return getPretrainedHooks('ModularPipelineBlocks.fromPretrained').blocksFromPretrained(repo, options);
+  }
+
+  /** Writes `modular_config.json` (and a model card) to `dir`, optionally pushing it; implemented by `@modular-diffusers/hub`. */
+  savePretrained(dir: string, options: SavePretrainedOptions = {}): Promise<SavePretrainedResult> {
+    return getPretrainedHook('saveBlocks', 'ModularPipelineBlocks.savePretrained')(this, dir, options);
   }
 
   // ---- printing -----------------------------------------------------------------------------

@@ -19,6 +19,29 @@ export interface PipelineFromPretrainedOptions extends InitPipelineOptions {
   [option: string]: unknown;
 }
 
+export interface SavePretrainedOptions {
+  /** After writing the folder, upload it to `repoId` on the Hub in one commit (creating the repo if needed). */
+  pushToHub?: boolean;
+  repoId?: string;
+  private?: boolean;
+  /** A write token for the push (default: HF_TOKEN / the token file). */
+  token?: string;
+  hubUrl?: string;
+  commitMessage?: string;
+  signal?: AbortSignalLike;
+  [option: string]: unknown;
+}
+
+export interface SavePretrainedResult {
+  /** The folder that was written. */
+  dir: string;
+  /** Repo-relative paths of the files written. */
+  files: string[];
+  /** Set when pushed: the repo's URL and the commit that holds the files. */
+  repoUrl?: string;
+  commit?: string;
+}
+
 /**
  * How `fromPretrained` is implemented. Core has no network access; the hub
  * package installs these when it is imported.
@@ -26,6 +49,10 @@ export interface PipelineFromPretrainedOptions extends InitPipelineOptions {
 export interface PretrainedHooks {
   blocksFromPretrained(repo: string, options: BlocksFromPretrainedOptions): Promise<ModularPipelineBlocks>;
   pipelineFromPretrained(repo: string, options: PipelineFromPretrainedOptions): Promise<ModularPipeline>;
+  /** `pipeline.savePretrained(dir, options)`. */
+  savePipeline?(pipeline: ModularPipeline, dir: string, options: SavePretrainedOptions): Promise<SavePretrainedResult>;
+  /** `blocks.savePretrained(dir, options)`. */
+  saveBlocks?(blocks: ModularPipelineBlocks, dir: string, options: SavePretrainedOptions): Promise<SavePretrainedResult>;
 }
 
 let installed: PretrainedHooks | null = null;
@@ -35,6 +62,13 @@ export function setPretrainedHooks(hooks: PretrainedHooks | null): PretrainedHoo
   const previous = installed;
   installed = hooks;
   return previous;
+}
+
+/** The installed hook `name`, or a HubNotInstalledError naming `what` was called. */
+export function getPretrainedHook<K extends keyof PretrainedHooks>(name: K, what: string): NonNullable<PretrainedHooks[K]> {
+  const hook = installed?.[name];
+  if (!installed || !hook) throw new HubNotInstalledError(what);
+  return (hook as (...args: never[]) => unknown).bind(installed) as NonNullable<PretrainedHooks[K]>;
 }
 
 /** The installed hooks, or a HubNotInstalledError naming `what` was called. */

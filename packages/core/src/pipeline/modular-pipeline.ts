@@ -12,7 +12,13 @@ import {
   NotFoundError,
   UnexpectedInputError,
 } from '../errors.js';
-import { getPretrainedHooks, type PipelineFromPretrainedOptions } from '../hub/pretrained-hooks.js';
+import {
+  getPretrainedHook,
+  getPretrainedHooks,
+  type PipelineFromPretrainedOptions,
+  type SavePretrainedOptions,
+  type SavePretrainedResult,
+} from '../hub/pretrained-hooks.js';
 import { getLogger, type Logger } from '../logger.js';
 import type { ConfigSpec } from '../params/config-spec.js';
 import { PipelineState } from '../state/pipeline-state.js';
@@ -38,6 +44,8 @@ export interface InitPipelineOptions {
   logger?: Logger;
   /** Overrides the pipeline class chosen from the blocks' model name. */
   pipelineClass?: PipelineConstructor<ModularPipeline>;
+  /** Options every `loadComponents` call starts from, e.g. `{ device: 'cuda' }` from fromPretrained. */
+  loadOptions?: Record<string, unknown>;
 }
 
 export type PipelineConstructor<P extends ModularPipeline> = new (
@@ -107,6 +115,7 @@ export class ModularPipeline {
   protected readonly configSpecs = new Map<string, ConfigSpec>();
   protected readonly componentValues = new Map<string, unknown>();
   protected readonly repoResolver: RepoResolver | null;
+  protected readonly defaultLoadOptions: Record<string, unknown>;
   protected readonly logger: Logger;
   private modelIndexRead = false;
   private cachedLoader: PipelineLoader | null = null;
@@ -118,6 +127,7 @@ export class ModularPipeline {
     this.collection = options.collection ?? null;
     this.loaderRegistry = options.loaderRegistry ?? defaultLoaderRegistry;
     this.repoResolver = options.repoResolver ?? null;
+    this.defaultLoadOptions = { ...options.loadOptions };
     this.strict = options.strict ?? false;
     this.logger = options.logger ?? getLogger();
 
@@ -151,6 +161,14 @@ export class ModularPipeline {
     return getPretrainedHooks('ModularPipeline.fromPretrained').pipelineFromPretrained(repo, options) as Promise<
       ModularPipeline & CallablePipeline
     >;
+  }
+
+  /**
+   * Writes `modular_model_index.json`, `modular_config.json` and a model card
+   * to `dir`, and with `pushToHub` uploads them in one commit; implemented by `@modular-diffusers/hub`.
+   */
+  savePretrained(dir: string, options: SavePretrainedOptions = {}): Promise<SavePretrainedResult> {
+    return getPretrainedHook('savePipeline', 'ModularPipeline.savePretrained')(this, dir, options);
   }
 
   get className(): string {
@@ -219,7 +237,7 @@ export class ModularPipeline {
    * ComponentsManager already loaded from the same load id are reused.
    */
   async loadComponents(names: string | readonly string[] | null = null, options: LoadComponentsOptions = {}): Promise<LoadReport> {
-    const { signal, perComponent = {}, onError = 'throw', ...shared } = options;
+    const { signal, perComponent = {}, onError = 'throw', ...shared } = { ...this.defaultLoadOptions, ...options };
     if (names !== null && typeof names !== 'string' && !Array.isArray(names)) {
       throw new InvalidArgumentError(`Invalid type for names: expected a component name or a list of names, got ${typeof names}.`);
     }
@@ -466,6 +484,7 @@ export class ModularPipeline {
     }
 
     throwIfAborted(options.signal, 'before it started');
+    this.blocks.validateInputs(this as PipelineComponents, state);
     await this.blocks.call(this as PipelineComponents, state);
     return selectOutput(state, output);
   }

@@ -14,3 +14,27 @@ export function registerPipelineClass(modelName: string, pipelineClass: Pipeline
 export function getPipelineClass(modelName: string | null): PipelineConstructor<ModularPipeline> | undefined {
   return modelName ? byModelName.get(modelName) : undefined;
 }
+
+// diffusers pipeline class names (standard `model_index.json` `_class_name`) by model family, as
+// diffusers' auto-pipeline lookup maps them; modular pipeline classes registered above are found by name too.
+const modelNameByPipelineClassName = new Map<string, string>([
+  ['StableDiffusionXLPipeline', 'stable-diffusion-xl'],
+  ['StableDiffusionXLImg2ImgPipeline', 'stable-diffusion-xl'],
+  ['StableDiffusionXLInpaintPipeline', 'stable-diffusion-xl'],
+  ['StableDiffusionXLControlNetPipeline', 'stable-diffusion-xl'],
+  ['StableDiffusionXLModularPipeline', 'stable-diffusion-xl'],
+]);
+
+/** Maps a pipeline class name found in a model index to its model family. */
+export function registerPipelineClassName(className: string, modelName: string): void {
+  modelNameByPipelineClassName.set(className, modelName);
+}
+
+/** The model family of a pipeline class name (`StableDiffusionXLPipeline` -> 'stable-diffusion-xl'), if known. */
+export function modelNameOfPipelineClass(className: string | null | undefined): string | undefined {
+  if (!className) return undefined;
+  const known = modelNameByPipelineClassName.get(className);
+  if (known) return known;
+  for (const [modelName, pipelineClass] of byModelName) if (pipelineClass.name === className) return modelName;
+  return undefined;
+}

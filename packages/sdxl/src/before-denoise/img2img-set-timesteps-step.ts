@@ -1,0 +1,93 @@
+/**
+ * Image-to-image timesteps: the full schedule, then only its last
+ * `int(num_inference_steps * strength)` steps (or the steps after
+ * `denoising_start`), cut at `denoising_end`. `latent_timestep` (the first
+ * kept step, one per image) is the noise level the start image gets.
+ */
+import { InputParam, OutputParam, PipelineBlock, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
+import { applyDenoisingEnd, getImg2ImgTimesteps, retrieveTimesteps } from '@modular-diffusers/diffusion';
+import { Tensor } from '@modular-diffusers/runtime';
+import { schedulerSpec } from '../components/component-specs.js';
+import { SdxlInputError } from '../errors.js';
+import { MODEL, batchSizeInput, timestepOutputs } from './params.js';
+import { checkScheduleInputs, requireScheduler } from './set-timesteps-step.js';
+import { numberList, timestepsTensor } from './timestep-tensor.js';
+
+export class StableDiffusionXLImg2ImgSetTimestepsStep extends PipelineBlock {
+  static override modelName = MODEL;
+
+  override get description() {
+    return (
+      'Step that sets the timesteps for the scheduler and determines the initial noise level (latent_timestep) for image-to-image/inpainting generation.\n' +
+      'The latent_timestep is calculated from the `strength` parameter - higher strength means starting from a noisier version of the input image.'
+    );
+  }
+
+  override get expectedComponents() {
+    return [schedulerSpec()];
+  }
+
+  override get inputs() {
+    return [
+      new InputParam('num_inference_steps', { default: 50 }),
+      new InputParam('timesteps'),
+      new InputParam('sigmas'),
+      new InputParam('denoising_end'),
+      new InputParam('strength', { default: 0.3 }),
+      new InputParam('denoising_start'),
+      new InputParam('num_images_per_prompt', { default: 1 }),
+    ];
+  }
+
+  override get intermediatesInputs() {
+    return [batchSizeInput()];
+  }
+
+  override get intermediatesOutputs() {
+    return [
+      ...timestepOutputs(),
+      new OutputParam('latent_timestep', {
+        typeHint: 'Tensor',
+        description: 'The timestep that represents the initial noise level for image-to-image generation',
+      }),
+    ];
+  }
+
+  override validateInputs(_components: PipelineComponents, state: PipelineState): void {
+    checkScheduleInputs(state);
+    checkStrength(state.get('strength'));
+    const strength = state.get('strength');
+    const steps = state.get('num_inference_steps');
+    const counted = state.get('timesteps') == null && state.get('sigmas') == null && state.get('denoising_start') == null;
+    if (counted && typeof strength === 'number' && typeof steps === 'number' && Math.trunc(steps * strength) < 1) {
+      throw new SdxlInputError(
+        `\`strength\` ${strength} with ${steps} inference steps leaves no denoising step (it runs int(steps * strength) = 0); raise strength or num_inference_steps.`,
+      );
+    }
+  }
+
+  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+    const bs = this.getBlockState(state);
+    checkStrength(bs.strength);
+    const scheduler = requireScheduler(components);
+    const full = retrieveTimesteps(scheduler, { numInferenceSteps: bs.num_inference_steps, timesteps: numberList(bs.timesteps), sigmas: numberList(bs.sigmas) });
+    const img2img = getImg2ImgTimesteps(scheduler, full.numInferenceSteps, bs.strength, { denoisingStart: bs.denoising_start });
+    const rows = bs.batch_size * bs.num_images_per_prompt;
+    bs.latent_timestep = new Tensor('float32', new Float32Array(rows).fill(img2img.latentTimestep), [rows]);
+    const selection = applyDenoisingEnd(scheduler, img2img, bs.denoising_end);
+    bs.timesteps = timestepsTensor(selection.timesteps);
+    bs.num_inference_steps = selection.numInferenceSteps;
+    this.setBlockState(state, bs);
+    return [components, state];
+  }
+}
+
+/** `strength` must lie in (0, 1]: 0 would leave nothing to denoise. */
+export function checkStrength(strength: unknown): void {
+  if (strength == null) return;
+  if (typeof strength !== 'number' || !(strength > 0 && strength <= 1)) {
+    throw new SdxlInputError(
+      `\`strength\` must be in (0, 1] (how much of the schedule to run on the start image: 1 ignores the image, small values keep it), got ${String(strength)}.`,
+    );
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * SDXL's VAE over its ONNX export. The real ONNX repos keep the config in
+ * `vae/config.json` and the two halves in sibling folders `vae_encoder/` and
+ * `vae_decoder/`; each half loads on first use, so a text-to-image pipeline
+ * never opens (or downloads) the encoder, and a missing half only fails when
+ * it is needed.
+ */
+import { ComponentLoadError, InvalidArgumentError } from '@modular-diffusers/core';
+import {
+  Tensor,
+  add,
+  cast,
+  concat,
+  loadOnnxModel,
+  mul,
+  randnTensor,
+  slice,
+  type Generator,
+  type LoadOnnxModelOptions,
+  type OnnxModel,
+} from '@modular-diffusers/runtime';
+import { floatDtypeOf } from './onnx-load-options.js';
+
+/** Where a VAE half lives: resolved (and downloaded) only when first used. */
+export type OnnxModelSource = () => Promise<string>;
+
+export interface AutoencoderKLParts {
+  encoder: OnnxModelSource | null;
+  decoder: OnnxModelSource | null;
+  loadOptions?: LoadOnnxModelOptions;
+}
+
+/** diffusers' `retrieve_latents` modes: draw from the latent distribution, or take its mean. */
+export type LatentSampleMode = 'sample' | 'argmax';
+
+export interface VaeEncodeOptions {
+  /** One generator, or one per image (each image then draws from its own). */
+  generator?: Generator | readonly Generator[] | null;
+  sampleMode?: LatentSampleMode;
+}
+
+export class AutoencoderKL {
+  private encoderModel: OnnxModel | null = null;
+  private decoderModel: OnnxModel | null = null;
+  private pendingEncoder: Promise<OnnxModel> | null = null;
+  private pendingDecoder: Promise<OnnxModel> | null = null;
+
+  constructor(
+    /** vae/config.json: scaling_factor, block_out_channels, latent_channels, latents_mean/std, force_upcast. */
+    readonly config: Readonly<Record<string, unknown>>,
+    private readonly parts: AutoencoderKLParts,
+  ) {}
+
+  /** The multiplier between VAE latents and the latents the UNet sees (0.13025 for SDXL). */
+  get scalingFactor(): number {
+    const value = this.config.scaling_factor;
+    return typeof value === 'number' ? value : 0.18215;
+  }
+
+  get latentChannels(): number {
+    const value = this.config.latent_channels;
+    return typeof value === 'number' ? value : 4;
+  }
+
+  /** 2 ** (number of blocks - 1): 8 for SDXL. */
+  get scaleFactor(): number {
+    const blocks = this.config.block_out_channels;
+    return Array.isArray(blocks) && blocks.length > 0 ? 2 ** (blocks.length - 1) : 8;
+  }
+
+  /** Per-channel latent statistics, when the VAE config has both (SDXL base has neither). */
+  get latentsMeanStd(): { mean: Tensor<'float32'>; std: Tensor<'float32'> } | null {
+    const { latents_mean: mean, latents_std: std } = this.config;
+    if (!Array.isArray(mean) || !Array.isArray(std)) return null;
+    const shape = [1, mean.length, 1, 1];
+    return { mean: Tensor.float32(mean as number[], shape), std: Tensor.float32(std as number[], [1, std.length, 1, 1]) };
+  }
+
+  /** The decoder session's float type, once loaded (float32 before). */
+  get dtype(): 'float32' | 'float16' {
+    return floatDtypeOf(this.decoderModel?.input('latent_sample')?.dtype);
+  }
+
+  /** Bytes of the halves loaded so far. */
+  get sizeBytes(): number {
+    return (this.encoderModel?.sizeBytes ?? 0) + (this.decoderModel?.sizeBytes ?? 0);
+  }
+
+  get encoderLoaded(): boolean {
+    return this.encoderModel !== null;
+  }
+
+  get decoderLoaded(): boolean {
+    return this.decoderModel !== null;
+  }
+
+  /** Loads the decoder now rather than at the first decode (the loader does this). */
+  async preloadDecoder(): Promise<void> {
+    await this.decoder();
+  }
+
+  /**
+   * Image [b, 3, H, W] in [-1, 1] -> latents [b, 4, H/8, W/8], not yet scaled
+   * by `scalingFactor`. An export with `latent_parameters` (mean and log
+   * variance) is sampled with the generator, or its mean taken for 'argmax';
+   * one with `latent_sample` already did its sampling inside the graph.
+   */
+  async encode(sample: Tensor<'float32'>, options: VaeEncodeOptions = {}): Promise<Tensor<'float32'>> {
+    const encoder = await this.encoder();
+    const { generator = null, sampleMode = 'sample' } = options;
+    if (Array.isArray(generator)) {
+      if (generator.length !== sample.shape[0]) {
+        throw new InvalidArgumentError(
+          `${generator.length} generators were given for ${sample.shape[0]} images; pass one generator per image, or a single one.`,
+        );
+      }
+      const parts: Tensor<'float32'>[] = [];
+      for (let i = 0; i < generator.length; i++) {
+        parts.push(await this.encodeBatch(encoder, slice(sample, i, i + 1), generator[i]!, sampleMode));
+      }
+      return concat(parts);
+    }
+    return this.encodeBatch(encoder, sample, generator as Generator | null, sampleMode);
+  }
+
+  /** Latents [b, 4, h, w] (already divided by the scaling factor) -> image [b, 3, 8h, 8w] in about [-1, 1]. */
+  async decode(latents: Tensor<'float32'>): Promise<Tensor<'float32'>> {
+    const decoder = await this.decoder();
+    const out = await decoder.run({ latent_sample: latents }, { outputs: [decoder.outputNames[0]!] });
+    return toFloat32(out[decoder.outputNames[0]!]!);
+  }
+
+  async release(): Promise<void> {
+    const models = [this.encoderModel, this.decoderModel];
+    this.encoderModel = this.decoderModel = null;
+    this.pendingEncoder = this.pendingDecoder = null;
+    await Promise.all(models.map((m) => m?.release()));
+  }
+
+  private async encodeBatch(
+    encoder: OnnxModel,
+    sample: Tensor<'float32'>,
+    generator: Generator | null,
+    sampleMode: LatentSampleMode,
+  ): Promise<Tensor<'float32'>> {
+    if (encoder.output('latent_parameters')) {
+      const out = await encoder.run({ sample }, { outputs: ['latent_parameters'] });
+      const parameters = toFloat32(out.latent_parameters!);
+      const channels = parameters.shape[1]! / 2;
+      const mean = slice(parameters, 0, channels, 1);
+      if (sampleMode === 'argmax') return mean;
+      // diffusers' DiagonalGaussianDistribution: std = exp(0.5 * clamp(logvar, -30, 20)).
+      const logvar = slice(parameters, channels, 2 * channels, 1);
+      const std = new Float32Array(logvar.size);
+      for (let i = 0; i < std.length; i++) std[i] = Math.exp(0.5 * Math.min(20, Math.max(-30, logvar.data[i]!)));
+      const noise = toFloat32(randnTensor(mean.shape, { generator: generator ?? undefined }));
+      return add(mean, mul(new Tensor('float32', std, mean.shape), noise));
+    }
+    const name = encoder.output('latent_sample') ? 'latent_sample' : null;
+    if (!name) {
+      throw new ComponentLoadError(
+        `${encoder.path} outputs neither 'latent_parameters' nor 'latent_sample' (it has ${encoder.outputNames.join(', ')}); load an SDXL VAE encoder export.`,
+      );
+    }
+    const out = await encoder.run({ sample }, { outputs: [name] });
+    return toFloat32(out[name]!);
+  }
+
+  private encoder(): Promise<OnnxModel> {
+    if (this.encoderModel) return Promise.resolve(this.encoderModel);
+    this.pendingEncoder ??= this.loadPart(this.parts.encoder, 'encoder').then((m) => (this.encoderModel = m));
+    return this.pendingEncoder;
+  }
+
+  private decoder(): Promise<OnnxModel> {
+    if (this.decoderModel) return Promise.resolve(this.decoderModel);
+    this.pendingDecoder ??= this.loadPart(this.parts.decoder, 'decoder').then((m) => (this.decoderModel = m));
+    return this.pendingDecoder;
+  }
+
+  private async loadPart(source: OnnxModelSource | null, half: 'encoder' | 'decoder'): Promise<OnnxModel> {
+    if (!source) {
+      throw new ComponentLoadError(
+        `This AutoencoderKL has no ${half}: load one whose repo has a vae_${half}/ folder (image-to-image and inpainting need the encoder).`,
+      );
+    }
+    try {
+      return await loadOnnxModel(await source(), this.parts.loadOptions);
+    } catch (error) {
+      if (half === 'encoder') this.pendingEncoder = null;
+      else this.pendingDecoder = null;
+      throw new ComponentLoadError(`Could not load the VAE ${half}: ${(error as Error).message}`, undefined, { cause: error });
+    }
+  }
+}
+
+function toFloat32(t: Tensor): Tensor<'float32'> {
+  return t.dtype === 'float32' ? (t as Tensor<'float32'>) : cast(t, 'float32');
+}

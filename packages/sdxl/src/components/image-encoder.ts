@@ -1,0 +1,66 @@
+/**
+ * The IP-Adapter image encoder (CLIPVisionModelWithProjection) as an ONNX
+ * session: `pixel_values` [N, 3, 224, 224] -> `image_embeds` [N, D] (and
+ * `last_hidden_state`). Its loader list also carries the from-config
+ * `CLIPImageProcessor` (the `feature_extractor` component).
+ */
+import type { ComponentLoader, ComponentSpec, LoaderContext } from '@modular-diffusers/core';
+import type { OnnxModel, Tensor } from '@modular-diffusers/runtime';
+import { CLIPImageProcessor } from '../ip-adapter/clip-image-processor.js';
+import { ModelCapabilityError } from './model-capability-error.js';
+import { openOnnxComponent } from './open-onnx-component.js';
+
+export class CLIPVisionModelWithProjection {
+  constructor(
+    readonly model: OnnxModel,
+    readonly config: Readonly<Record<string, unknown>>,
+    readonly folder: string,
+  ) {}
+
+  static async fromPretrained(spec: ComponentSpec, context: LoaderContext): Promise<CLIPVisionModelWithProjection> {
+    const component = await openOnnxComponent(spec, context);
+    return new CLIPVisionModelWithProjection(component.model, component.config, component.folder);
+  }
+
+  get dtype(): 'float32' | 'float16' {
+    return this.model.input('pixel_values')?.dtype === 'float16' ? 'float16' : 'float32';
+  }
+
+  get sizeBytes(): number {
+    return this.model.sizeBytes;
+  }
+
+  get provider(): string {
+    return this.model.provider;
+  }
+
+  /** The square input size the export wants (config `image_size`, default 224). */
+  get imageSize(): number {
+    const declared = this.model.input('pixel_values')?.dims[2];
+    return typeof declared === 'number' ? declared : typeof this.config.image_size === 'number' ? this.config.image_size : 224;
+  }
+
+  /** The projected image embedding [N, D] IP-Adapter consumes. */
+  async encode(pixelValues: Tensor): Promise<Tensor<'float32'>> {
+    if (!this.model.output('image_embeds')) {
+      throw new ModelCapabilityError(
+        `${this.model.path} has no 'image_embeds' output (it has ${this.model.outputNames.join(', ')}); ` +
+          `load a CLIPVisionModelWithProjection export as image_encoder.`,
+      );
+    }
+    const result = await this.model.run({ pixel_values: pixelValues }, { outputs: ['image_embeds'] });
+    return result.image_embeds as Tensor<'float32'>;
+  }
+
+  release(): Promise<void> {
+    return this.model.release();
+  }
+}
+
+export const IMAGE_ENCODER_LOADERS: readonly ComponentLoader[] = [
+  {
+    type: 'CLIPVisionModelWithProjection',
+    fromPretrained: (spec, context) => CLIPVisionModelWithProjection.fromPretrained(spec, context),
+  },
+  { type: 'CLIPImageProcessor', fromConfig: (config) => CLIPImageProcessor.fromConfig(config) },
+];

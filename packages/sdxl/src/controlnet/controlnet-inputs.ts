@@ -1,0 +1,167 @@
+/**
+ * What the two ControlNet input steps share: their declarations (as the
+ * guide's blocks declare them), the checks on the caller's values, the
+ * control-image preparation and diffusers' `controlnet_keep` schedule.
+ */
+import { ComponentSpec, InputParam, OutputParam, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
+import { isRgbImage, isTensor, repeatInterleave, type RgbImage, type Tensor, type VaeImageProcessor } from '@modular-diffusers/runtime';
+import { SdxlInputError } from '../errors.js';
+import { vaeScaleFactor } from '../pipeline/sdxl-pipeline-properties.js';
+
+export const controlImageProcessorSpec = () =>
+  new ComponentSpec('control_image_processor', 'VaeImageProcessor', {
+    config: { do_convert_rgb: true, do_normalize: false },
+    defaultCreationMethod: 'fromConfig',
+  });
+
+export const controlNetInputs = () => [
+  new InputParam('control_guidance_start', { default: 0.0 }),
+  new InputParam('control_guidance_end', { default: 1.0 }),
+  new InputParam('controlnet_conditioning_scale', { default: 1.0 }),
+  new InputParam('guess_mode', { default: false }),
+  new InputParam('num_images_per_prompt', { default: 1 }),
+];
+
+export const controlNetIntermediates = () => [
+  new InputParam('latents', {
+    required: true,
+    typeHint: 'Tensor',
+    description: 'The initial latents to use for the denoising process. Can be generated in prepare_latent step.',
+  }),
+  new InputParam('batch_size', {
+    required: true,
+    typeHint: 'int',
+    description: 'Number of prompts, the final batch size of model inputs should be batch_size * num_images_per_prompt. Can be generated in input step.',
+  }),
+  new InputParam('timesteps', {
+    required: true,
+    typeHint: 'Tensor',
+    description: 'The timesteps to use for the denoising process. Can be generated in set_timesteps step.',
+  }),
+  new InputParam('crops_coords', {
+    typeHint: 'Optional[Tuple[int]]',
+    description:
+      'The crop coordinates to use for preprocess/postprocess the image and mask, for inpainting task only. Can be generated in vae_encode step.',
+  }),
+];
+
+export const controlNetOutputs = () => [
+  new OutputParam('controlnet_cond', { typeHint: 'Tensor', description: 'The processed control image' }),
+  new OutputParam('control_guidance_start', { typeHint: 'List[float]', description: 'The controlnet guidance start values' }),
+  new OutputParam('control_guidance_end', { typeHint: 'List[float]', description: 'The controlnet guidance end values' }),
+  new OutputParam('conditioning_scale', { typeHint: 'List[float]', description: 'The controlnet conditioning scale values' }),
+  new OutputParam('guess_mode', { typeHint: 'bool', description: 'Whether guess mode is used' }),
+  new OutputParam('controlnet_keep', { typeHint: 'List[float]', description: 'The controlnet keep values' }),
+];
+
+/** The caller's ControlNet values, checked before any model runs (values not given are skipped). */
+export function checkControlNetInputs(state: PipelineState): void {
+  const image = state.get('control_image');
+  if (image != null) {
+    const list = Array.isArray(image) ? image : [image];
+    if (list.length === 0 || !list.every((i) => isRgbImage(i) || isTensor(i))) {
+      throw new SdxlInputError(
+        '`control_image` must be an RgbImage (load files with loadImage()), a float32 Tensor [B, 3, H, W] in [0, 1], or a list of them.',
+      );
+    }
+  }
+  const start = firstNumber(state.get('control_guidance_start'), 'control_guidance_start');
+  const end = firstNumber(state.get('control_guidance_end'), 'control_guidance_end');
+  for (const [name, value] of [['control_guidance_start', start], ['control_guidance_end', end]] as const) {
+    if (value !== undefined && !(value >= 0 && value <= 1)) {
+      throw new SdxlInputError(`\`${name}\` is a fraction of the schedule and must lie in [0, 1], got ${value}.`);
+    }
+  }
+  if (start !== undefined && end !== undefined && start >= end) {
+    throw new SdxlInputError(`\`control_guidance_start\` (${start}) must be smaller than \`control_guidance_end\` (${end}).`);
+  }
+  const scale = firstNumber(state.get('controlnet_conditioning_scale'), 'controlnet_conditioning_scale');
+  if (scale !== undefined && !Number.isFinite(scale)) {
+    throw new SdxlInputError(`\`controlnet_conditioning_scale\` must be a finite number, got ${scale}.`);
+  }
+}
+
+function firstNumber(value: unknown, name: string): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const v = Array.isArray(value) ? value[0] : value;
+  if (typeof v !== 'number' || (Array.isArray(value) && value.length !== 1)) {
+    throw new SdxlInputError(`\`${name}\` must be a number (one ControlNet), got ${JSON.stringify(value)}.`);
+  }
+  return v;
+}
+
+/** `control_guidance_start/end` as one-element lists, as diffusers aligns them for a single ControlNet. */
+export function guidanceWindow(start: unknown, end: unknown): { start: number[]; end: number[] } {
+  const list = (v: unknown) => (Array.isArray(v) ? [...(v as number[])] : [v as number]);
+  return { start: list(start), end: list(end) };
+}
+
+/**
+ * diffusers' `controlnet_keep`: for step i of n, 1 while the step lies
+ * inside [start, end] of the schedule (i / n >= start and (i + 1) / n <= end), else 0.
+ */
+export function controlnetKeep(steps: number, start: number, end: number): number[] {
+  return Array.from({ length: steps }, (_, i) => 1 - Number(i / steps < start || (i + 1) / steps > end));
+}
+
+/** The pixel size matching the latents: latent size x VAE scale factor. */
+export function controlImageSize(components: PipelineComponents, latents: Tensor): { height: number; width: number } {
+  const factor = vaeScaleFactor(components);
+  return { height: latents.shape[2]! * factor, width: latents.shape[3]! * factor };
+}
+
+/**
+ * The control image at the latents' pixel size in [0, 1], one row per
+ * generated image: a single image is repeated to the whole batch, a batch
+ * with one image per prompt is repeated `num_images_per_prompt` times.
+ * With `crops_coords` (inpainting with padding_mask_crop) images are cropped
+ * to that box first; the box keeps the output's aspect ratio, so stretching
+ * it to size equals diffusers' 'fill' resize.
+ */
+export async function prepareControlImage(
+  processor: VaeImageProcessor,
+  image: unknown,
+  size: { height: number; width: number },
+  batch: { batchSize: number; numImagesPerPrompt: number },
+  cropsCoords: unknown,
+): Promise<Tensor<'float32'>> {
+  const cropped = cropsCoords ? cropImages(image, cropsCoords) : image;
+  const tensor = await processor.preprocess(cropped as Parameters<VaeImageProcessor['preprocess']>[0], size);
+  const rows = tensor.shape[0]!;
+  const total = batch.batchSize * batch.numImagesPerPrompt;
+  if (rows !== 1 && rows !== batch.batchSize) {
+    throw new SdxlInputError(
+      `${rows} control images were given for ${batch.batchSize} prompt(s); pass one control image, or one per prompt.`,
+    );
+  }
+  return repeatInterleave(tensor, rows === 1 ? total : batch.numImagesPerPrompt, 0);
+}
+
+function cropImages(image: unknown, coords: unknown): unknown {
+  if (!Array.isArray(coords) || coords.length !== 4 || !coords.every((c) => Number.isInteger(c))) {
+    throw new SdxlInputError(`crops_coords must be [x1, y1, x2, y2] integers, got ${JSON.stringify(coords)}.`);
+  }
+  const [x1, y1, x2, y2] = coords as [number, number, number, number];
+  const crop = (img: unknown): unknown => (isRgbImage(img) ? cropRgb(img, x1, y1, x2, y2) : img);
+  return Array.isArray(image) ? image.map(crop) : crop(image);
+}
+
+/** PIL's `image.crop((x1, y1, x2, y2))` for a box inside the image. */
+function cropRgb(image: RgbImage, x1: number, y1: number, x2: number, y2: number): RgbImage {
+  const left = Math.max(0, x1);
+  const top = Math.max(0, y1);
+  const right = Math.min(image.width, x2);
+  const bottom = Math.min(image.height, y2);
+  if (right <= left || bottom <= top) {
+    throw new SdxlInputError(`crops_coords [${x1}, ${y1}, ${x2}, ${y2}] lie outside the ${image.width}x${image.height} control image.`);
+  }
+  const width = right - left;
+  const height = bottom - top;
+  const c = image.channels;
+  const data = new Uint8Array(width * height * c);
+  for (let y = 0; y < height; y++) {
+    const from = ((top + y) * image.width + left) * c;
+    data.set(image.data.subarray(from, from + width * c), y * width * c);
+  }
+  return { width, height, channels: c, data };
+}

@@ -1,0 +1,127 @@
+/**
+ * Guidance batching for the SDXL denoisers. The guider decides how many
+ * conditions a step runs (1 without guidance, 2 for CFG) and which field
+ * values each one sees; here those per-condition batches are concatenated
+ * along the batch axis so the UNet (and ControlNet) run ONCE per step on
+ * B x conditions rows, and the prediction is split back per condition for
+ * the guider to combine.
+ */
+import { InvalidArgumentError } from '@modular-diffusers/core';
+import { Tensor, concat, repeatInterleave, split } from '@modular-diffusers/runtime';
+import type { Guider, GuiderBatch, GuiderInputValue } from '@modular-diffusers/diffusion';
+
+/** UNet input -> the (conditional, unconditional) block-state fields that feed it (diffusers' guider_input_fields). */
+export const SDXL_GUIDER_FIELDS = {
+  prompt_embeds: ['prompt_embeds', 'negative_prompt_embeds'],
+  time_ids: ['add_time_ids', 'negative_add_time_ids'],
+  text_embeds: ['pooled_prompt_embeds', 'negative_pooled_prompt_embeds'],
+  image_embeds: ['ip_adapter_embeds', 'negative_ip_adapter_embeds'],
+} as const;
+
+export type GuidedInputName = keyof typeof SDXL_GUIDER_FIELDS;
+
+/** The step's conditions stacked into one batch. */
+export interface StackedConditions {
+  batches: GuiderBatch[];
+  /** Rows per condition (the latents' batch B). */
+  rows: number;
+  /** Each guided input concatenated over the conditions: [B x conditions, ...]; image_embeds null without IP-Adapter. */
+  inputs: { prompt_embeds: Tensor; time_ids: Tensor; text_embeds: Tensor; image_embeds: Tensor | null };
+}
+
+/**
+ * Asks the guider for this step's conditions (after `guider.setState`) and
+ * stacks them. `values` holds the block-state fields (prompt_embeds, ...).
+ * A condition without IP-Adapter embeddings gets zeros, as diffusers'
+ * unconditional image embeddings are; a missing text field is an error
+ * naming it.
+ */
+export function stackGuiderConditions(guider: Guider, values: Record<string, unknown>, rows: number): StackedConditions {
+  const data: Record<string, GuiderInputValue> = {};
+  for (const [input, [cond, uncond]] of Object.entries(SDXL_GUIDER_FIELDS)) {
+    const align = input === 'image_embeds' ? (v: unknown, f: string) => ipAdapterEmbeds(v, f, rows) : (v: unknown, f: string) => batchTensor(v, f, rows);
+    data[input] = [align(values[cond], cond), align(values[uncond], uncond)];
+  }
+  const batches = guider.prepareInputs(data);
+  const pick = (input: GuidedInputName): Tensor[] =>
+    batches.map((batch, k) => {
+      const value = batch.inputs[input];
+      if (value) return value;
+      const [cond, uncond] = SDXL_GUIDER_FIELDS[input];
+      const field = k === 0 ? cond : uncond;
+      throw new InvalidArgumentError(
+        `The guider runs ${batches.length} condition(s) this step but '${field}' is missing for the ${batch.identifier} batch. ` +
+          `Let the text encoder / prepare_add_cond steps produce it (they compute negatives when guider.numConditions > 1), or pass it in.`,
+      );
+    });
+  const stackedImage = (): Tensor | null => {
+    const present = batches.map((b) => b.inputs.image_embeds ?? null);
+    const first = present.find((t) => t !== null);
+    if (!first) return null;
+    return concat(present.map((t) => (t ?? Tensor.zeros('float32', first.shape)) as Tensor<'float32'>));
+  };
+  const cat = (input: GuidedInputName) => concat(pick(input) as Tensor<'float32'>[]);
+  return {
+    batches,
+    rows,
+    inputs: { prompt_embeds: cat('prompt_embeds'), time_ids: cat('time_ids'), text_embeds: cat('text_embeds'), image_embeds: stackedImage() },
+  };
+}
+
+/** `t` repeated once per condition along the batch axis: what the stacked conditions pair with. */
+export function repeatForConditions<D extends Tensor['dtype']>(t: Tensor<D>, conditions: number): Tensor<D> {
+  return conditions === 1 ? t : (concat(new Array<Tensor<D>>(conditions).fill(t)) as Tensor<D>);
+}
+
+/** Splits the stacked prediction per condition into the batches and lets the guider combine them. */
+export function combineGuidedPrediction(guider: Guider, stacked: StackedConditions, prediction: Tensor): Tensor<'float32'> {
+  const parts = split(prediction, stacked.rows, 0);
+  stacked.batches.forEach((batch, k) => {
+    batch.noisePred = parts[k];
+  });
+  return guider.call(stacked.batches).pred;
+}
+
+function batchTensor(value: unknown, field: string, rows: number): Tensor | null {
+  if (value === null || value === undefined) return null;
+  if (!(value instanceof Tensor)) {
+    throw new InvalidArgumentError(`'${field}' must be a Tensor, got ${describe(value)}.`);
+  }
+  if (value.shape[0] !== rows) {
+    throw new InvalidArgumentError(
+      `'${field}' has ${value.shape[0]} batch rows but the latents have ${rows}; ` +
+        `the input step expands embeddings to batch_size x num_images_per_prompt, so run it (or pass matching tensors).`,
+    );
+  }
+  return value;
+}
+
+/**
+ * IP-Adapter embeddings as diffusers keeps them: a list with one tensor per
+ * adapter, [B or 1, 1, D] (or [B, D]). ONNX UNet exports take one adapter;
+ * a batch of one is repeated to the latents' batch.
+ */
+function ipAdapterEmbeds(value: unknown, field: string, rows: number): Tensor | null {
+  if (value === null || value === undefined) return null;
+  let tensor: unknown = value;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return null;
+    if (value.length > 1) {
+      throw new InvalidArgumentError(
+        `'${field}' holds ${value.length} IP-Adapter embeddings, but an ONNX UNet export takes one adapter; pass a single ip_adapter_image.`,
+      );
+    }
+    tensor = value[0];
+  }
+  if (!(tensor instanceof Tensor)) throw new InvalidArgumentError(`'${field}' must be a Tensor or a list of one Tensor, got ${describe(tensor)}.`);
+  const have = tensor.shape[0]!;
+  if (have === rows) return tensor;
+  if (have > 0 && rows % have === 0) return repeatInterleave(tensor, rows / have, 0);
+  throw new InvalidArgumentError(`'${field}' has ${have} batch rows, which does not divide the latents' batch of ${rows}.`);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return typeof value === 'object' ? (value as object).constructor?.name ?? 'an object' : typeof value;
+}

@@ -1,0 +1,207 @@
+/**
+ * SDXL's text encoder step: both CLIP encoders, each conditioned on a hidden
+ * state near its end (the penultimate, or earlier with `clip_skip`), joined
+ * on the last axis into [B, 77, 768 + 1280]; the pooled embedding comes from
+ * the second encoder's projection. Negative embeddings are computed only
+ * when the guider runs more than one condition; with
+ * `force_zeros_for_empty_prompt` and no negative prompt they are zeros.
+ * Embeddings passed in (`prompt_embeds`, ...) are used instead of encoding.
+ */
+import {
+  ComponentSpec,
+  ConfigSpec,
+  InputParam,
+  OutputParam,
+  PipelineBlock,
+  blockStateContext,
+  type BlockResult,
+  type Logger,
+  type PipelineComponents,
+  type PipelineState,
+} from '@modular-diffusers/core';
+import { Tensor, concat, tokenIdsToTensor, type ClipTokenizer } from '@modular-diffusers/runtime';
+import { guiderSpec } from '../components/component-specs.js';
+import type { CLIPTextModel } from '../components/clip-text-model.js';
+import { SdxlInputError } from '../errors.js';
+import { checkPromptInput, negativePromptList, promptList, type PromptInput } from './prompt-input.js';
+
+const MODEL = 'stable-diffusion-xl';
+const EMBEDS_TAG = 'guider_input_fields';
+
+export interface PromptEmbeddings {
+  promptEmbeds: Tensor<'float32'>;
+  pooledPromptEmbeds: Tensor<'float32'>;
+}
+
+interface EncoderPair {
+  tokenizer: ClipTokenizer;
+  textEncoder: CLIPTextModel;
+}
+
+export class StableDiffusionXLTextEncoderStep extends PipelineBlock {
+  static override modelName = MODEL;
+
+  override get description() {
+    return 'Text Encoder step that generate text_embeddings to guide the image generation';
+  }
+
+  override get expectedComponents() {
+    return [
+      new ComponentSpec('text_encoder', 'CLIPTextModel'),
+      new ComponentSpec('text_encoder_2', 'CLIPTextModelWithProjection'),
+      new ComponentSpec('tokenizer', 'CLIPTokenizer'),
+      new ComponentSpec('tokenizer_2', 'CLIPTokenizer'),
+      guiderSpec(),
+    ];
+  }
+
+  override get expectedConfigs() {
+    return [new ConfigSpec('force_zeros_for_empty_prompt', true)];
+  }
+
+  override get inputs() {
+    const precomputed = (name: string, what: string) =>
+      new InputParam(name, { typeHint: 'Tensor', description: `Pre-generated ${what}; when given, the prompt is not encoded.` });
+    return [
+      ...['prompt', 'prompt_2', 'negative_prompt', 'negative_prompt_2', 'cross_attention_kwargs', 'clip_skip'].map((n) => new InputParam(n)),
+      precomputed('prompt_embeds', 'text embeddings [B, 77, 2048]'),
+      precomputed('negative_prompt_embeds', 'negative text embeddings'),
+      precomputed('pooled_prompt_embeds', 'pooled text embeddings [B, 1280]'),
+      precomputed('negative_pooled_prompt_embeds', 'negative pooled text embeddings'),
+    ];
+  }
+
+  override get intermediatesOutputs() {
+    const out = (name: string, description: string) => new OutputParam(name, { typeHint: 'Tensor', kwargsType: EMBEDS_TAG, description });
+    return [
+      out('prompt_embeds', 'text embeddings used to guide the image generation'),
+      out('negative_prompt_embeds', 'negative text embeddings used to guide the image generation'),
+      out('pooled_prompt_embeds', 'pooled text embeddings used to guide the image generation'),
+      out('negative_pooled_prompt_embeds', 'negative pooled text embeddings used to guide the image generation'),
+    ];
+  }
+
+  override validateInputs(_components: PipelineComponents, state: PipelineState): void {
+    for (const name of ['prompt', 'prompt_2', 'negative_prompt', 'negative_prompt_2']) checkPromptInput(state.get(name), name);
+    const prompt = state.get('prompt') as PromptInput | null | undefined;
+    const embeds = state.get('prompt_embeds');
+    if (embeds != null && !(embeds instanceof Tensor && embeds.rank === 3)) {
+      throw new SdxlInputError(`\`prompt_embeds\` must be a [batch, 77, 2048] Tensor, got ${describeValue(embeds)}.`);
+    }
+    const batchSize = prompt != null ? promptList(prompt).length : embeds instanceof Tensor ? embeds.shape[0]! : null;
+    if (batchSize === null) return;
+    for (const name of ['negative_prompt', 'negative_prompt_2']) {
+      const negative = state.get(name) as PromptInput | null | undefined;
+      if (negative != null) negativePromptList(negative, batchSize, name);
+    }
+    const clipSkip = state.get('clip_skip');
+    if (clipSkip != null && !(Number.isInteger(clipSkip) && (clipSkip as number) >= 0)) {
+      throw new SdxlInputError(`\`clip_skip\` must be a non-negative integer (1 uses the layer before the penultimate), got ${String(clipSkip)}.`);
+    }
+  }
+
+  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+    const bs = this.getBlockState(state);
+    this.validateInputs(components, state);
+    const logger = blockStateContext(bs)?.logger;
+    const prepareUnconditional = (components.guider?.numConditions ?? 1) > 1;
+    const pairs = encoderPairs(components);
+    const clipSkip: number | null = bs.clip_skip ?? null;
+
+    let positive: PromptEmbeddings;
+    if (bs.prompt_embeds != null) {
+      if (bs.pooled_prompt_embeds == null) {
+        throw new SdxlInputError('`prompt_embeds` was given without `pooled_prompt_embeds`; pass both (they come from the same text encoder run).');
+      }
+      positive = { promptEmbeds: bs.prompt_embeds, pooledPromptEmbeds: bs.pooled_prompt_embeds };
+    } else {
+      if (bs.prompt == null) {
+        throw new SdxlInputError('The text encoder step needs `prompt` (a string or a list of strings), or precomputed `prompt_embeds` and `pooled_prompt_embeds`.');
+      }
+      const prompts = promptList(bs.prompt);
+      const prompts2 = bs.prompt_2 ? promptList(bs.prompt_2) : prompts;
+      positive = await encodePrompts(pairs, [prompts, prompts2], { hiddenStateIndex: clipSkip === null ? -2 : -(clipSkip + 2), logger });
+    }
+    const batchSize = positive.promptEmbeds.shape[0]!;
+
+    let negative: PromptEmbeddings | null = null;
+    if (prepareUnconditional) {
+      if (bs.negative_prompt_embeds != null) {
+        if (bs.negative_pooled_prompt_embeds == null) {
+          throw new SdxlInputError('`negative_prompt_embeds` was given without `negative_pooled_prompt_embeds`; pass both.');
+        }
+        negative = { promptEmbeds: bs.negative_prompt_embeds, pooledPromptEmbeds: bs.negative_pooled_prompt_embeds };
+      } else if (bs.negative_prompt == null && components.config.force_zeros_for_empty_prompt) {
+        negative = {
+          promptEmbeds: Tensor.zeros('float32', positive.promptEmbeds.shape),
+          pooledPromptEmbeds: Tensor.zeros('float32', positive.pooledPromptEmbeds.shape),
+        };
+      } else {
+        const negativePrompt: PromptInput = bs.negative_prompt || '';
+        const negativePrompt2: PromptInput = bs.negative_prompt_2 || negativePrompt;
+        const lists = [negativePromptList(negativePrompt, batchSize), negativePromptList(negativePrompt2, batchSize, 'negative_prompt_2')];
+        // diffusers encodes negatives at the penultimate layer whatever clip_skip says.
+        negative = await encodePrompts(pairs, lists, { hiddenStateIndex: -2, maxLength: positive.promptEmbeds.shape[1], logger });
+      }
+    }
+
+    bs.prompt_embeds = positive.promptEmbeds;
+    bs.pooled_prompt_embeds = positive.pooledPromptEmbeds;
+    bs.negative_prompt_embeds = negative?.promptEmbeds ?? null;
+    bs.negative_pooled_prompt_embeds = negative?.pooledPromptEmbeds ?? null;
+    this.setBlockState(state, bs);
+    return [components, state];
+  }
+}
+
+/** (tokenizer, text_encoder) and (tokenizer_2, text_encoder_2); only the second when the first tokenizer is absent, as in diffusers. */
+function encoderPairs(components: PipelineComponents): EncoderPair[] {
+  const second = { tokenizer: components.tokenizer_2, textEncoder: components.text_encoder_2 };
+  const pairs: EncoderPair[] = components.tokenizer != null ? [{ tokenizer: components.tokenizer, textEncoder: components.text_encoder }, second] : [second];
+  for (const [i, pair] of pairs.entries()) {
+    const suffix = pairs.length === 2 && i === 0 ? '' : '_2';
+    if (pair.tokenizer == null || pair.textEncoder == null) {
+      throw new SdxlInputError(
+        `The text encoder step needs tokenizer${suffix} and text_encoder${suffix}; load them with pipeline.loadComponents() or set them with updateComponents().`,
+      );
+    }
+  }
+  return pairs;
+}
+
+/**
+ * Encodes prompt lists with their tokenizer/encoder pairs: the selected hidden
+ * states concatenated on the last axis, and the last encoder's pooled output.
+ */
+export async function encodePrompts(
+  pairs: readonly EncoderPair[],
+  prompts: readonly (readonly string[])[],
+  options: { hiddenStateIndex: number; maxLength?: number; logger?: Logger },
+): Promise<PromptEmbeddings> {
+  const hidden: Tensor<'float32'>[] = [];
+  let pooled: Tensor<'float32'> | null = null;
+  for (const [i, { tokenizer, textEncoder }] of pairs.entries()) {
+    const texts = prompts[i] ?? prompts[0]!;
+    const maxLength = options.maxLength ?? tokenizer.modelMaxLength;
+    const { inputIds } = tokenizer.encode(texts, { padding: 'max_length', maxLength, truncation: true });
+    warnIfTruncated(tokenizer, texts, maxLength, options.logger);
+    const out = await textEncoder.encode(tokenIdsToTensor(inputIds), { hiddenStateIndex: options.hiddenStateIndex });
+    hidden.push(out.hiddenState);
+    pooled = out.pooled;
+  }
+  return { promptEmbeds: hidden.length === 1 ? hidden[0]! : concat(hidden, -1), pooledPromptEmbeds: pooled! };
+}
+
+function warnIfTruncated(tokenizer: ClipTokenizer, texts: readonly string[], maxLength: number, logger: Logger | undefined): void {
+  if (!logger) return;
+  const { inputIds } = tokenizer.encode(texts, { padding: false, truncation: false });
+  for (const ids of inputIds) {
+    if (ids.length <= maxLength) continue;
+    const removed = tokenizer.decode(ids.slice(maxLength - 1, -1), { skipSpecialTokens: true });
+    logger.warn(`The following part of your input was truncated because CLIP can only handle sequences up to ${maxLength} tokens: ${removed}`);
+  }
+}
+
+function describeValue(value: unknown): string {
+  return value instanceof Tensor ? value.toString() : value === null ? 'null' : typeof value;
+}

@@ -1,0 +1,105 @@
+/**
+ * Encodes the IP-Adapter image: CLIP preprocessing (feature_extractor),
+ * the image encoder's projected embedding, shaped [1, 1, D] per adapter as
+ * diffusers keeps it (a list, one entry per adapter). The unconditional
+ * embedding (zeros, as diffusers uses) is made only when the guider runs
+ * more than one condition. The UNet must be an IP-Adapter export
+ * (`pipeline.loader.loadIpAdapter(...)`); that is checked before encoding.
+ */
+import {
+  ComponentSpec,
+  InputParam,
+  OutputParam,
+  PipelineBlock,
+  type BlockResult,
+  type PipelineComponents,
+  type PipelineState,
+} from '@modular-diffusers/core';
+import { Tensor, isRgbImage } from '@modular-diffusers/runtime';
+import type { Guider } from '@modular-diffusers/diffusion';
+import { guiderSpec, unetSpec } from '../components/component-specs.js';
+import type { CLIPVisionModelWithProjection } from '../components/image-encoder.js';
+import { ModelCapabilityError } from '../components/model-capability-error.js';
+import type { UNet2DConditionModel } from '../components/unet.js';
+import { MODEL_NAME, requireComponent } from '../denoise/loop-params.js';
+import { SdxlInputError } from '../errors.js';
+import type { CLIPImageProcessor, ClipImageInput } from './clip-image-processor.js';
+
+/** The kwargs tag the denoiser collects its guided inputs by. */
+const GUIDER_FIELDS = 'guider_input_fields';
+
+export const featureExtractorSpec = () =>
+  new ComponentSpec('feature_extractor', 'CLIPImageProcessor', { config: { size: 224, crop_size: 224 }, defaultCreationMethod: 'fromConfig' });
+
+export class StableDiffusionXLIPAdapterStep extends PipelineBlock {
+  static override modelName = MODEL_NAME;
+
+  override get description() {
+    return (
+      'IP Adapter step that handles all the ip adapter related tasks: Load/unload ip adapter weights into unet, prepare ip adapter image embeddings, etc ' +
+      'See [ModularIPAdapterMixin](https://huggingface.co/docs/diffusers/api/loaders/ip_adapter#diffusers.loaders.ModularIPAdapterMixin) for more details'
+    );
+  }
+
+  override get expectedComponents() {
+    return [new ComponentSpec('image_encoder', 'CLIPVisionModelWithProjection'), featureExtractorSpec(), unetSpec(), guiderSpec()];
+  }
+
+  override get inputs() {
+    return [
+      new InputParam('ip_adapter_image', { typeHint: 'PipelineImageInput', required: true, description: 'The image(s) to be used as ip adapter' }),
+    ];
+  }
+
+  override get intermediatesOutputs() {
+    // Tagged for the denoiser too, so the embeddings reach it even in a pipeline without the input step.
+    return [
+      new OutputParam('ip_adapter_embeds', { typeHint: 'Tensor', kwargsType: GUIDER_FIELDS, description: 'IP adapter image embeddings' }),
+      new OutputParam('negative_ip_adapter_embeds', { typeHint: 'Tensor', kwargsType: GUIDER_FIELDS, description: 'Negative IP adapter image embeddings' }),
+    ];
+  }
+
+  override validateInputs(_components: PipelineComponents, state: PipelineState): void {
+    const image = state.get('ip_adapter_image');
+    if (image == null) return;
+    adapterImage(image);
+  }
+
+  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+    const bs = this.getBlockState(state);
+    const unet = requireComponent<UNet2DConditionModel>(components, 'unet', this.className);
+    if (!unet.acceptsImageEmbeds) {
+      throw new ModelCapabilityError(
+        `ip_adapter_image was given but the loaded UNet export takes no image embeddings. Load the IP-Adapter UNet first: ` +
+          `pipeline.loader.loadIpAdapter(repo) (it swaps in '<repo>/unet_ip_adapter' and loads '<repo>/image_encoder').`,
+      );
+    }
+    const encoder = requireComponent<CLIPVisionModelWithProjection>(components, 'image_encoder', this.className);
+    const extractor = requireComponent<CLIPImageProcessor>(components, 'feature_extractor', this.className);
+    const guider = requireComponent<Guider>(components, 'guider', this.className);
+
+    const pixels = await extractor.preprocess(adapterImage(bs.ip_adapter_image));
+    const embeds = await encoder.encode(pixels);
+    const perAdapter = embeds.reshape([1, embeds.shape[0]!, embeds.shape[1]!]);
+    bs.ip_adapter_embeds = [perAdapter];
+    bs.negative_ip_adapter_embeds = guider.numConditions > 1 ? [Tensor.zeros('float32', perAdapter.shape)] : null;
+    this.setBlockState(state, bs);
+    return [components, state];
+  }
+}
+
+/** The one adapter's image: an image, a list of one, or CLIP pixel_values [1, 3, 224, 224]. */
+function adapterImage(value: unknown): ClipImageInput {
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length !== 1) {
+    throw new SdxlInputError(
+      `\`ip_adapter_image\` must hold one image per IP-Adapter, and an ONNX UNet export carries one adapter; got ${list.length} images.`,
+    );
+  }
+  const image = list[0];
+  if (isRgbImage(image)) return image;
+  if (image instanceof Tensor && image.rank === 4 && image.shape[0] === 1) return image;
+  throw new SdxlInputError(
+    '`ip_adapter_image` must be an RgbImage (load files with loadImage()) or CLIP pixel_values as a float32 Tensor [1, 3, 224, 224].',
+  );
+}

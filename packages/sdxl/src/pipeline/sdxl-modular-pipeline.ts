@@ -1,0 +1,72 @@
+/**
+ * The pipeline class for SDXL blocks (diffusers' StableDiffusionXLModularPipeline):
+ * a ModularPipeline that also knows the SDXL values blocks ask for — the
+ * default image size, the VAE scale factor, the latent and UNet channels —
+ * from the loaded configs, and whose `loader` can load an IP-Adapter.
+ * Registered for the model name 'stable-diffusion-xl', so
+ * `blocks.initPipeline(...)` builds it for any SDXL blocks.
+ */
+import { ModularPipeline, PipelineLoader, registerPipelineClass } from '@modular-diffusers/core';
+import { loadIpAdapter, setIpAdapterScale, type LoadIpAdapterOptions } from '../ip-adapter/load-ip-adapter.js';
+import { defaultSampleSize, numChannelsLatents, numChannelsUnet, vaeScaleFactor } from './sdxl-pipeline-properties.js';
+
+export class StableDiffusionXLModularPipeline extends ModularPipeline {
+  /** diffusers' default blocks for this pipeline class. */
+  static readonly defaultBlocksName = 'StableDiffusionXLAutoBlocks';
+
+  /** The UNet's `sample_size` (128 latents for SDXL), or 128 before it is loaded. */
+  get defaultSampleSize(): number {
+    return defaultSampleSize(this);
+  }
+
+  /** Pixel height when none is given: sample size x VAE scale factor (1024). */
+  get defaultHeight(): number {
+    return this.defaultSampleSize * this.vaeScaleFactor;
+  }
+
+  get defaultWidth(): number {
+    return this.defaultSampleSize * this.vaeScaleFactor;
+  }
+
+  /** 2 ** (VAE blocks - 1): 8. */
+  get vaeScaleFactor(): number {
+    return vaeScaleFactor(this);
+  }
+
+  /** The UNet's input channels: 4, or 9 for an inpainting UNet. */
+  get numChannelsUnet(): number {
+    return numChannelsUnet(this);
+  }
+
+  /** The VAE's latent channels: 4. */
+  get numChannelsLatents(): number {
+    return numChannelsLatents(this);
+  }
+
+  override get loader(): SdxlPipelineLoader {
+    return super.loader as SdxlPipelineLoader;
+  }
+
+  protected override createLoader(): PipelineLoader {
+    return new SdxlPipelineLoader(this);
+  }
+}
+
+/** `pipeline.loader` for SDXL: the shared loading methods plus the IP-Adapter ones. */
+export class SdxlPipelineLoader extends PipelineLoader<StableDiffusionXLModularPipeline> {
+  /**
+   * Swaps in the IP-Adapter-capable UNet export and the image encoder from
+   * `repoOrPath` (the guide's `load_ip_adapter("h94/IP-Adapter", subfolder=..., weight_name=...)`);
+   * the ONNX layout is documented in ip-adapter/load-ip-adapter.ts.
+   */
+  loadIpAdapter(repoOrPath: string, options: LoadIpAdapterOptions = {}): Promise<void> {
+    return loadIpAdapter(this.pipeline, repoOrPath, options);
+  }
+
+  /** How strongly the reference image steers the UNet (0 = not at all, 1 = fully). */
+  setIpAdapterScale(scale: number | readonly number[]): void {
+    setIpAdapterScale(this.pipeline, scale);
+  }
+}
+
+registerPipelineClass('stable-diffusion-xl', StableDiffusionXLModularPipeline);
