@@ -7,7 +7,7 @@
  * inpaint VAE encoder) picks inpainting, `image_latents` img2img,
  * `controlnet_cond` (from the ControlNet input step) the ControlNet loops.
  */
-import { AutoPipelineBlocks, InsertableOrderedDict, OutputParam, SequentialPipelineBlocks, type BlockLike } from '@modular-diffusers/core';
+import { AutoPipelineBlocks, InsertableOrderedDict, OutputParam, registerBlocksClass, SequentialPipelineBlocks, type BlockLike } from '@modular-diffusers/core';
 import { StableDiffusionXLImg2ImgPrepareAdditionalConditioningStep } from './before-denoise/img2img-prepare-additional-conditioning-step.js';
 import { StableDiffusionXLImg2ImgPrepareLatentsStep } from './before-denoise/img2img-prepare-latents-step.js';
 import { StableDiffusionXLImg2ImgSetTimestepsStep } from './before-denoise/img2img-set-timesteps-step.js';
@@ -310,3 +310,21 @@ export const ALL_BLOCKS = {
   ip_adapter: IP_ADAPTER_BLOCKS,
   auto: AUTO_BLOCKS,
 } as const;
+
+// A saved index that names these classes (`_blocks_class_name`) gets them back without
+// remote code, and a standard SDXL `model_index.json` repo gets the auto blocks.
+for (const blocksClass of [
+  StableDiffusionXLAutoVaeEncoderStep,
+  StableDiffusionXLBeforeDenoiseStep,
+  StableDiffusionXLImg2ImgBeforeDenoiseStep,
+  StableDiffusionXLInpaintBeforeDenoiseStep,
+  StableDiffusionXLAutoBeforeDenoiseStep,
+  StableDiffusionXLAutoControlNetInputStep,
+  StableDiffusionXLAutoControlNetDenoiseStep,
+  StableDiffusionXLAutoDenoiseStep,
+  StableDiffusionXLAutoDecodeStep,
+  StableDiffusionXLCoreDenoiseStep,
+]) {
+  registerBlocksClass(blocksClass);
+}
+registerBlocksClass(StableDiffusionXLAutoBlocks, { defaultFor: 'stable-diffusion-xl' });
