@@ -20,3 +20,42 @@ export * from './config/index.js';
 
 // Downloads into the Hugging Face cache (Python's layout), JSON files of repos, the remote-code lock.
 export * from './cache/index.js';
+
+// fromPretrained / savePretrained: the Hub repo resolver, the remote-code gate, saving and pushing.
+export { HubRepoResolver, MODULAR_MODEL_INDEX_FILE, MODEL_INDEX_FILE } from './pretrained/hub-repo-resolver.js';
+export type { HubRepoResolverOptions } from './pretrained/hub-repo-resolver.js';
+export type { HubAccessOptions } from './pretrained/hub-access-options.js';
+export { selectVariantFiles } from './pretrained/variant-files.js';
+export { blocksFromPretrained, pipelineFromPretrained } from './pretrained/from-pretrained.js';
+export type { HubFromPretrainedOptions } from './pretrained/from-pretrained.js';
+export { installHubIntegration } from './pretrained/install-hub-integration.js';
+export { setRemoteCodeLoader, getRemoteCodeLoader } from './pretrained/remote-code-loader.js';
+export type { RemoteCodeLoader, RemoteCodeRequest } from './pretrained/remote-code-loader.js';
+export { recordRemoteCodeOrigin, getRemoteCodeOrigin } from './pretrained/remote-code-origin.js';
+export type { RemoteCodeOrigin } from './pretrained/remote-code-origin.js';
+export { REMOTE_CODE_KILL_SWITCHES, remoteCodeDisabledBy } from './pretrained/remote-code-switch.js';
+export { passRemoteCodeGate } from './pretrained/remote-code-gate.js';
+export type { TrustedBundle, RemoteCodeGateInput } from './pretrained/remote-code-gate.js';
+export { parseModularConfig, blocksCodeEntry, buildModularConfig, MODULAR_CONFIG_FILE, BLOCKS_AUTO_MAP_KEY } from './pretrained/modular-config.js';
+export type { ModularConfig, BlocksCodeEntry, BuildModularConfigInput } from './pretrained/modular-config.js';
+export {
+  BlocksNotFoundError,
+  NoRemoteCodeError,
+  RemoteCodeDisabledError,
+  RemoteCodeHashMismatchError,
+  RemoteCodeLoaderMissingError,
+  RemoteCodeNotTrustedError,
+  RepoConfigError,
+} from './pretrained/pretrained-errors.js';
+export { savePipeline, saveBlocks } from './save/save-pretrained.js';
+export type { HubSaveOptions, SaveBundle } from './save/save-pretrained.js';
+export { pushToHub } from './save/push-to-hub.js';
+export type { PushToHubOptions, PushResult } from './save/push-to-hub.js';
+export { modelCardContent, renderModelCard } from './save/model-card.js';
+export type { ModelCardContent } from './save/model-card.js';
+export { writeFolderAtomic } from './save/write-folder-atomic.js';
+export type { FolderFile } from './save/write-folder-atomic.js';
+
+// Importing the package makes core's fromPretrained/savePretrained work (idempotent).
+import { installHubIntegration as installOnImport } from './pretrained/install-hub-integration.js';
+installOnImport();

@@ -1,0 +1,140 @@
+import type {
+  ComponentLoaderRegistry,
+  ComponentsManager,
+  InitPipelineOptions,
+  Logger,
+  ModularPipeline,
+  ModularPipelineBlocks,
+  PipelineConstructor,
+  PipelineFromPretrainedOptions,
+} from '@modular-diffusers/core';
+import { HubError } from '../cache/hub-errors.js';
+import { chooseBlocks } from './choose-blocks.js';
+import { pickHubAccess, type HubAccessOptions } from './hub-access-options.js';
+import { HubRepoResolver } from './hub-repo-resolver.js';
+import { RemoteCodeLoaderMissingError } from './pretrained-errors.js';
+import { getRemoteCodeLoader, type RemoteCodeRequest } from './remote-code-loader.js';
+import { passRemoteCodeGate, type TrustedBundle } from './remote-code-gate.js';
+import { recordRemoteCodeOrigin } from './remote-code-origin.js';
+import { readRepoDescription, type RepoDescription } from './repo-description.js';
+
+/** `fromPretrained` options as the hub implements them. */
+export interface HubFromPretrainedOptions extends HubAccessOptions {
+  /** Branch, tag or commit; resolved to a commit before anything else is read. Default `main`. */
+  revision?: string | null;
+  /** Allows THIS repo's code (its bundle) to run in the sandbox. Never forwarded to component repos. */
+  trustRemoteCode?: boolean;
+  componentsManager?: ComponentsManager | null;
+  collection?: string | null;
+  loaderRegistry?: ComponentLoaderRegistry;
+  strict?: boolean;
+  logger?: Logger;
+  pipelineClass?: PipelineConstructor<ModularPipeline>;
+  /** Where components go when loaded (passed to every `loadComponents` call), e.g. 'cpu', 'cuda', 'auto'. */
+  device?: string;
+  /** diffusers' name for `accessToken`. */
+  token?: string;
+}
+
+/** `ModularPipelineBlocks.fromPretrained`: the repo's blocks, from its trusted bundle or a registered class. */
+export async function blocksFromPretrained(repo: string, options: HubFromPretrainedOptions = {}): Promise<ModularPipelineBlocks> {
+  const access = pickHubAccess(options as Record<string, unknown>);
+  const description = await readRepoDescription(repo, options.revision, access);
+  const trusted = await passRemoteCodeGate({ listing: description.listing, modularConfig: description.modularConfig, trustRemoteCode: options.trustRemoteCode, access });
+  if (!trusted) return chooseBlocks(description);
+  const loader = requireLoader(repo);
+  if (!loader.loadBlocks) {
+    throw new HubError(
+      `The installed remote-code loader cannot hand out ${repo}'s blocks on their own (its code runs only inside the sandbox). ` +
+        'Use ModularPipeline.fromPretrained(repo, { trustRemoteCode: true }) to get a pipeline built from them.',
+    );
+  }
+  const blocks = await loader.loadBlocks(remoteCodeRequest('blocks', repo, description, trusted, options, access));
+  recordRemoteCodeOrigin(blocks, originOf(repo, description, trusted));
+  return blocks;
+}
+
+/**
+ * `ModularPipeline.fromPretrained`: a lazy pipeline (no weights loaded
+ * until `loadComponents`) whose components resolve through the Hub, each
+ * downloading only its own files.
+ */
+export async function pipelineFromPretrained(repo: string, options: HubFromPretrainedOptions = {}): Promise<ModularPipeline> {
+  const access = pickHubAccess(options as Record<string, unknown>);
+  const description = await readRepoDescription(repo, options.revision, access);
+  const trusted = await passRemoteCodeGate({ listing: description.listing, modularConfig: description.modularConfig, trustRemoteCode: options.trustRemoteCode, access });
+  const commit = description.listing.commit;
+  // Components of this repo without their own revision come from the commit its index was read at.
+  const resolver = new HubRepoResolver({ ...access, signal: undefined, defaultRevisions: commit ? { [repo]: commit } : {} });
+  const init: InitPipelineOptions = {
+    componentsManager: options.componentsManager ?? null,
+    collection: options.collection ?? null,
+    loaderRegistry: options.loaderRegistry,
+    repoResolver: resolver,
+    modelIndex: description.modelIndex,
+    strict: options.strict,
+    logger: options.logger,
+    pipelineClass: options.pipelineClass,
+    loadOptions: options.device !== undefined ? { device: options.device } : undefined,
+  };
+  if (!trusted) return chooseBlocks(description).initPipeline(repo, init);
+
+  const loader = requireLoader(repo);
+  const request = remoteCodeRequest('pipeline', repo, description, trusted, options, access, resolver);
+  const pipeline = await loader.loadPipeline(request);
+  recordRemoteCodeOrigin(pipeline, originOf(repo, description, trusted));
+  return pipeline;
+}
+
+function requireLoader(repo: string) {
+  const loader = getRemoteCodeLoader();
+  if (!loader) throw new RemoteCodeLoaderMissingError(repo);
+  return loader;
+}
+
+function remoteCodeRequest(
+  target: 'pipeline' | 'blocks',
+  repo: string,
+  description: RepoDescription,
+  trusted: TrustedBundle,
+  options: HubFromPretrainedOptions,
+  access: HubAccessOptions,
+  resolver?: HubRepoResolver,
+): RemoteCodeRequest {
+  const commit = description.listing.commit ?? null;
+  return {
+    target,
+    repo,
+    commit,
+    snapshotDir: description.listing.snapshotDir,
+    bundleFile: trusted.file,
+    bundlePath: trusted.localPath,
+    bundleSha256: trusted.sha256,
+    bundleSource: trusted.source,
+    exportName: trusted.exportName,
+    modularConfig: description.modularConfig!,
+    modelIndex: description.modelIndex,
+    resolver: resolver ?? new HubRepoResolver({ ...access, signal: undefined, defaultRevisions: commit ? { [repo]: commit } : {} }),
+    init: {
+      componentsManager: options.componentsManager ?? null,
+      collection: options.collection ?? null,
+      loaderRegistry: options.loaderRegistry,
+      device: options.device,
+    },
+    // The trust flag is consumed here: nothing downstream can forward it to another repo.
+    options: { ...options, trustRemoteCode: false } as unknown as PipelineFromPretrainedOptions,
+    signal: options.signal,
+  };
+}
+
+function originOf(repo: string, description: RepoDescription, trusted: TrustedBundle) {
+  return {
+    repo,
+    commit: description.listing.commit ?? null,
+    bundleFile: trusted.file,
+    bundleSha256: trusted.sha256,
+    bundleSource: trusted.source,
+    exportName: trusted.exportName,
+    requirements: description.modularConfig?.requirements ?? {},
+  };
+}

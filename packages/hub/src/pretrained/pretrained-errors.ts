@@ -1,0 +1,103 @@
+import { HubError } from '../cache/hub-errors.js';
+
+const INSPECT_HINT = (repo: string, revision: string) =>
+  `Inspect the code first (\`modular inspect ${repo}${revision ? ` --revision ${revision}` : ''}\`, or read the files in the repo at that commit)`;
+
+/** The repo ships code and the caller did not pass `trustRemoteCode: true` for it. Nothing was run. */
+export class RemoteCodeNotTrustedError extends HubError {
+  override name = 'RemoteCodeNotTrustedError';
+  constructor(
+    readonly repo: string,
+    /** The commit the repo resolved to; null for a local folder. */
+    readonly commit: string | null,
+    /** The repo files that would run. */
+    readonly files: string[],
+  ) {
+    super(
+      `${repo}${commit ? ` at commit ${commit}` : ''} contains code that would run on this machine (${files.join(', ')}); it was not loaded and nothing was run. ` +
+        `${INSPECT_HINT(repo, commit ?? '')}, then pass { trustRemoteCode: true${commit ? `, revision: '${commit}'` : ''} } to load it. ` +
+        'The code runs in the sandbox and is pinned to this commit and its sha256.',
+    );
+  }
+}
+
+/** Remote code is switched off for the whole process by an environment variable. */
+export class RemoteCodeDisabledError extends HubError {
+  override name = 'RemoteCodeDisabledError';
+  constructor(
+    readonly repo: string,
+    readonly commit: string | null,
+    readonly files: string[],
+    readonly variable: string,
+  ) {
+    super(
+      `${repo}${commit ? ` at commit ${commit}` : ''} contains code (${files.join(', ')}), and remote code is turned off on this machine by ${variable}; ` +
+        `trustRemoteCode cannot override it. Unset ${variable} to allow trusted remote code, or use blocks from an installed package instead.`,
+    );
+  }
+}
+
+/** `trustRemoteCode: true` was passed for a repo that has no code (diffusers raises the same). */
+export class NoRemoteCodeError extends HubError {
+  override name = 'NoRemoteCodeError';
+  constructor(readonly repo: string) {
+    super(
+      `trustRemoteCode: true was passed for ${repo}, but it has no code to trust: its modular_config.json has no auto_map entry ` +
+        '"ModularPipelineBlocks" (or there is no modular_config.json). Leave trustRemoteCode out for this repo.',
+    );
+  }
+}
+
+/** The bundle's bytes do not hash to the sha256 that `modular_config.json` declares. */
+export class RemoteCodeHashMismatchError extends HubError {
+  override name = 'RemoteCodeHashMismatchError';
+  constructor(
+    readonly repo: string,
+    readonly commit: string | null,
+    readonly path: string,
+    readonly declaredSha256: string,
+    readonly actualSha256: string,
+  ) {
+    super(
+      `${path} of ${repo}${commit ? ` at commit ${commit}` : ''} hashes to sha256 ${actualSha256}, but its modular_config.json declares ${declaredSha256}; ` +
+        'it was not run. The bundle and the config were published out of step (rebuild and publish them in one commit), or the file was altered.',
+    );
+  }
+}
+
+/** A trusted repo's code is ready to run, but no remote-code loader is installed in this process. */
+export class RemoteCodeLoaderMissingError extends HubError {
+  override name = 'RemoteCodeLoaderMissingError';
+  constructor(readonly repo: string) {
+    super(
+      `${repo} holds trusted remote code, but no remote-code loader is installed, so it cannot run. ` +
+        "Import '@modular-diffusers/hub' (its import installs the sandbox loader) or call setRemoteCodeLoader(...).",
+    );
+  }
+}
+
+/** A repo JSON file (`modular_config.json`, `modular_model_index.json`, `model_index.json`) parses but has the wrong shape. */
+export class RepoConfigError extends HubError {
+  override name = 'RepoConfigError';
+  constructor(
+    readonly repo: string,
+    readonly path: string,
+    problem: string,
+  ) {
+    super(`${path} of ${repo} is malformed: ${problem}. Fix the file in the repo (or pin a revision where it is valid).`);
+  }
+}
+
+/** No blocks could be chosen for a repo without remote code. */
+export class BlocksNotFoundError extends HubError {
+  override name = 'BlocksNotFoundError';
+  constructor(
+    readonly repo: string,
+    detail: string,
+  ) {
+    super(
+      `Cannot tell which blocks to build for ${repo}: ${detail}. Import the package that registers them (e.g. '@modular-diffusers/sdxl'), ` +
+        'or build the blocks yourself and call blocks.initPipeline(repo).',
+    );
+  }
+}

@@ -1,0 +1,44 @@
+import { ModularPipelineBlocks, SequentialPipelineBlocks } from '@modular-diffusers/core';
+import { StableDiffusionXLControlNetAutoInput, TEXT2IMAGE_BLOCKS } from '@modular-diffusers/core/testing';
+import { describe, expect, it } from 'vitest';
+import { modelCardContent, renderModelCard } from './model-card.js';
+
+// The content diffusers' generate_modular_model_card_content gives, checked on core's toy SDXL blocks.
+
+class EmptyBlocks extends ModularPipelineBlocks {}
+
+describe('model card', () => {
+  it('describes sequential blocks: name, N-block architecture, numbered blocks and components, model tag', () => {
+    const blocks = SequentialPipelineBlocks.fromBlocksDict(TEXT2IMAGE_BLOCKS);
+    const content = modelCardContent(blocks);
+    // diffusers' rule, literally: "Blocks" becomes " Pipeline".
+    expect(content.pipelineName).toBe('SequentialPipeline Pipeline');
+    expect(content.modelDescription).toContain(`${blocks.blocks.length}-block architecture`);
+    expect(content.blocksDescription.split('\n')[0]).toBe('1. `text_encoder` (`StableDiffusionXLTextEncoderStep`): Text Encoder step that generate text_embeddings to guide the image generation');
+    expect(content.componentsDescription).toMatch(/^1\. `text_encoder` \(`CLIPTextModel`\)/);
+    expect(content.tags).toEqual(['modular-diffusers', 'diffusers', 'stable-diffusion-xl', 'text-to-image']);
+    expect(content.ioSpecificationSection).toContain('**Optional:**\n\n- `prompt`');
+    expect(content.triggerInputsSection).toBe('');
+  });
+
+  it('derives task tags and the conditional-execution section from trigger inputs', () => {
+    const content = modelCardContent(new StableDiffusionXLControlNetAutoInput());
+    expect(content.triggerInputsSection).toContain('### Conditional Execution');
+    expect(content.triggerInputsSection).toContain('`control_image`, `control_mode`');
+    expect(content.tags).toContain('controlnet');
+    expect(content.tags).not.toContain('text-to-image');
+  });
+
+  it('says so when there are no components, configs, inputs or outputs', () => {
+    const content = modelCardContent(new EmptyBlocks());
+    expect(content.pipelineName).toBe('Empty Pipeline');
+    expect(content.componentsDescription).toContain('No specific components required');
+    expect(content.configsSection).toBe('');
+    expect(content.ioSpecificationSection).toContain('No specific inputs defined.');
+    expect(content.ioSpecificationSection).toContain('Standard pipeline outputs.');
+    expect(content.modelDescription).toContain('1-block architecture');
+    const card = renderModelCard(new EmptyBlocks(), { repoId: 'me/empty' });
+    expect(card.startsWith('---\nlibrary_name: modular-diffusers\n')).toBe(true);
+    expect(card).toContain("ModularPipeline.fromPretrained('me/empty')");
+  });
+});
