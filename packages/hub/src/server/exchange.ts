@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -151,9 +150,22 @@ export class Exchange {
           return;
         }
         sent += piece.byteLength;
-        if (!this.res.write(piece)) await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
+        if (!this.res.write(piece)) await this.drainedOrClosed();
       }
     }
     this.res.end();
+  }
+
+  /** Waits for backpressure to clear, removing both listeners after (racing two `once`s leaks the loser). */
+  private drainedOrClosed(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.res.off('drain', done);
+        this.res.off('close', done);
+        resolve();
+      };
+      this.res.on('drain', done);
+      this.res.on('close', done);
+    });
   }
 }
