@@ -59,3 +59,8 @@ export type { FolderFile } from './save/write-folder-atomic.js';
 // Importing the package makes core's fromPretrained/savePretrained work (idempotent).
 import { installHubIntegration as installOnImport } from './pretrained/install-hub-integration.js';
 installOnImport();
+
+// Trusted remote code runs in the sandbox: RemoteModularPipeline, remote blocks, component allow-lists.
+export * from './remote/index.js';
+import { installSandboxRemoteCodeLoader } from './remote/index.js';
+installSandboxRemoteCodeLoader();

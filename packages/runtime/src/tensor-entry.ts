@@ -28,3 +28,8 @@ export * from './tensor/nested.js';
 export * from './random/mt19937.js';
 export * from './random/generator.js';
 export * from './random/randn-tensor.js';
+// Pure image and token helpers the SDXL blocks use on both sides of the sandbox.
+export * from './image/image-errors.js';
+export * from './image/rgb-image.js';
+export * from './tokenizer/tokenizer-errors.js';
+export * from './tokenizer/token-ids-tensor.js';

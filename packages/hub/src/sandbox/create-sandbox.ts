@@ -206,6 +206,9 @@ class WorkerSandbox implements Sandbox {
         name: this.label,
       });
       this.worker = worker;
+      // An idle sandbox must not keep the host process alive (a CLI that never calls
+      // dispose() still exits); calls in flight hold their own timers.
+      worker.unref();
       this.guard = startMemoryGuard({
         busy: this.busy,
         limitBytes: (this.limits.externalMemoryMb + this.limits.memoryMb + 64) * 1024 * 1024,

@@ -3,6 +3,7 @@ import { ImageInputError } from './image-errors.js';
 import { binarize, denormalize, imagesToTensor, minimum, normalize, tensorToImages, toChannelsLast } from './image-tensor.js';
 import { resizeImage } from './resize-image.js';
 import { resizeTensor } from './resize-tensor.js';
+import { PipelineImage } from './pipeline-image.js';
 import { assertRgbImage, isRgbImage, toGrayscale, toRgb, type RgbImage } from './rgb-image.js';
 import {
   resolveVaeImageProcessorConfig,
@@ -28,7 +29,7 @@ export interface VaePreprocessOptions {
 export type VaeOutputType = 'pil' | 'np' | 'pt' | 'latent';
 
 export interface VaePostprocessOptions<T extends VaeOutputType = VaeOutputType> {
-  /** 'pil' (default): RgbImage[]; 'np': NHWC float32 in [0,1]; 'pt': NCHW; 'latent': the input unchanged. */
+  /** 'pil' (default): PipelineImage[] (RgbImages that can `save(path)`); 'np': NHWC float32 in [0,1]; 'pt': NCHW; 'latent': the input unchanged. */
   outputType?: T;
   /** Per batch item or for all; by default `doNormalize` of the config. */
   doDenormalize?: boolean | readonly boolean[];
@@ -118,7 +119,7 @@ export class VaeImageProcessor {
   }
 
   /** Decoder output (NCHW) -> images or arrays, denormalized from [-1,1] to [0,1] unless told otherwise. */
-  postprocess(tensor: Tensor, options?: VaePostprocessOptions<'pil'> & { outputType?: 'pil' }): RgbImage[];
+  postprocess(tensor: Tensor, options?: VaePostprocessOptions<'pil'> & { outputType?: 'pil' }): PipelineImage[];
   postprocess(tensor: Tensor, options: VaePostprocessOptions<'np' | 'pt' | 'latent'> & { outputType: 'np' | 'pt' | 'latent' }): Tensor<'float32'>;
   postprocess(tensor: Tensor, options?: VaePostprocessOptions): RgbImage[] | Tensor<'float32'>;
   postprocess(tensor: Tensor, options: VaePostprocessOptions = {}): RgbImage[] | Tensor<'float32'> {
@@ -143,7 +144,7 @@ export class VaeImageProcessor {
     const images = denormalize(input, which);
     if (outputType === 'pt') return images;
     if (outputType === 'np') return toChannelsLast(images);
-    return tensorToImages(images);
+    return tensorToImages(images).map((image) => new PipelineImage(image));
   }
 
   /** torch.cat / torch.stack of diffusers' tensor path, with its grayscale unsqueeze. */

@@ -6,7 +6,8 @@
  * list with one entry per image, so `images[0]` is the first image.
  */
 import { InputParam, OutputParam, PipelineBlock, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
-import { PipelineImage, select, type Tensor, type VaeImageProcessor } from '@modular-diffusers/runtime';
+import { select, type Tensor } from '@modular-diffusers/runtime/tensor';
+import type { VaeImageProcessor } from '@modular-diffusers/runtime';
 import type { AutoencoderKL } from '../components/autoencoder-kl.js';
 import { imageProcessorSpec, vaeSpec } from '../components/component-specs.js';
 import { unscaleLatents } from '../encoders/encode-vae-image.js';
@@ -62,7 +63,8 @@ export class StableDiffusionXLDecodeStep extends PipelineBlock {
       if (!vae) throw new SdxlInputError("No vae is loaded to decode with; run pipeline.loadComponents(), or ask for output_type 'latent'.");
       const decoded = await vae.decode(unscaleLatents(vae, latents));
       const processor = components.image_processor as VaeImageProcessor;
-      bs.images = outputType === 'pil' ? processor.postprocess(decoded, { outputType: 'pil' }).map((img) => new PipelineImage(img)) : perItem(processor.postprocess(decoded, { outputType }));
+      // Awaited: inside the plugin sandbox the processor is a proxy to the host, whose methods are async.
+      bs.images = outputType === 'pil' ? await processor.postprocess(decoded, { outputType: 'pil' }) : perItem(await processor.postprocess(decoded, { outputType }));
     }
     this.setBlockState(state, bs);
     return [components, state];

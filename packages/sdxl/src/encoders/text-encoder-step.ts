@@ -183,8 +183,8 @@ export async function encodePrompts(
   for (const [i, { tokenizer, textEncoder }] of pairs.entries()) {
     const texts = prompts[i] ?? prompts[0]!;
     const maxLength = options.maxLength ?? tokenizer.modelMaxLength;
-    const { inputIds } = tokenizer.encode(texts, { padding: 'max_length', maxLength, truncation: true });
-    warnIfTruncated(tokenizer, texts, maxLength, options.logger);
+    const { inputIds } = await tokenizer.encode(texts, { padding: 'max_length', maxLength, truncation: true });
+    await warnIfTruncated(tokenizer, texts, maxLength, options.logger);
     const out = await textEncoder.encode(tokenIdsToTensor(inputIds), { hiddenStateIndex: options.hiddenStateIndex });
     hidden.push(out.hiddenState);
     pooled = out.pooled;
@@ -192,12 +192,12 @@ export async function encodePrompts(
   return { promptEmbeds: hidden.length === 1 ? hidden[0]! : concat(hidden, -1), pooledPromptEmbeds: pooled! };
 }
 
-function warnIfTruncated(tokenizer: ClipTokenizer, texts: readonly string[], maxLength: number, logger: Logger | undefined): void {
+async function warnIfTruncated(tokenizer: ClipTokenizer, texts: readonly string[], maxLength: number, logger: Logger | undefined): Promise<void> {
   if (!logger) return;
-  const { inputIds } = tokenizer.encode(texts, { padding: false, truncation: false });
+  const { inputIds } = await tokenizer.encode(texts, { padding: false, truncation: false });
   for (const ids of inputIds) {
     if (ids.length <= maxLength) continue;
-    const removed = tokenizer.decode(ids.slice(maxLength - 1, -1), { skipSpecialTokens: true });
+    const removed = await tokenizer.decode(ids.slice(maxLength - 1, -1), { skipSpecialTokens: true });
     logger.warn(`The following part of your input was truncated because CLIP can only handle sequences up to ${maxLength} tokens: ${removed}`);
   }
 }
