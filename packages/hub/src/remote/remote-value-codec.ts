@@ -4,7 +4,10 @@
  * tensors are class instances, which the sandbox would refuse, so they travel
  * as `{ $tensor: { dtype, shape, data } }` and are rebuilt with the receiving
  * realm's own Tensor class; 8-bit images travel as `{ $image: { width,
- * height, channels, data } }` so the host can hand back saveable images.
+ * height, channels, data } }` so the host can hand back saveable images;
+ * a seeded Generator travels as `{ $generator: state }` and is rebuilt, at the
+ * same point of its stream, with the receiving realm's Generator class (the
+ * sender's object does not advance: it is a snapshot).
  *
  * The same source runs on both sides (it is bundled into the sandbox's
  * bootstrap library), so it uses no Node API and imports types only.
@@ -13,11 +16,21 @@
 /** The part of a Tensor class the codec needs: `new Tensor(dtype, data, shape)`. */
 export type TensorConstructorLike = new (dtype: never, data: never, shape: readonly number[]) => unknown;
 
+/** The part of runtime's Generator the codec needs. */
+export interface GeneratorStateLike {
+  seed: bigint;
+  engine: { state: Uint32Array; index: number };
+  nextDoubleNormal: number | undefined;
+}
+export type GeneratorConstructorLike = new (seed?: bigint, options?: { fusedMultiplyAdd?: boolean }) => { setState(state: GeneratorStateLike): unknown };
+
 export interface RemoteValueCodecOptions {
   /** The receiving realm's Tensor class. */
   Tensor: TensorConstructorLike;
   /** Turns a decoded image into what this side hands out (the host wraps it as a saveable PipelineImage). */
   wrapImage?: (image: { width: number; height: number; channels: 1 | 3; data: Uint8Array }) => unknown;
+  /** The receiving realm's Generator class; without it a generator that arrives is an error. */
+  Generator?: GeneratorConstructorLike;
 }
 
 export interface EncodeOptions {
@@ -33,7 +46,8 @@ export interface EncodeOptions {
 export const TENSOR_KEY = '$tensor';
 export const IMAGE_KEY = '$image';
 export const STATE_KEY = '$state';
-const RESERVED = new Set([TENSOR_KEY, IMAGE_KEY, STATE_KEY, '$mdx']);
+export const GENERATOR_KEY = '$generator';
+const RESERVED = new Set([TENSOR_KEY, IMAGE_KEY, STATE_KEY, GENERATOR_KEY, '$mdx']);
 const DTYPES = new Set(['float32', 'float16', 'int32', 'int64', 'bool']);
 const MAX_DEPTH = 64;
 
@@ -74,8 +88,15 @@ export function isImageValue(value: unknown): value is { width: number; height: 
   );
 }
 
+/** Structural check for runtime's Generator (any realm's copy): a seeded stream that can snapshot itself. */
+export function isGeneratorValue(value: unknown): value is { getState(): GeneratorStateLike; fusedMultiplyAdd?: boolean } {
+  if (value === null || typeof value !== 'object') return false;
+  const g = value as Record<string, unknown>;
+  return typeof g.getState === 'function' && typeof g.setState === 'function' && typeof g.randn === 'function' && typeof g.manualSeed === 'function';
+}
+
 export function createRemoteValueCodec(options: RemoteValueCodecOptions): RemoteValueCodec {
-  const { Tensor, wrapImage } = options;
+  const { Tensor, wrapImage, Generator } = options;
 
   const encode = (value: unknown, encodeOptions: EncodeOptions = {}): unknown => {
     const lenient = encodeOptions.lenient ?? false;
@@ -95,6 +116,17 @@ export function createRemoteValueCodec(options: RemoteValueCodecOptions): Remote
       if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) return v;
       if (isTensorValue(v)) return { [TENSOR_KEY]: { dtype: v.dtype, shape: [...v.shape], data: v.data } };
       if (isImageValue(v)) return { [IMAGE_KEY]: { width: v.width, height: v.height, channels: v.channels, data: v.data } };
+      if (isGeneratorValue(v)) {
+        const state = v.getState();
+        return {
+          [GENERATOR_KEY]: {
+            seed: String(state.seed),
+            engine: { state: state.engine.state, index: state.engine.index },
+            nextDoubleNormal: state.nextDoubleNormal ?? null,
+            fusedMultiplyAdd: v.fusedMultiplyAdd === true,
+          },
+        };
+      }
       if (ancestors.has(v)) throw new TypeError(`${path} contains a cycle; it cannot cross into the sandbox.`);
       ancestors.add(v);
       try {
@@ -137,6 +169,20 @@ export function createRemoteValueCodec(options: RemoteValueCodecOptions): Remote
         throw new TypeError('a tensor arrived without dtype and shape');
       }
       return new Tensor(t.dtype as never, t.data as never, t.shape as number[]);
+    }
+    if (Object.hasOwn(obj, GENERATOR_KEY)) {
+      const g = obj[GENERATOR_KEY] as { seed?: unknown; engine?: { state?: unknown; index?: unknown }; nextDoubleNormal?: unknown; fusedMultiplyAdd?: unknown } | null;
+      if (!Generator) throw new TypeError('a generator arrived where none can be rebuilt');
+      if (g === null || typeof g !== 'object' || typeof g.seed !== 'string' || !/^[0-9]+$/.test(g.seed) || !(g.engine?.state instanceof Uint32Array) || typeof g.engine.index !== 'number') {
+        throw new TypeError('a generator arrived without its seed and stream state');
+      }
+      const generator = new Generator(BigInt(g.seed), { fusedMultiplyAdd: g.fusedMultiplyAdd === true });
+      generator.setState({
+        seed: BigInt(g.seed),
+        engine: { state: g.engine.state, index: g.engine.index },
+        nextDoubleNormal: typeof g.nextDoubleNormal === 'number' ? g.nextDoubleNormal : undefined,
+      });
+      return generator;
     }
     if (Object.hasOwn(obj, IMAGE_KEY)) {
       const image = obj[IMAGE_KEY] as { width: number; height: number; channels: 1 | 3; data: Uint8Array };

@@ -100,6 +100,11 @@ export class Generator {
     this.manualSeed(seed);
   }
 
+  /** Whether this generator reproduces PyTorch builds with fused multiply-adds (see the class notes). */
+  get fusedMultiplyAdd(): boolean {
+    return this.fused;
+  }
+
   /** Re-seeds the stream (torch `manual_seed`); returns this for chaining. */
   manualSeed(seed: Seed): this {
     this.seedValue = toSeed(seed);

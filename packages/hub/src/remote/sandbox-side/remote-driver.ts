@@ -29,7 +29,7 @@ import {
   type ProgressEvent,
 } from '@modular-diffusers/core';
 import { guiderRegistry, schedulerRegistry } from '@modular-diffusers/diffusion';
-import { Tensor } from '@modular-diffusers/runtime/tensor';
+import { Generator, Tensor } from '@modular-diffusers/runtime/tensor';
 import {
   REMOTE_DRIVER_EXPORT,
   REMOTE_PROTOCOL_VERSION,
@@ -116,7 +116,7 @@ interface Installed {
 }
 
 function createDriver(exports: Record<string, unknown>) {
-  const codec = createRemoteValueCodec({ Tensor: Tensor as never });
+  const codec = createRemoteValueCodec({ Tensor: Tensor as never, Generator: Generator as never });
   const roots = new Map<string, ModularPipelineBlocks>();
   const signals = new Map<number, { aborted: boolean; reason: unknown }>();
   const installed = new Map<string, Installed>();
