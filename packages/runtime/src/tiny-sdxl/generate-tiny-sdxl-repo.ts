@@ -34,6 +34,12 @@ export interface TinySdxlRepoOptions {
   controlnet?: boolean;
   /** Write image_encoder/ and unet_ip_adapter/. */
   ipAdapter?: boolean;
+  /**
+   * The std of the Gaussian every UNet export denoises toward (default 0: all latents are pulled
+   * to the prompt's colour). A small value (e.g. 0.1) makes the UNet keep what is nearly clean,
+   * so img2img and differential diffusion visibly keep the input image (see unet.ts).
+   */
+  unetPriorStd?: number;
 }
 
 export interface TinySdxlRepo {
@@ -79,9 +85,9 @@ export async function generateTinySdxlRepo(dir: string, options: TinySdxlRepoOpt
   );
 
   const unetExternal = options.unetExternalData ?? true;
-  await model('unet', buildTinyUnet(root.fork('unet')), configs.unetConfig(), { externalData: unetExternal });
+  await model('unet', buildTinyUnet(root.fork('unet'), { priorStd: options.unetPriorStd }), configs.unetConfig(), { externalData: unetExternal });
   if (options.fp16Variant) {
-    await model('unet', buildTinyUnet(root.fork('unet'), { precision: 'float16' }), undefined, {
+    await model('unet', buildTinyUnet(root.fork('unet'), { precision: 'float16', priorStd: options.unetPriorStd }), undefined, {
       file: 'model.fp16.onnx',
       externalData: unetExternal,
     });
@@ -94,11 +100,11 @@ export async function generateTinySdxlRepo(dir: string, options: TinySdxlRepoOpt
   if (options.controlnet) {
     await model('controlnet', buildTinyControlNet(), configs.controlNetConfig());
     // Same weights as unet/: with zero residuals it predicts exactly what unet/ does.
-    await model('unet_controlnet', buildTinyUnet(root.fork('unet'), { variant: 'controlnet' }), configs.unetConfig());
+    await model('unet_controlnet', buildTinyUnet(root.fork('unet'), { variant: 'controlnet', priorStd: options.unetPriorStd }), configs.unetConfig());
   }
   if (options.ipAdapter) {
     await model('image_encoder', buildTinyImageEncoder(root.fork('image_encoder')), configs.imageEncoderConfig());
-    await model('unet_ip_adapter', buildTinyUnet(root.fork('unet'), { variant: 'ip_adapter' }), configs.unetConfig());
+    await model('unet_ip_adapter', buildTinyUnet(root.fork('unet'), { variant: 'ip_adapter', priorStd: options.unetPriorStd }), configs.unetConfig());
   }
 
   return { dir, files: written.map((path) => relative(dir, path).split('\\').join('/')).sort() };

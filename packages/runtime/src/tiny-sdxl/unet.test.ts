@@ -89,6 +89,22 @@ describe('tiny UNet: an analytic denoiser', () => {
     expect(out_sample.data[0]).toBeCloseTo(Math.sqrt(s * s + 1) / s, 5);
   });
 
+  it('with priorStd s denoises toward N(c, s^2): eps = (x - c)·sigma/(sigma^2 + s^2), so near-clean input is kept', async () => {
+    // Worked value at t = 500 with zero conditioning (c = 0), sample = 1, s = 0.5:
+    // x = sqrt(sigma^2 + 1), eps = x·sigma/(sigma^2 + 0.25); the implied x0 = x - sigma·eps = x·0.25/(sigma^2 + 0.25).
+    const prior = await scratch.load('unet_prior', buildTinyUnet(unetRng(), { priorStd: 0.5 }));
+    const s500 = sigma(500);
+    const x = Math.sqrt(s500 * s500 + 1);
+    const { out_sample } = await prior.run({ sample: fill([1, 4, H, W], 1), timestep: Tensor.float32([500]), ...zeroConditioning() });
+    for (const v of out_sample.data) expect(v).toBeCloseTo((x * s500) / (s500 * s500 + 0.25), 5);
+    // At the smallest sigma (t = 1, sigma ≈ 0.0413) the x0 it implies keeps 99% of the input.
+    const s1 = sigma(1);
+    const { out_sample: late } = await prior.run({ sample: fill([1, 4, H, W], 1), timestep: Tensor.float32([1]), ...zeroConditioning() });
+    const x1 = Math.sqrt(s1 * s1 + 1);
+    expect((x1 - s1 * (late.data[0] as number)) / x1).toBeGreaterThan(0.99);
+    expect(() => buildTinyUnet(unetRng(), { priorStd: -1 })).toThrow(/priorStd/);
+  });
+
   it('predicts eps = (x - c) / sigma with c from the prompt embeddings', async () => {
     const cond = promptConditioning(7);
     const c = expectedColour(cond);

@@ -4,10 +4,17 @@
  *   sigma  = sigmas[t] (SDXL table; log-linear between integer timesteps)
  *   x      = sample * sqrt(sigma^2 + 1)          (undo the scheduler's input scaling)
  *   c      = 1.5 * tanh(Wt·n(text_embeds) + We·n(mean_s(encoder_hidden_states)) + Wi·time_ids/1024)
- *   eps    = (x - target) / sigma,  target = c broadcast over space (+ variant terms)
+ *   eps    = (x - target) * sigma / (sigma^2 + s^2),  target = c broadcast over space (+ variant terms)
+ *
+ * That eps is the exact denoiser for latents drawn from N(target, s^2): its x0
+ * prediction is (x s^2 + target sigma^2) / (sigma^2 + s^2). With the default
+ * s = 0 it is (x - target) / sigma and the x0 it implies is exactly `target`;
+ * with s > 0 (`priorStd`) the prediction trusts the input at low noise, so
+ * latents held near the end of sampling (img2img, differential diffusion)
+ * keep their picture, as a real model's would.
  *
  * n() is L2 normalisation, so all-zero (negative) conditioning gives c = 0.
- * The x0 this eps implies is exactly `target`, so Euler sampling lands on it,
+ * With s = 0 Euler sampling lands on the target,
  * classifier-free guidance extrapolates between targets, and img2img at low
  * strength stays near its start. Variants add ControlNet residual inputs or
  * IP-Adapter inputs (see README.md).
@@ -47,11 +54,17 @@ export function tinyUnetWeights(rng: SeededRandom): TinyUnetWeights {
   };
 }
 
-export function buildTinyUnet(
-  rng: SeededRandom,
-  options: { variant?: TinyUnetVariant; precision?: GraphPrecision } = {},
-): GraphBuilder {
+export interface TinyUnetOptions {
+  variant?: TinyUnetVariant;
+  precision?: GraphPrecision;
+  /** s, the std of the Gaussian the UNet denoises toward (default 0: a point mass at the target). */
+  priorStd?: number;
+}
+
+export function buildTinyUnet(rng: SeededRandom, options: TinyUnetOptions = {}): GraphBuilder {
   const variant = options.variant ?? 'base';
+  const priorStd = options.priorStd ?? 0;
+  if (!(priorStd >= 0)) throw new RangeError(`priorStd must be >= 0, got ${priorStd}.`);
   const weights = tinyUnetWeights(rng);
   const g = new GraphBuilder(variant === 'base' ? 'unet' : `unet_${variant}`, { precision: options.precision });
   const sample = g.input('sample', 'float32', ['batch_size', 4, 'height', 'width']);
@@ -61,7 +74,8 @@ export function buildTinyUnet(
   const timeIds = g.input('time_ids', 'float32', ['batch_size', UNET_TIME_IDS]);
 
   const sigma = g.op('Reshape', [sigmaAt(g, timestep), g.constInt64([-1, 1, 1, 1])]);
-  const inputScale = g.op('Sqrt', [g.op('Add', [g.op('Mul', [sigma, sigma]), g.constFloat([1], [])])]);
+  const sigmaSquared = g.op('Mul', [sigma, sigma]);
+  const inputScale = g.op('Sqrt', [g.op('Add', [sigmaSquared, g.constFloat([1], [])])]);
   const x = g.op('Mul', [sample, inputScale]);
 
   const pre = g.op('Add', [
@@ -107,7 +121,13 @@ export function buildTinyUnet(
     target = g.op('Add', [target, g.op('Div', [sum, g.constFloat([4], [])])]);
   }
 
-  const eps = g.op('Div', [g.op('Sub', [x, target]), sigma]);
+  const eps =
+    priorStd === 0
+      ? g.op('Div', [g.op('Sub', [x, target]), sigma])
+      : g.op('Div', [
+          g.op('Mul', [g.op('Sub', [x, target]), sigma]),
+          g.op('Add', [sigmaSquared, g.constFloat([priorStd * priorStd], [])]),
+        ]);
   g.output('out_sample', eps, 'float32', ['batch_size', 4, 'height', 'width']);
   return g;
 }
