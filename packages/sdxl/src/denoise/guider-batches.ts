@@ -58,14 +58,43 @@ export function stackGuiderConditions(guider: Guider, values: Record<string, unk
     const present = batches.map((b) => b.inputs.image_embeds ?? null);
     const first = present.find((t) => t !== null);
     if (!first) return null;
-    return concat(present.map((t) => (t ?? Tensor.zeros('float32', first.shape)) as Tensor<'float32'>));
+    return concatOnce(present.map((t) => (t ?? zerosLike(first)) as Tensor<'float32'>));
   };
-  const cat = (input: GuidedInputName) => concat(pick(input) as Tensor<'float32'>[]);
+  const cat = (input: GuidedInputName) => concatOnce(pick(input) as Tensor<'float32'>[]);
   return {
     batches,
     rows,
     inputs: { prompt_embeds: cat('prompt_embeds'), time_ids: cat('time_ids'), text_embeds: cat('text_embeds'), image_embeds: stackedImage() },
   };
+}
+
+/**
+ * The conditions are the same tensors at every step of a run, so their concatenation is kept
+ * (keyed weakly by the first part) and reused while the parts are the very same objects:
+ * re-stacking [2, 77, 2048] embeddings every step would be the loop's largest copy.
+ */
+const stackedByFirstPart = new WeakMap<Tensor, { parts: readonly Tensor[]; stacked: Tensor<'float32'> }>();
+
+function concatOnce(parts: Tensor<'float32'>[]): Tensor<'float32'> {
+  if (parts.length === 1) return parts[0]!;
+  const kept = stackedByFirstPart.get(parts[0]!);
+  if (kept && kept.parts.length === parts.length && kept.parts.every((part, k) => part === parts[k])) return kept.stacked;
+  const stacked = concat(parts) as Tensor<'float32'>;
+  stackedByFirstPart.set(parts[0]!, { parts, stacked });
+  return stacked;
+}
+
+/** Zeros for a missing unconditional IP-Adapter embedding, one tensor per shape (read-only by convention). */
+const zerosByShape = new Map<string, Tensor<'float32'>>();
+
+function zerosLike(t: Tensor): Tensor<'float32'> {
+  const key = t.shape.join('x');
+  let zeros = zerosByShape.get(key);
+  if (!zeros) {
+    zeros = Tensor.zeros('float32', t.shape);
+    zerosByShape.set(key, zeros);
+  }
+  return zeros;
 }
 
 /** `t` repeated once per condition along the batch axis: what the stacked conditions pair with. */
