@@ -6,6 +6,8 @@
 import { benchSessionRun } from '../packages/runtime/bench/session.js';
 import { benchTensorOps } from '../packages/runtime/bench/tensor-ops.js';
 import { benchSchedulersAndGuiders } from '../packages/diffusion/bench/step.js';
+import { benchSdxlPipeline } from '../packages/sdxl/bench/pipeline.js';
+import { benchRemoteColdStart } from '../packages/hub/bench/cold-start.js';
 
 interface Row {
   name: string;
@@ -25,6 +27,8 @@ const sections: Section[] = [
   { name: 'tensor', title: 'Tensor operations of one denoise step (runtime)', run: benchTensorOps },
   { name: 'session', title: 'One tiny-UNet session.run (runtime, CPU)', run: () => benchSessionRun() },
   { name: 'scheduler', title: 'Scheduler step and guidance per denoise step (diffusion)', run: () => benchSchedulersAndGuiders() },
+  { name: 'pipeline', title: 'SDXL text2img on the tiny repo: the engine next to session.run (sdxl)', run: () => benchSdxlPipeline() },
+  { name: 'cold-start', title: 'Cold start: fromPretrained with trusted remote code on a warm cache (hub)', run: () => benchRemoteColdStart() },
 ];
 
 function formatRows(rows: Row[]): string {
