@@ -23,6 +23,10 @@ export * from './components/merge-component-specs.js';
 export * from './components/model-index.js';
 export * from './components/component-pattern.js';
 export * from './components/components-manager.js';
+export * from './components/memory-budget.js';
+export * from './components/offloadable-component.js';
+export * from './components/offload-strategy.js';
+export type { ResidencyEvent } from './components/auto-offload.js';
 
 export * from './state/run-context.js';
 export * from './state/pipeline-state.js';

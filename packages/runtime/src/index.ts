@@ -22,6 +22,7 @@ export * from './onnx/execution-provider.js';
 export * from './onnx/tensor-conversion.js';
 export * from './onnx/onnx-model.js';
 export * from './onnx/onnx-model-component.js';
+export * from './onnx/provider-check.js';
 export * from './tiny-sdxl/generate-tiny-sdxl-repo.js';
 export * from './tiny-sdxl/seeded-random.js';
 export * from './tiny-sdxl/sdxl-sigmas.js';

@@ -11,8 +11,9 @@ import type { ConfigSpec } from '../params/config-spec.js';
 import type { InputParam } from '../params/input-param.js';
 import type { OutputParam } from '../params/output-param.js';
 import { createPipeline, type CallablePipeline, type InitPipelineOptions, type ModularPipeline, type PipelineComponents } from '../pipeline/modular-pipeline.js';
-import { BlockState } from '../state/block-state.js';
+import { BlockState, blockStateContext } from '../state/block-state.js';
 import type { PipelineState } from '../state/pipeline-state.js';
+import type { RunContext } from '../state/run-context.js';
 import { inspectSymbol } from '../util/inspect.js';
 import { BLOCK_BRAND } from './block-brand.js';
 import { BlocksDict } from './blocks-dict.js';
@@ -262,6 +263,7 @@ export class ModularPipelineBlocks {
   protected async runSubBlock<S>(name: string, block: ModularPipelineBlocks, components: PipelineComponents, state: S, ...args: unknown[]): Promise<[PipelineComponents, S]> {
     let result: unknown;
     try {
+      await runContextOf(state)?.beforeBlock?.(block, name);
       result = await block.call(components, state as PipelineState, ...args);
     } catch (error) {
       if (error instanceof ModularDiffusersError) {
@@ -413,3 +415,10 @@ function findRequirer(block: ModularPipelineBlocks, input: string): string[] | n
  * guide's way print `Class: PipelineBlock`.
  */
 export class PipelineBlock extends ModularPipelineBlocks {}
+
+/** The run context a sub-block is called under: a PipelineState's, or the one a BlockState was made with. */
+function runContextOf(state: unknown): RunContext | null {
+  if (state instanceof BlockState) return blockStateContext(state);
+  const context = (state as { context?: unknown } | null)?.context;
+  return context !== null && typeof context === 'object' ? (context as RunContext) : null;
+}

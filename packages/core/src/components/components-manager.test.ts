@@ -85,8 +85,8 @@ describe('ComponentsManager', () => {
     expect(manager.info(id)).toMatchObject({ className: 'Model', device: 'cuda', sizeBytes: 3 * 1024 * 1024, loadId: 'org/sdxl|unet|null|null' });
     expect(manager.totalSizeBytes()).toBe(3 * 1024 * 1024);
     const summary = manager.summary();
-    expect(summary.split('\n')[1]).toBe('Name_ID | Class | Device | Size     | Load ID                 | Collection');
-    expect(summary).toContain('unet_1  | Model | cuda   | 3.00 MiB | org/sdxl|unet|null|null | sdxl');
+    expect(summary.split('\n')[1]).toBe('Name_ID | Class | Device | Size     | State | Load ID                 | Collection');
+    expect(summary).toContain('unet_1  | Model | cuda   | 3.00 MiB | -     | org/sdxl|unet|null|null | sdxl');
     manager.remove(id);
     off();
     manager.add('vae', new Model(1));

@@ -2,8 +2,11 @@ import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import { getLogger, type Logger } from '../logger.js';
 import { formatBytes, formatTable } from '../util/format-table.js';
 import { inspectSymbol } from '../util/inspect.js';
+import { AutoOffloader, type ManagedEntry, type ResidencyEvent } from './auto-offload.js';
 import { isBarePattern, matchesComponentPattern } from './component-pattern.js';
 import { getLoadId } from './load-id.js';
+import { parseMemoryBudget } from './memory-budget.js';
+import { isOffloadable } from './offloadable-component.js';
 
 export interface ComponentInfo {
   id: string;
@@ -13,6 +16,10 @@ export interface ComponentInfo {
   device: string | null;
   /** `component.sizeBytes` when it has one: what a memory budget would count. */
   sizeBytes: number | null;
+  /** For an offloadable component, whether its sessions exist now; null for others. */
+  resident: boolean | null;
+  /** The device a pipeline pinned it to (`perComponent: { vae: { device: 'cpu' } }`), if any. */
+  pinnedDevice: string | null;
   loadId: string | null;
   collections: string[];
   addedAt: number;
@@ -21,7 +28,8 @@ export interface ComponentInfo {
 export type ComponentsManagerEvent =
   | { type: 'add'; id: string; name: string; component: unknown; collection: string | null }
   | { type: 'remove'; id: string; name: string; component: unknown }
-  | { type: 'beforeUse'; id: string; name: string; component: unknown };
+  | { type: 'beforeUse'; id: string; name: string; component: unknown }
+  | ResidencyEvent;
 
 export type ComponentsManagerListener = (event: ComponentsManagerEvent) => void;
 
@@ -29,6 +37,23 @@ export interface AddComponentOptions {
   collection?: string | null;
   /** Overrides the load id the engine recorded for the object. */
   loadId?: string | null;
+  /** Pins the component to a device: auto offload then keeps it there and outside the budget (unless it is the budget's device). */
+  device?: string | null;
+}
+
+/** The devices auto offload can target (the runtime's execution-provider choices). */
+export const OFFLOAD_DEVICES = ['cpu', 'cuda', 'webgpu', 'auto'] as const;
+
+export interface AutoOffloadOptions {
+  /** Where used components live: 'cuda', 'webgpu', 'cpu' or 'auto' (default 'auto'). */
+  device?: string;
+  /** Most bytes of counted components resident at once: bytes, or a size such as '6GB' / '512MiB'. */
+  memoryBudget: number | string;
+}
+
+export interface AutoOffloadSettings {
+  device: string;
+  memoryBudgetBytes: number;
 }
 
 export interface ComponentQuery {
@@ -38,10 +63,11 @@ export interface ComponentQuery {
   loadId?: string;
 }
 
-interface Entry {
+interface Entry extends ManagedEntry {
   id: string;
   name: string;
   component: unknown;
+  pin: string | null;
   loadId: string | null;
   collections: Set<string>;
   addedAt: number;
@@ -51,13 +77,15 @@ interface Entry {
  * A registry of loaded components shared by pipelines: ids are
  * `<name>_<counter>`, components are grouped in collections (at most one per
  * name in a collection), and pipelines with the same manager reuse a
- * component whose load id matches instead of loading it twice. The events
- * and the size/device fields are the hooks a memory budget uses.
+ * component whose load id matches instead of loading it twice. With
+ * `enableAutoOffload` it keeps the resident components within a memory
+ * budget (see auto-offload.ts for the rule).
  */
 export class ComponentsManager {
   private readonly entries = new Map<string, Entry>();
   private readonly listeners = new Set<ComponentsManagerListener>();
   private counter = 0;
+  private offloader: AutoOffloader | null = null;
 
   constructor(private readonly logger: Logger = getLogger()) {}
 
@@ -70,6 +98,11 @@ export class ComponentsManager {
     const collection = options.collection ?? null;
     let entry = [...this.entries.values()].find((e) => e.component === component && e.name === name);
     const isNew = !entry;
+    const pin = options.device == null ? options.device : checkDevice(options.device, `ComponentsManager.add('${name}')`);
+    if (!entry && this.offloader) {
+      // Fail before the component joins, so a budget too small for it is an error at load time, not mid-run.
+      this.offloader.checkFits([{ id: `${name}_${this.counter + 1}`, name, component, pin: pin ?? null }]);
+    }
     if (!entry) {
       for (const other of this.entries.values()) {
         if (other.component === component) {
@@ -80,13 +113,15 @@ export class ComponentsManager {
         id: `${name}_${++this.counter}`,
         name,
         component,
+        pin: pin ?? null,
         loadId: options.loadId ?? getLoadId(component),
         collections: new Set(),
         addedAt: Date.now(),
       };
       this.entries.set(entry.id, entry);
-    } else if (options.loadId) {
-      entry.loadId = options.loadId;
+    } else {
+      if (options.loadId) entry.loadId = options.loadId;
+      if (pin !== undefined) this.setDevicePin(entry.id, pin);
     }
     if (collection && !entry.collections.has(collection)) {
       for (const other of [...this.entries.values()]) {
@@ -97,7 +132,10 @@ export class ComponentsManager {
       }
       entry.collections.add(collection);
     }
-    if (isNew) this.emit({ type: 'add', id: entry.id, name, component, collection });
+    if (isNew) {
+      this.emit({ type: 'add', id: entry.id, name, component, collection });
+      this.offloader?.added(entry).catch((error: unknown) => this.reportOffloadError(error));
+    }
     return entry.id;
   }
 
@@ -106,6 +144,7 @@ export class ComponentsManager {
     const entry = this.entries.get(id);
     if (!entry) return false;
     this.entries.delete(id);
+    this.offloader?.removed(entry);
     this.emit({ type: 'remove', id, name: entry.name, component: entry.component });
     return true;
   }
@@ -203,6 +242,8 @@ export class ComponentsManager {
       className: c?.constructor?.name ?? typeof entry.component,
       device,
       sizeBytes: typeof c.sizeBytes === 'number' ? c.sizeBytes : null,
+      resident: isOffloadable(entry.component) ? entry.component.isResident : null,
+      pinnedDevice: entry.pin,
       loadId: entry.loadId,
       collections: [...entry.collections],
       addedAt: entry.addedAt,
@@ -228,13 +269,102 @@ export class ComponentsManager {
     }
   }
 
+  // ---- memory budget -----------------------------------------------------------------------
+
+  /**
+   * Keeps the resident offloadable components within `memoryBudget` bytes
+   * on `device`: right before a component runs it is made resident there,
+   * evicting others by the rule in offload-strategy.ts (fewest evictions,
+   * then smallest total, then least recently used; the components the
+   * current block needs are evicted last). Components pinned to another
+   * device stay there and are not counted. Rejects with a MemoryBudgetError,
+   * before anything moves, when a registered component is larger than the
+   * whole budget; components added later are checked when added. Resolves
+   * once what is resident fits.
+   */
+  async enableAutoOffload(options: AutoOffloadOptions): Promise<void> {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError("enableAutoOffload needs options: { memoryBudget: '6GB', device: 'cuda' }.");
+    }
+    const device = checkDevice(options.device ?? 'auto', 'enableAutoOffload');
+    const budget = parseMemoryBudget(options.memoryBudget);
+    const offloader = new AutoOffloader(device, budget, {
+      entries: () => this.entries.values(),
+      emit: (event) => this.emit(event),
+      logger: this.logger,
+    });
+    offloader.checkFits(this.entries.values());
+    this.offloader?.stop();
+    this.offloader = offloader;
+    await offloader.start();
+  }
+
+  /** Stops budgeting: hooks are removed and components stay where they are (offloaded ones come back on their next run). */
+  disableAutoOffload(): void {
+    this.offloader?.stop();
+    this.offloader = null;
+  }
+
+  /** The auto offload settings, or null when it is off. */
+  get autoOffload(): AutoOffloadSettings | null {
+    return this.offloader ? { device: this.offloader.device, memoryBudgetBytes: this.offloader.budgetBytes } : null;
+  }
+
+  /**
+   * Pipelines call this before each block with the components the block
+   * declares: with auto offload on they are kept while others make room, and
+   * made resident right before they run (through their residency hook), or
+   * here at once when they have no hook. Objects the manager does not hold are ignored.
+   */
+  async prepareForBlock(components: readonly unknown[], blockName?: string): Promise<void> {
+    if (!this.offloader) return;
+    const entries: Entry[] = [];
+    for (const component of components) {
+      const entry = component == null ? undefined : [...this.entries.values()].find((e) => e.component === component);
+      if (entry && !entries.includes(entry)) entries.push(entry);
+    }
+    await this.offloader.prepare(entries, blockName);
+  }
+
+  /**
+   * Throws a MemoryBudgetError when one of `components` (default: all) is
+   * larger than the auto offload budget; pipelines call it before a run so
+   * nothing runs that cannot finish.
+   */
+  checkMemoryBudget(components?: readonly unknown[]): void {
+    if (!this.offloader) return;
+    const entries = components ? [...this.entries.values()].filter((e) => components.includes(e.component)) : [...this.entries.values()];
+    this.offloader.checkFits(entries);
+  }
+
+  /** Pins a component to a device (null unpins); auto offload keeps a pinned component on its device and outside the budget. */
+  setDevicePin(id: string, device: string | null): void {
+    const entry = this.entries.get(id);
+    if (!entry) throw new NotFoundError(`No component with id '${id}'. Known ids: ${this.ids().join(', ') || '(none)'}.`);
+    entry.pin = device === null ? null : checkDevice(device, 'setDevicePin');
+    if (this.offloader) {
+      this.offloader.checkFits([entry]);
+      this.offloader.added(entry).catch((error: unknown) => this.reportOffloadError(error));
+    }
+  }
+
+  /**
+   * diffusers' components table: id, class, device (the provider its session
+   * lives or last lived on; "pinned" when a pipeline pinned it), size,
+   * state (loaded, offloaded, or '-' for components without sessions), load id, collections.
+   */
   summary(): string {
     const rows = this.ids().map((id) => {
       const i = this.info(id);
-      return [i.id, i.className, i.device ?? '-', formatBytes(i.sizeBytes), i.loadId ?? 'N/A', i.collections.join(', ') || 'N/A'];
+      const device = i.pinnedDevice ? `${i.device ?? i.pinnedDevice} (pinned ${i.pinnedDevice})` : (i.device ?? '-');
+      const state = i.resident === null ? '-' : i.resident ? 'loaded' : 'offloaded';
+      return [i.id, i.className, device, formatBytes(i.sizeBytes), state, i.loadId ?? 'N/A', i.collections.join(', ') || 'N/A'];
     });
-    const table = formatTable(['Name_ID', 'Class', 'Device', 'Size', 'Load ID', 'Collection'], rows);
-    return `ComponentsManager (${rows.length} component${rows.length === 1 ? '' : 's'})\n${table}`;
+    const table = formatTable(['Name_ID', 'Class', 'Device', 'Size', 'State', 'Load ID', 'Collection'], rows);
+    const offload = this.offloader
+      ? `\nAuto offload: device ${this.offloader.device}, budget ${formatBytes(this.offloader.budgetBytes)}, resident ${formatBytes(this.offloader.residentBytes())}`
+      : '';
+    return `ComponentsManager (${rows.length} component${rows.length === 1 ? '' : 's'})${offload}\n${table}`;
   }
 
   toString(): string {
@@ -248,4 +378,15 @@ export class ComponentsManager {
   private emit(event: ComponentsManagerEvent): void {
     for (const listener of this.listeners) listener(event);
   }
+
+  private reportOffloadError(error: unknown): void {
+    this.logger.warn(`ComponentsManager auto offload: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function checkDevice(device: unknown, where: string): string {
+  if (typeof device !== 'string' || !(OFFLOAD_DEVICES as readonly string[]).includes(device)) {
+    throw new InvalidArgumentError(`${where}: device must be one of ${OFFLOAD_DEVICES.join(', ')}; got ${JSON.stringify(device)}.`);
+  }
+  return device;
 }

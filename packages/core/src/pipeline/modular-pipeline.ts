@@ -1,5 +1,7 @@
 import type { ModularPipelineBlocks } from '../blocks/modular-pipeline-blocks.js';
 import { ComponentSpec } from '../components/component-spec.js';
+import { MemoryBudgetError } from '../components/memory-budget.js';
+import { isOffloadable } from '../components/offloadable-component.js';
 import type { ComponentsManager } from '../components/components-manager.js';
 import { defaultLoaderRegistry, type ComponentLoaderRegistry } from '../components/loader-registry.js';
 import { buildModelIndex, parseModelIndex, type ModelIndexInfo } from '../components/model-index.js';
@@ -70,7 +72,11 @@ export type RunInputs = { [input: string]: unknown; output?: string | readonly s
 
 export interface LoadComponentsOptions {
   signal?: AbortSignalLike;
-  /** Options for single components, merged over the shared ones: `{ unet: { dtype: 'float16' } }`. */
+  /**
+   * Options for single components, merged over the shared ones: `{ unet: { dtype: 'float16' } }`.
+   * A per-component `device` also pins it in the components manager: `{ vae: { device: 'cpu' } }`
+   * keeps the VAE on CPU and outside a GPU memory budget.
+   */
   perComponent?: Record<string, Record<string, unknown>>;
   /** 'throw' (default) raises one ComponentLoadError after trying every component; 'warn' only logs. */
   onError?: 'throw' | 'warn';
@@ -270,23 +276,27 @@ export class ModularPipeline {
         this.logger.info(`loadComponents: skipping '${name}': ${reason}.`);
         continue;
       }
+      const pin = typeof perComponent[name]?.device === 'string' ? (perComponent[name]!.device as string) : null;
+      let component: unknown = undefined;
       try {
         const shareable = this.sharedComponent(spec, perOptions);
         if (shareable !== undefined) {
-          this.registerComponents({ [name]: shareable });
+          this.registerComponent(name, shareable, pin);
           report.reused.push(name);
           continue;
         }
-        const component = await spec.load({
+        component = await spec.load({
           ...perOptions,
           registry: this.loaderRegistry,
           resolver: this.repoResolver ?? getDefaultRepoResolver(),
           signal,
           logger: this.logger,
         });
-        this.registerComponents({ [name]: component });
+        this.registerComponent(name, component, pin);
         report.loaded.push(name);
       } catch (error) {
+        // A component the memory budget refused is not kept: free its sessions now.
+        if (error instanceof MemoryBudgetError && isOffloadable(component)) await component.offload();
         report.failed.push({ name, error });
         this.logger.warn(`loadComponents: failed to load '${name}' (${spec.loadId}): ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -391,17 +401,7 @@ export class ModularPipeline {
 
   /** Sets component objects; from-pretrained ones are also added to the components manager. */
   registerComponents(components: Record<string, unknown>): void {
-    for (const [name, component] of Object.entries(components)) {
-      const spec = this.componentSpecs.get(name);
-      if (!spec) {
-        this.logger.warn(`registerComponents: skipping unknown component '${name}'.`);
-        continue;
-      }
-      this.componentValues.set(name, component);
-      if (component != null && spec.defaultCreationMethod === 'fromPretrained' && this.componentsManager) {
-        this.componentsManager.add(name, component, { collection: this.collection, loadId: spec.pretrainedModelNameOrPath ? spec.loadId : null });
-      }
-    }
+    for (const [name, component] of Object.entries(components)) this.registerComponent(name, component, undefined);
   }
 
   /** Takes component sources and config values from a parsed model index (for components not loaded yet). */
@@ -458,7 +458,13 @@ export class ModularPipeline {
     if (given !== undefined && !(given instanceof PipelineState)) {
       throw new InvalidArgumentError("run({ state }): 'state' must be a PipelineState from an earlier run.");
     }
-    state.context = { signal: options.signal, onProgress: options.onProgress, strict, logger: this.logger };
+    state.context = {
+      signal: options.signal,
+      onProgress: options.onProgress,
+      strict,
+      logger: this.logger,
+      ...(this.componentsManager ? { beforeBlock: (block: ModularPipelineBlocks, name: string) => this.prepareBlock(block, name) } : {}),
+    };
 
     const remaining = new Map(Object.entries(values));
     for (const param of this.blocks.allInputs) {
@@ -485,6 +491,9 @@ export class ModularPipeline {
 
     throwIfAborted(options.signal, 'before it started');
     this.blocks.validateInputs(this as PipelineComponents, state);
+    // A component larger than the memory budget fails here, before any model has run.
+    this.componentsManager?.checkMemoryBudget([...this.componentValues.values()]);
+    if (!this.blocks.isComposite) await this.prepareBlock(this.blocks, this.blocks.className);
     await this.blocks.call(this as PipelineComponents, state);
     return selectOutput(state, output);
   }
@@ -498,6 +507,40 @@ export class ModularPipeline {
   }
 
   // ---- internals --------------------------------------------------------------------------
+
+  /** The manager sees it first, so a component its memory budget refuses is never set on the pipeline. */
+  private registerComponent(name: string, component: unknown, pin: string | null | undefined): void {
+    const spec = this.componentSpecs.get(name);
+    if (!spec) {
+      this.logger.warn(`registerComponents: skipping unknown component '${name}'.`);
+      return;
+    }
+    if (component != null && spec.defaultCreationMethod === 'fromPretrained' && this.componentsManager) {
+      this.componentsManager.add(name, component, {
+        collection: this.collection,
+        loadId: spec.pretrainedModelNameOrPath ? spec.loadId : null,
+        ...(pin ? { device: pin } : {}),
+      });
+    }
+    this.componentValues.set(name, component);
+  }
+
+  /**
+   * Before a block runs under auto offload: a leaf's declared components (a
+   * loop's own loop components) are made resident; composites are left to
+   * their sub-blocks, which get here too.
+   */
+  private async prepareBlock(block: ModularPipelineBlocks, name: string): Promise<void> {
+    const manager = this.componentsManager;
+    if (!manager?.autoOffload) return;
+    const loopSpecs = (block as { loopExpectedComponents?: ComponentSpec[] }).loopExpectedComponents;
+    const specs = !block.isComposite ? block.expectedComponents : Array.isArray(loopSpecs) ? loopSpecs : null;
+    if (!specs || specs.length === 0) return;
+    await manager.prepareForBlock(
+      specs.map((s) => this.componentValues.get(s.name)),
+      `block '${name}' (${block.className})`,
+    );
+  }
 
   private createFromConfig(spec: ComponentSpec): unknown {
     try {

@@ -1,3 +1,4 @@
+import type { ModularPipelineBlocks } from '../blocks/modular-pipeline-blocks.js';
 import { getLogger, type Logger } from '../logger.js';
 import type { AbortSignalLike } from '../util/abort.js';
 
@@ -21,6 +22,11 @@ export interface RunContext {
   /** Dev/test checks: undeclared reads and lost writes throw instead of passing silently. */
   strict: boolean;
   logger: Logger;
+  /**
+   * Awaited before every sub-block runs (leaf, loop step or composite): the
+   * pipeline uses it to make the block's components resident under a memory budget.
+   */
+  beforeBlock?: (block: ModularPipelineBlocks, name: string) => Promise<void>;
 }
 
 export function defaultRunContext(overrides: Partial<RunContext> = {}): RunContext {

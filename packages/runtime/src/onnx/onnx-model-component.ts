@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Tensor } from '../tensor/tensor.js';
+import type { Device } from './execution-provider.js';
 import { loadOnnxModel, type LoadOnnxModelOptions, type OnnxModel, type OnnxRunOptions } from './onnx-model.js';
 
 export interface OnnxComponentOptions extends LoadOnnxModelOptions {
@@ -44,6 +45,23 @@ export class OnnxModelComponent {
 
   get sizeBytes(): number {
     return this.model.sizeBytes;
+  }
+
+  get isResident(): boolean {
+    return this.model.isResident;
+  }
+
+  /** Re-creates the session after an offload, or moves it to `device` (see OnnxModel.ensureResident). */
+  ensureResident(device?: Device): Promise<void> {
+    return this.model.ensureResident(device);
+  }
+
+  offload(): Promise<void> {
+    return this.model.offload();
+  }
+
+  setResidencyHook(hook: (() => Promise<void>) | null): void {
+    this.model.setResidencyHook(hook);
   }
 
   run(feeds: Readonly<Record<string, Tensor>>, options?: OnnxRunOptions): Promise<Record<string, Tensor>> {

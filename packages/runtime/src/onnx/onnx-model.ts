@@ -2,7 +2,9 @@
  * One ONNX model on one execution provider: the session, what it declares
  * (names, element types, dims read from the session itself) and a `run` that
  * takes and returns runtime Tensors, converting element types to and from
- * what the session declares.
+ * what the session declares. The session can be dropped (`offload`) and
+ * re-created, on the same or another provider (`ensureResident`), while the
+ * object stays the same, which is what a memory budget needs.
  */
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -11,8 +13,13 @@ import type { Tensor } from '../tensor/tensor.js';
 import {
   createWithProvider,
   ExecutionProviderUnavailableError,
+  providerCandidates,
   UnknownDeviceError,
-  type Device, type ExecutionProvider, type ProviderAttempt } from './execution-provider.js';
+  type Device,
+  type ExecutionProvider,
+  type ProviderAttempt,
+  type ProviderChoice,
+} from './execution-provider.js';
 import { listExternalDataFiles } from './external-data-files.js';
 import { fromOrtTensor, toOrtTensor } from './tensor-conversion.js';
 
@@ -49,20 +56,55 @@ export class OnnxRunError extends Error {
 export class OnnxModel {
   readonly inputs: readonly OnnxValueInfo[];
   readonly outputs: readonly OnnxValueInfo[];
+  /** Sessions created for this model: 1 at load, one more per re-creation after an offload or a move. */
+  sessionCreations = 1;
+  /** The provider that ran the last `run`, null before the first. */
+  lastRunProvider: ExecutionProvider | null = null;
   private session: ort.InferenceSession | undefined;
+  private currentProvider: ExecutionProvider;
+  private attempts: readonly ProviderAttempt[];
+  /** The device a re-created session is asked for: the load device, then whatever `ensureResident` last named. */
+  private targetDevice: Device;
+  private readonly sessionOptions: LoadOnnxModelOptions['sessionOptions'];
+  private disposed = false;
+  private pendingSession: Promise<void> | null = null;
+  private activeRuns = 0;
+  private idleWaiters: Array<() => void> = [];
+  private residencyHook: (() => Promise<void>) | null = null;
 
   constructor(
     session: ort.InferenceSession,
     readonly path: string,
-    readonly provider: ExecutionProvider,
+    provider: ExecutionProvider,
     /** Bytes on disk: the model file plus its external data files. */
     readonly sizeBytes: number,
     /** Providers skipped before `provider` ran, and why. */
-    readonly skippedProviders: readonly ProviderAttempt[] = [],
+    skippedProviders: readonly ProviderAttempt[] = [],
+    /** How it was loaded, so an offloaded session can be re-created the same way. */
+    loadOptions: LoadOnnxModelOptions = {},
   ) {
     this.session = session;
+    this.currentProvider = provider;
+    this.attempts = skippedProviders;
+    this.targetDevice = loadOptions.device ?? provider;
+    this.sessionOptions = loadOptions.sessionOptions;
     this.inputs = session.inputMetadata.map(valueInfo);
     this.outputs = session.outputMetadata.map(valueInfo);
+  }
+
+  /** The provider the session lives on (or last lived on, when offloaded). */
+  get provider(): ExecutionProvider {
+    return this.currentProvider;
+  }
+
+  /** Providers skipped before `provider` when the current session was created, and why. */
+  get skippedProviders(): readonly ProviderAttempt[] {
+    return this.attempts;
+  }
+
+  /** Whether a session exists now. */
+  get isResident(): boolean {
+    return this.session !== undefined;
   }
 
   get inputNames(): string[] {
@@ -73,8 +115,9 @@ export class OnnxModel {
     return this.outputs.map((o) => o.name);
   }
 
+  /** True after `release()`: the model is done and runs throw. An offloaded model is not released. */
   get released(): boolean {
-    return this.session === undefined;
+    return this.disposed;
   }
 
   input(name: string): OnnxValueInfo | undefined {
@@ -86,8 +129,7 @@ export class OnnxModel {
   }
 
   async run(feeds: Readonly<Record<string, Tensor>>, options: OnnxRunOptions = {}): Promise<Record<string, Tensor>> {
-    const session = this.session;
-    if (!session) throw new OnnxRunError(`The model ${this.path} was released; load it again before running it.`);
+    this.throwIfReleased();
 
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const name of Object.keys(feeds)) {
@@ -110,27 +152,107 @@ export class OnnxModel {
         throw new OnnxRunError(`Unknown output '${name}' for ${this.path}; its outputs are: ${this.outputNames.join(', ')}.`);
       }
     }
+    // A memory budget makes room (and brings the session back) here; without one an offloaded model comes back by itself.
+    if (this.residencyHook) await this.residencyHook();
+    if (!this.session) await this.ensureResident();
+    this.throwIfReleased();
+    const session = this.session!;
+    const provider = this.currentProvider;
     let results: ort.InferenceSession.OnnxValueMapType;
+    this.activeRuns += 1;
     try {
       results = await session.run(ortFeeds, [...wanted]);
     } catch (error) {
-      throw new OnnxRunError(`Running ${this.path} on ${this.provider} failed: ${(error as Error).message}`);
+      throw new OnnxRunError(`Running ${this.path} on ${provider} failed: ${(error as Error).message}`);
+    } finally {
+      this.activeRuns -= 1;
+      if (this.activeRuns === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     }
+    this.lastRunProvider = provider;
     const out: Record<string, Tensor> = {};
     for (const name of wanted) out[name] = fromOrtTensor(results[name] as ort.Tensor, name, options.keepFloat16);
     return out;
   }
 
-  /** Free the session (and its device memory). Safe to call twice. */
+  /**
+   * Creates the session again if it was offloaded, or moves it when it lives
+   * on another provider than `device` ('auto' accepts wherever it is).
+   * Without a device, the last one asked for (at first, the load device).
+   */
+  async ensureResident(device?: Device): Promise<void> {
+    this.throwIfReleased();
+    if (device !== undefined) providerCandidates(device); // an unknown device fails here, before the session is dropped
+    await this.settled();
+    const target = device ?? this.targetDevice;
+    if (this.session && (target === 'auto' || target === this.currentProvider)) return;
+    this.pendingSession = (async () => {
+      // The new session first: if its provider fails, the model keeps the one it has.
+      const choice = await createSession(this.path, target, this.sessionOptions);
+      if (this.disposed) {
+        await choice.value.release();
+        this.throwIfReleased();
+      }
+      await this.dropSession();
+      this.session = choice.value;
+      this.currentProvider = choice.provider;
+      this.attempts = choice.skipped;
+      this.targetDevice = target;
+      this.sessionCreations += 1;
+    })().finally(() => {
+      this.pendingSession = null;
+    });
+    await this.pendingSession;
+  }
+
+  /** Frees the session (and its device memory) after in-flight runs finish; the next run or `ensureResident` re-creates it. */
+  async offload(): Promise<void> {
+    await this.settled();
+    await this.dropSession();
+  }
+
+  /** Awaited before every run; a ComponentsManager with auto offload installs it. Null removes it. */
+  setResidencyHook(hook: (() => Promise<void>) | null): void {
+    this.residencyHook = hook;
+  }
+
+  /** Free the session (and its device memory) for good: later runs throw. Safe to call twice. */
   async release(): Promise<void> {
+    this.disposed = true;
     const session = this.session;
     this.session = undefined;
     await session?.release();
+  }
+
+  /** Waits out a session being created (its failure is the creator's to report). */
+  private async settled(): Promise<void> {
+    while (this.pendingSession) await this.pendingSession.catch(() => undefined);
+  }
+
+  private async dropSession(): Promise<void> {
+    while (this.activeRuns > 0) await new Promise<void>((wake) => this.idleWaiters.push(wake));
+    const session = this.session;
+    this.session = undefined;
+    await session?.release();
+  }
+
+  private throwIfReleased(): void {
+    if (this.disposed) throw new OnnxRunError(`The model ${this.path} was released; load it again before running it.`);
   }
 }
 
 /** Load an ONNX model file (with any external data beside it) on the requested device. */
 export async function loadOnnxModel(path: string, options: LoadOnnxModelOptions = {}): Promise<OnnxModel> {
+  const modelPath = resolve(path);
+  const sizeBytes = await onnxModelSizeBytes(modelPath);
+  const choice = await createSession(modelPath, options.device ?? 'cpu', options.sessionOptions);
+  return new OnnxModel(choice.value, modelPath, choice.provider, sizeBytes, choice.skipped, options);
+}
+
+/**
+ * Bytes on disk of an ONNX model: the file plus the external data files it
+ * names, read without creating a session (what a memory budget counts).
+ */
+export async function onnxModelSizeBytes(path: string): Promise<number> {
   const modelPath = resolve(path);
   const size = await fileSize(modelPath);
   if (size === undefined) {
@@ -147,14 +269,20 @@ export async function loadOnnxModel(path: string, options: LoadOnnxModelOptions 
     }
     sizeBytes += dataSize;
   }
+  return sizeBytes;
+}
 
-  const choice = await createWithProvider(options.device ?? 'cpu', (provider) =>
-    ort.InferenceSession.create(modelPath, { ...options.sessionOptions, executionProviders: [provider] }),
+function createSession(
+  modelPath: string,
+  device: Device,
+  sessionOptions: LoadOnnxModelOptions['sessionOptions'],
+): Promise<ProviderChoice<ort.InferenceSession>> {
+  return createWithProvider(device, (provider) =>
+    ort.InferenceSession.create(modelPath, { ...sessionOptions, executionProviders: [provider] }),
   ).catch((error: unknown) => {
     if (error instanceof ExecutionProviderUnavailableError || error instanceof UnknownDeviceError) throw error;
     throw new OnnxModelLoadError(`onnxruntime could not load ${modelPath}: ${(error as Error).message}`);
   });
-  return new OnnxModel(choice.value, modelPath, choice.provider, sizeBytes, choice.skipped);
 }
 
 async function fileSize(path: string): Promise<number | undefined> {

@@ -3,9 +3,11 @@
  * `vae/config.json` and the two halves in sibling folders `vae_encoder/` and
  * `vae_decoder/`; each half loads on first use, so a text-to-image pipeline
  * never opens (or downloads) the encoder, and a missing half only fails when
- * it is needed.
+ * it is needed. Under a memory budget the VAE is one component: offloading
+ * releases the halves it has opened, and a half opened later is announced to
+ * the budget (its file size) before its session is created.
  */
-import { ComponentLoadError, InvalidArgumentError } from '@modular-diffusers/core';
+import { ComponentLoadError, InvalidArgumentError, MemoryBudgetError, type OffloadableComponent, type ResidencyHook } from '@modular-diffusers/core';
 import {
   Tensor,
   add,
@@ -13,8 +15,11 @@ import {
   concat,
   loadOnnxModel,
   mul,
+  onnxModelSizeBytes,
   randnTensor,
   slice,
+  type Device,
+  type ExecutionProvider,
   type Generator,
   type LoadOnnxModelOptions,
   type OnnxModel,
@@ -39,11 +44,16 @@ export interface VaeEncodeOptions {
   sampleMode?: LatentSampleMode;
 }
 
-export class AutoencoderKL {
+export class AutoencoderKL implements OffloadableComponent {
   private encoderModel: OnnxModel | null = null;
   private decoderModel: OnnxModel | null = null;
   private pendingEncoder: Promise<OnnxModel> | null = null;
   private pendingDecoder: Promise<OnnxModel> | null = null;
+  private residencyHook: ResidencyHook | null = null;
+  /** Where halves opened from now on go: the last device `ensureResident` named, else the load options'. */
+  private targetDevice: Device | undefined;
+  /** A half's file size while the budget makes room for it, so `sizeBytes` counts it before its session exists. */
+  private incomingBytes = 0;
 
   constructor(
     /** vae/config.json: scaling_factor, block_out_channels, latent_channels, latents_mean/std, force_upcast. */
@@ -81,9 +91,35 @@ export class AutoencoderKL {
     return floatDtypeOf(this.decoderModel?.input('latent_sample')?.dtype);
   }
 
-  /** Bytes of the halves loaded so far. */
+  /** Bytes of the halves opened so far (plus one being opened). */
   get sizeBytes(): number {
-    return (this.encoderModel?.sizeBytes ?? 0) + (this.decoderModel?.sizeBytes ?? 0);
+    return (this.encoderModel?.sizeBytes ?? 0) + (this.decoderModel?.sizeBytes ?? 0) + this.incomingBytes;
+  }
+
+  /** The provider of the decoder's session (else the encoder's); null before either is opened. */
+  get provider(): ExecutionProvider | null {
+    return this.decoderModel?.provider ?? this.encoderModel?.provider ?? null;
+  }
+
+  /** Whether every opened half has its session. */
+  get isResident(): boolean {
+    return this.openedHalves().every((m) => m.isResident);
+  }
+
+  /** Re-creates the opened halves' sessions (on `device`); halves opened later go there too. */
+  async ensureResident(device?: Device): Promise<void> {
+    if (device !== undefined) this.targetDevice = device;
+    for (const model of this.openedHalves()) await model.ensureResident(device);
+  }
+
+  /** Releases the opened halves' sessions; they come back on `ensureResident` or their next run. */
+  async offload(): Promise<void> {
+    for (const model of this.openedHalves()) await model.offload();
+  }
+
+  setResidencyHook(hook: ResidencyHook | null): void {
+    this.residencyHook = hook;
+    for (const model of this.openedHalves()) model.setResidencyHook(hook);
   }
 
   get encoderLoaded(): boolean {
@@ -137,6 +173,10 @@ export class AutoencoderKL {
     await Promise.all(models.map((m) => m?.release()));
   }
 
+  private openedHalves(): OnnxModel[] {
+    return [this.encoderModel, this.decoderModel].filter((m): m is OnnxModel => m !== null);
+  }
+
   private async encodeBatch(
     encoder: OnnxModel,
     sample: Tensor<'float32'>,
@@ -185,10 +225,24 @@ export class AutoencoderKL {
       );
     }
     try {
-      return await loadOnnxModel(await source(), this.parts.loadOptions);
+      const path = await source();
+      if (this.residencyHook) {
+        // Let a memory budget make room for the new half before its session exists.
+        this.incomingBytes = await onnxModelSizeBytes(path);
+        try {
+          await this.residencyHook();
+        } finally {
+          this.incomingBytes = 0;
+        }
+      }
+      const device = this.targetDevice ?? this.parts.loadOptions?.device;
+      const model = await loadOnnxModel(path, { ...this.parts.loadOptions, ...(device ? { device } : {}) });
+      model.setResidencyHook(this.residencyHook);
+      return model;
     } catch (error) {
       if (half === 'encoder') this.pendingEncoder = null;
       else this.pendingDecoder = null;
+      if (error instanceof MemoryBudgetError) throw error;
       throw new ComponentLoadError(`Could not load the VAE ${half}: ${(error as Error).message}`, undefined, { cause: error });
     }
   }

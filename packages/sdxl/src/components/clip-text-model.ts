@@ -8,6 +8,7 @@
 import { ComponentLoadError, InvalidArgumentError } from '@modular-diffusers/core';
 import { Tensor, cast, type OnnxModel } from '@modular-diffusers/runtime';
 import { floatDtypeOf } from './onnx-load-options.js';
+import { OnnxSessionComponent } from './onnx-session-component.js';
 
 export interface ClipTextEncoding {
   /** The selected hidden state, [batch, sequence, hidden] float32. */
@@ -18,16 +19,12 @@ export interface ClipTextEncoding {
 
 const HIDDEN_STATE = /^hidden_states\.(\d+)$/;
 
-export class CLIPTextModel {
+export class CLIPTextModel extends OnnxSessionComponent {
   /** The output that holds the pooled embedding. */
   protected readonly pooledOutput: string = 'pooler_output';
 
-  constructor(
-    readonly model: OnnxModel,
-    /** The folder's config.json (hidden_size, projection_dim, ...). */
-    readonly config: Readonly<Record<string, unknown>>,
-    readonly folder: string,
-  ) {
+  constructor(model: OnnxModel, config: Readonly<Record<string, unknown>>, folder: string) {
+    super(model, config, folder);
     if (!model.input('input_ids')) {
       throw new ComponentLoadError(`${model.path} has no 'input_ids' input; load a CLIP text encoder export (inputs: ${model.inputNames.join(', ')}).`);
     }
@@ -41,14 +38,6 @@ export class CLIPTextModel {
   /** The float type of the export's outputs. */
   get dtype(): 'float32' | 'float16' {
     return floatDtypeOf(this.model.output('last_hidden_state')?.dtype ?? this.model.output(this.pooledOutput)?.dtype);
-  }
-
-  get sizeBytes(): number {
-    return this.model.sizeBytes;
-  }
-
-  get provider(): string {
-    return this.model.provider;
   }
 
   /**
@@ -79,10 +68,6 @@ export class CLIPTextModel {
       );
     }
     return `hidden_states.${index < 0 ? count + index : index}`;
-  }
-
-  release(): Promise<void> {
-    return this.model.release();
   }
 }
 

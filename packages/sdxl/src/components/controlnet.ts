@@ -8,8 +8,9 @@
  * not fed, as diffusers passes controlnet kwargs only when `forward` takes them.
  */
 import type { ComponentLoader, ComponentSpec, LoaderContext } from '@modular-diffusers/core';
-import { Tensor, scale, stack, type OnnxModel } from '@modular-diffusers/runtime';
+import { Tensor, scale, stack } from '@modular-diffusers/runtime';
 import { ModelCapabilityError } from './model-capability-error.js';
+import { OnnxSessionComponent } from './onnx-session-component.js';
 import { openOnnxComponent } from './open-onnx-component.js';
 
 export interface ControlNetCall {
@@ -38,13 +39,7 @@ export interface ControlNetResiduals {
 const DOWN_OUTPUT = /^down_block_res_samples?[._]?(\d+)$/;
 const MID_OUTPUT = 'mid_block_res_sample';
 
-export class ControlNetModel {
-  constructor(
-    readonly model: OnnxModel,
-    readonly config: Readonly<Record<string, unknown>>,
-    readonly folder: string,
-  ) {}
-
+export class ControlNetModel extends OnnxSessionComponent {
   static async fromPretrained(spec: ComponentSpec, context: LoaderContext): Promise<ControlNetModel> {
     const component = await openOnnxComponent(spec, context);
     return new this(component.model, component.config, component.folder);
@@ -52,14 +47,6 @@ export class ControlNetModel {
 
   get dtype(): 'float32' | 'float16' {
     return this.model.input('sample')?.dtype === 'float16' ? 'float16' : 'float32';
-  }
-
-  get sizeBytes(): number {
-    return this.model.sizeBytes;
-  }
-
-  get provider(): string {
-    return this.model.provider;
   }
 
   /** Whether the export takes control modes (a ControlNet-Union model). */
@@ -139,10 +126,6 @@ export class ControlNetModel {
       mid = scale(mid, call.conditioningScale);
     }
     return { down, mid };
-  }
-
-  release(): Promise<void> {
-    return this.model.release();
   }
 
   private timestepTensor(t: number, rows: number): Tensor {

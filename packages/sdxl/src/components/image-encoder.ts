@@ -5,18 +5,13 @@
  * `CLIPImageProcessor` (the `feature_extractor` component).
  */
 import type { ComponentLoader, ComponentSpec, LoaderContext } from '@modular-diffusers/core';
-import type { OnnxModel, Tensor } from '@modular-diffusers/runtime';
+import type { Tensor } from '@modular-diffusers/runtime';
 import { CLIPImageProcessor } from '../ip-adapter/clip-image-processor.js';
 import { ModelCapabilityError } from './model-capability-error.js';
+import { OnnxSessionComponent } from './onnx-session-component.js';
 import { openOnnxComponent } from './open-onnx-component.js';
 
-export class CLIPVisionModelWithProjection {
-  constructor(
-    readonly model: OnnxModel,
-    readonly config: Readonly<Record<string, unknown>>,
-    readonly folder: string,
-  ) {}
-
+export class CLIPVisionModelWithProjection extends OnnxSessionComponent {
   static async fromPretrained(spec: ComponentSpec, context: LoaderContext): Promise<CLIPVisionModelWithProjection> {
     const component = await openOnnxComponent(spec, context);
     return new CLIPVisionModelWithProjection(component.model, component.config, component.folder);
@@ -24,14 +19,6 @@ export class CLIPVisionModelWithProjection {
 
   get dtype(): 'float32' | 'float16' {
     return this.model.input('pixel_values')?.dtype === 'float16' ? 'float16' : 'float32';
-  }
-
-  get sizeBytes(): number {
-    return this.model.sizeBytes;
-  }
-
-  get provider(): string {
-    return this.model.provider;
   }
 
   /** The square input size the export wants (config `image_size`, default 224). */
@@ -50,10 +37,6 @@ export class CLIPVisionModelWithProjection {
     }
     const result = await this.model.run({ pixel_values: pixelValues }, { outputs: ['image_embeds'] });
     return result.image_embeds as Tensor<'float32'>;
-  }
-
-  release(): Promise<void> {
-    return this.model.release();
   }
 }
 

@@ -10,8 +10,9 @@
  * what the plain UNet does.
  */
 import { InvalidArgumentError, type ComponentLoader, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
-import { Tensor, type OnnxModel, type OnnxValueInfo } from '@modular-diffusers/runtime';
+import { Tensor, type OnnxValueInfo } from '@modular-diffusers/runtime';
 import { ModelCapabilityError } from './model-capability-error.js';
+import { OnnxSessionComponent } from './onnx-session-component.js';
 import { configNumber, openOnnxComponent } from './open-onnx-component.js';
 
 /** One UNet evaluation on a batch of N rows. */
@@ -41,16 +42,9 @@ const MID_RESIDUAL = 'mid_block_additional_residual';
 const IMAGE_EMBEDS = 'image_embeds';
 const IP_ADAPTER_SCALE = 'ip_adapter_scale';
 
-export class UNet2DConditionModel {
+export class UNet2DConditionModel extends OnnxSessionComponent {
   /** Strength of the IP-Adapter image conditioning (`pipeline.loader.setIpAdapterScale`). */
   ipAdapterScale = 1;
-
-  constructor(
-    readonly model: OnnxModel,
-    /** unet/config.json */
-    readonly config: Readonly<Record<string, unknown>>,
-    readonly folder: string,
-  ) {}
 
   /** Loads `<repo>/<subfolder>/model.onnx` (the registry's loader for 'UNet2DConditionModel'). */
   static async fromPretrained(spec: ComponentSpec, context: LoaderContext): Promise<UNet2DConditionModel> {
@@ -61,14 +55,6 @@ export class UNet2DConditionModel {
   /** The element type of `sample`: what the export computes in. */
   get dtype(): 'float32' | 'float16' {
     return this.model.input('sample')?.dtype === 'float16' ? 'float16' : 'float32';
-  }
-
-  get sizeBytes(): number {
-    return this.model.sizeBytes;
-  }
-
-  get provider(): string {
-    return this.model.provider;
   }
 
   /** Latent channels the UNet takes: 4, or 9 for inpainting UNets (latents + mask + masked image latents). */
@@ -113,10 +99,6 @@ export class UNet2DConditionModel {
     const outputName = this.model.output('out_sample') ? 'out_sample' : this.model.outputNames[0]!;
     const result = await this.model.run(feeds, { outputs: [outputName] });
     return result[outputName] as Tensor<'float32'>;
-  }
-
-  release(): Promise<void> {
-    return this.model.release();
   }
 
   private timestepTensor(t: number, rows: number): Tensor {

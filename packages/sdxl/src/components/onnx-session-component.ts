@@ -1,0 +1,54 @@
+/**
+ * What the single-session SDXL wrappers (text encoders, UNet, ControlNet,
+ * image encoder) share: the session, its folder and config, and the
+ * offloadable-component contract a ComponentsManager memory budget drives.
+ * Offloading releases the onnxruntime session and `ensureResident`
+ * re-creates it, on the same object, so blocks keep their `components.unet`.
+ */
+import type { OffloadableComponent, ResidencyHook } from '@modular-diffusers/core';
+import type { Device, ExecutionProvider, OnnxModel } from '@modular-diffusers/runtime';
+
+export class OnnxSessionComponent implements OffloadableComponent {
+  constructor(
+    readonly model: OnnxModel,
+    /** The folder's config.json ({} when it has none). */
+    readonly config: Readonly<Record<string, unknown>>,
+    readonly folder: string,
+  ) {}
+
+  /** Bytes of the model file and its external data. */
+  get sizeBytes(): number {
+    return this.model.sizeBytes;
+  }
+
+  /** The provider the session lives on, or last lived on while offloaded. */
+  get provider(): ExecutionProvider {
+    return this.model.provider;
+  }
+
+  /** The provider that ran the last model run, null before the first. */
+  get lastRunProvider(): ExecutionProvider | null {
+    return this.model.lastRunProvider;
+  }
+
+  get isResident(): boolean {
+    return this.model.isResident;
+  }
+
+  ensureResident(device?: Device): Promise<void> {
+    return this.model.ensureResident(device);
+  }
+
+  offload(): Promise<void> {
+    return this.model.offload();
+  }
+
+  setResidencyHook(hook: ResidencyHook | null): void {
+    this.model.setResidencyHook(hook);
+  }
+
+  /** Frees the session for good. */
+  release(): Promise<void> {
+    return this.model.release();
+  }
+}
