@@ -61,6 +61,14 @@ describe('StableDiffusionXLAutoBlocks end to end', () => {
     runs.mockRestore();
   });
 
+  it("runs text2img with fewer steps than img2img's default strength could use, since no image is given", async () => {
+    // 2 steps x the img2img default strength 0.3 would leave no step; that check belongs to image runs only.
+    const runs = vi.spyOn((auto.unet as UNet2DConditionModel).model, 'run');
+    await runToPng(auto, 'auto-text2img-2-steps', { num_inference_steps: 2 });
+    expect(runs).toHaveBeenCalledTimes(2);
+    runs.mockRestore();
+  });
+
   it('runs the ControlNet branch for a control image once the ControlNet UNet export is loaded', async () => {
     const pipe = await repo.pipeline(new StableDiffusionXLAutoBlocks());
     await pipe.loadComponents('unet', { subfolder: 'unet_controlnet' });

@@ -59,7 +59,10 @@ export class StableDiffusionXLImg2ImgSetTimestepsStep extends PipelineBlock {
     const strength = state.get('strength');
     const steps = state.get('num_inference_steps');
     const counted = state.get('timesteps') == null && state.get('sigmas') == null && state.get('denoising_start') == null;
-    if (counted && typeof strength === 'number' && typeof steps === 'number' && Math.trunc(steps * strength) < 1) {
+    // Only a run that has an image to transform takes this branch: in an auto pipeline a
+    // text-to-image run with few steps must not trip over img2img's default strength.
+    const transformsAnImage = state.get('image') != null || state.get('image_latents') != null;
+    if (transformsAnImage && counted && typeof strength === 'number' && typeof steps === 'number' && Math.trunc(steps * strength) < 1) {
       throw new SdxlInputError(
         `\`strength\` ${strength} with ${steps} inference steps leaves no denoising step (it runs int(steps * strength) = 0); raise strength or num_inference_steps.`,
       );
