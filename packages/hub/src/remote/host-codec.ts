@@ -4,7 +4,7 @@
  * PipelineImage. Runtime is loaded by name, when a remote pipeline first
  * needs it (the hub package itself depends on the engine only).
  */
-import { createRemoteValueCodec, type RemoteValueCodec, type TensorConstructorLike } from './remote-value-codec.js';
+import { createRemoteValueCodec, type GeneratorConstructorLike, type RemoteValueCodec, type TensorConstructorLike } from './remote-value-codec.js';
 
 type ImageLike = { width: number; height: number; channels: 1 | 3; data: Uint8Array };
 let PipelineImageClass: (new (image: ImageLike) => unknown) | null = null;
@@ -15,6 +15,8 @@ export function hostValueCodec(): Promise<RemoteValueCodec> {
   codec ??= import('@modular-diffusers/runtime/tensor').then((tensor) =>
     createRemoteValueCodec({
       Tensor: tensor.Tensor as unknown as TensorConstructorLike,
+      // A generator the sandboxed blocks hand to a host model (e.g. the VAE's sampling) is rebuilt here.
+      Generator: tensor.Generator as unknown as GeneratorConstructorLike,
       wrapImage: (image) => (PipelineImageClass ? new PipelineImageClass(image) : image),
     }),
   );

@@ -4,29 +4,35 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { Generator, generateTinySdxlRepo, type RgbImage } from '@modular-diffusers/runtime';
-import { TEXT2IMAGE_BLOCKS } from '@modular-diffusers/sdxl';
+import { IMAGE2IMAGE_BLOCKS, TEXT2IMAGE_BLOCKS } from '@modular-diffusers/sdxl';
 import { loadRemoteBlocks, type RemoteCallablePipeline } from '../index.js';
 import { bundlePlugin } from './remote-test-kit.test-helpers.js';
 
 // A plugin that only re-exports SDXL's text2img preset: the whole block graph then runs in the
 // sandbox, with the ONNX models, tokenizers and image processor reached through host proxies.
 const PLUGIN = `import { SequentialPipelineBlocks } from '@modular-diffusers/core';
-import { TEXT2IMAGE_BLOCKS } from '@modular-diffusers/sdxl/blocks';
+import { IMAGE2IMAGE_BLOCKS, TEXT2IMAGE_BLOCKS } from '@modular-diffusers/sdxl/blocks';
 export class Text2ImageBlocks extends SequentialPipelineBlocks {
   static blockClasses = TEXT2IMAGE_BLOCKS.values();
   static blockNames = TEXT2IMAGE_BLOCKS.keys();
 }
-defineBlocks(1, () => ({ Text2ImageBlocks }));`;
+export class Image2ImageBlocks extends SequentialPipelineBlocks {
+  static blockClasses = IMAGE2IMAGE_BLOCKS.values();
+  static blockNames = IMAGE2IMAGE_BLOCKS.keys();
+}
+defineBlocks(1, () => ({ Text2ImageBlocks, Image2ImageBlocks }));`;
 
 let base: string;
 let repo: string;
 let remote: RemoteCallablePipeline;
+let source: string;
 
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'sdxl-remote-'));
   repo = join(base, 'repo');
   await generateTinySdxlRepo(repo, {});
-  const blocks = await loadRemoteBlocks({ source: await bundlePlugin(PLUGIN), filename: 'plugin.js', exportName: 'Text2ImageBlocks', repo: 'me/text2img', commit: 'local' });
+  source = await bundlePlugin(PLUGIN);
+  const blocks = await loadRemoteBlocks({ source, filename: 'plugin.js', exportName: 'Text2ImageBlocks', repo: 'me/text2img', commit: 'local' });
   remote = blocks.initPipeline(repo) as RemoteCallablePipeline;
   await remote.loadComponents();
 }, 120_000);
@@ -58,5 +64,22 @@ describe('SDXL blocks inside the sandbox', () => {
     const path = join(base, 'sandboxed.png');
     await sandboxed.save(path);
     expect((await stat(path)).size).toBeGreaterThan(0);
+  });
+
+  it('run img2img with a seeded generator handed through to the host VAE, matching the host run', async () => {
+    const blocks = await loadRemoteBlocks({ source, filename: 'plugin.js', exportName: 'Image2ImageBlocks', repo: 'me/img2img', commit: 'local' });
+    const img2img = blocks.initPipeline(repo) as RemoteCallablePipeline;
+    try {
+      await img2img.loadComponents();
+      const picture: RgbImage = { width: 64, height: 64, channels: 3, data: new Uint8Array(64 * 64 * 3).map((_, k) => (k * 37) % 256) };
+      const img2imgInputs = { ...inputs, image: picture, strength: 0.5 };
+      const [sandboxed] = (await img2img({ ...img2imgInputs, generator: new Generator(11), output: 'images' })) as RgbImage[];
+      const host = SequentialPipelineBlocks.fromBlocksDict(IMAGE2IMAGE_BLOCKS).initPipeline(repo);
+      await host.loadComponents();
+      const [local] = (await host({ ...img2imgInputs, generator: new Generator(11), output: 'images' })) as RgbImage[];
+      expect(Buffer.from(sandboxed.data).equals(Buffer.from(local.data))).toBe(true);
+    } finally {
+      await img2img.dispose();
+    }
   });
 });
