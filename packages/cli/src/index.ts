@@ -1,2 +1,18 @@
 export { createProgram, runCli, type CliIo } from './program.js';
+export { main } from './main.js';
+export { CliError, CliUsageError, CliInterruptedError } from './errors.js';
 export { serveHub, type HubServeOptions } from './commands/hub.js';
+export { createPlugin, type CreatePluginOptions, type CreatedPlugin } from './commands/create.js';
+export { buildPlugin, type BuildPluginOptions, type BuiltPlugin } from './commands/build.js';
+export { publishPlugin, type PublishPluginOptions, type PublishedPlugin } from './commands/publish.js';
+export { inspectRepo, type InspectOptions, type InspectResult } from './commands/inspect.js';
+export { runPipeline, type RunPipelineOptions, type RunPipelineResult } from './commands/run.js';
+export { parseSetValue } from './commands/run-inputs.js';
+export { validatePluginName, pascalCase, constantCase } from './plugin/plugin-name.js';
+export { bundlePlugin, PluginBuildError, type PluginBundle } from './plugin/bundle-plugin.js';
+export { readPluginPackage, type PluginPackage, type PluginModularField } from './plugin/plugin-package.js';
+export { buildMellonPipelineConfig, nodeSpecsFromBlocks, nodeSpecFromCustomBlock, nodeSpecToMellonDict, MELLON_PIPELINE_CONFIG_FILE } from './plugin/mellon-pipeline-config.js';
+export type { MellonPipelineConfigJson, MellonNodeParams, MellonNodeSpec } from './plugin/mellon-pipeline-config.js';
+export { buildPluginModelIndex } from './plugin/plugin-model-index.js';
+export { hashPluginSources } from './plugin/source-hash.js';
+export { DIST_HUB, BUILD_INFO_FILE, readBuildInfo, type BuildInfo } from './plugin/build-info.js';

@@ -1,10 +1,27 @@
 import { Command, CommanderError } from 'commander';
+import { registerBuildCommand } from './commands/build.js';
+import { registerCreateCommand } from './commands/create.js';
 import { registerHubCommands } from './commands/hub.js';
+import { registerInspectCommand } from './commands/inspect.js';
+import { registerPublishCommand } from './commands/publish.js';
+import { registerRunCommand } from './commands/run.js';
+import { CliError } from './errors.js';
 
-/** Builds the `modular` command tree. Output streams are injectable so tests can read them. */
+/**
+ * Where a command reads and writes. Everything has a process default; tests
+ * inject their own streams, environment and interrupt source.
+ */
 export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Environment for Hub settings (HF_ENDPOINT, HF_TOKEN, ...); default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Folder relative paths start from; default `process.cwd()`. */
+  cwd?: string;
+  /** Draw progress bars (default: when stderr is a terminal); otherwise progress is printed as lines. */
+  progressBars?: boolean;
+  /** Calls `handler` on Ctrl-C until the returned function is called; default: SIGINT of this process. */
+  onInterrupt?: (handler: () => void) => () => void;
 }
 
 const processIo: CliIo = {
@@ -18,11 +35,16 @@ export function createProgram(io: CliIo): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
+  registerCreateCommand(program, io);
+  registerBuildCommand(program, io);
+  registerPublishCommand(program, io);
+  registerInspectCommand(program, io);
+  registerRunCommand(program, io);
   registerHubCommands(program, io);
   return program;
 }
 
-/** Exit codes: 0 success, 1 a failure while running, 2 bad usage. */
+/** Exit codes: 0 success, 1 a failure while running, 2 bad usage, 130 cancelled with Ctrl-C. */
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
   const program = createProgram(io);
   try {
@@ -33,6 +55,6 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       return error.exitCode === 0 ? 0 : 2;
     }
     io.err(`modular: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    return error instanceof CliError ? error.exitCode : 1;
   }
 }
