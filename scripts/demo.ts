@@ -7,14 +7,18 @@
  * 3. Loads an SDXL pipeline with `ModularPipeline.fromPretrained` through the real
  *    `@huggingface/hub` client (download into a Hugging Face cache), runs text-to-image on ONNX
  *    Runtime and writes a PNG.
- * 4. Runs the guide's differential-diffusion example (change map, prompt, negative prompt, 25 steps)
- *    on the same components and writes `diffdiff_out.png`.
+ * 4. Builds plugins/diffdiff (the guide's differential diffusion) with `modular build` and publishes
+ *    it to the local Hub with `modular publish`, as a plugin author would.
+ * 5. Loads it back with `ModularPipeline.fromPretrained(repo, { trustRemoteCode: true })` (its code
+ *    runs in the sandbox), runs the guide's example (change map, prompt, negative prompt, 25 steps)
+ *    and writes `diffdiff_out.png`.
  *
  * Against the real Hub the same calls take a real repo id and no hubUrl (see README).
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { cp, mkdir, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { ComponentsManager, ModularPipeline, SequentialPipelineBlocks } from '@modular-diffusers/core';
+import { buildPlugin, publishPlugin } from '@modular-diffusers/cli';
 import { startHubServer } from '@modular-diffusers/hub';
 import { Generator, generateTinySdxlRepo, type RgbImage } from '@modular-diffusers/runtime';
 import { IMAGE2IMAGE_BLOCKS } from '@modular-diffusers/sdxl';
@@ -58,13 +62,14 @@ heading('1. A tiny SDXL repo on a local Hub');
 const repoDir = join(work, 'tiny-sdxl');
 // unetPriorStd: the tiny UNet keeps nearly clean latents, so the kept part of the picture shows.
 await generateTinySdxlRepo(repoDir, { unetPriorStd: 0.5 });
-const hub = await startHubServer({ root: join(work, 'hub') });
+const hub = await startHubServer({ root: join(work, 'hub'), tokens: { hf_demo_token: 'demo' } });
 const repoId = 'modular-diffusers/tiny-sdxl';
 const imported = await hub.importFolder(repoId, repoDir);
 console.log(`Serving ${repoId}@${imported.commitOid.slice(0, 8)} at ${hub.url} (${imported.files.length} files)`);
 // What a user of the real Hub would set (or leave unset for huggingface.co and ~/.cache/huggingface).
 process.env.HF_ENDPOINT = hub.url;
 process.env.HF_HUB_CACHE = join(work, 'hf-cache');
+process.env.HF_TOKEN = 'hf_demo_token';
 
 try {
   heading("2. The guide's block structures");
@@ -93,8 +98,21 @@ try {
   await pear.save(text2imgPath);
   console.log(`text2img: 25 steps in ${Math.round(performance.now() - started)} ms -> ${shown(text2imgPath)}`);
 
-  heading("4. The guide's differential-diffusion example");
-  const ddPipeline = ddBlocks.initPipeline(repoId, { componentsManager: components, collection: 'diffdiff' });
+  heading('4. modular build + modular publish of plugins/diffdiff');
+  // A copy, so the build output stays out of the source tree.
+  const pluginDir = join(work, 'plugin-diffdiff');
+  await cp(join(root, 'plugins', 'diffdiff', 'src'), join(pluginDir, 'src'), { recursive: true });
+  await cp(join(root, 'plugins', 'diffdiff', 'package.json'), join(pluginDir, 'package.json'));
+  const built = await buildPlugin(pluginDir, { componentsRepo: repoId });
+  console.log(`Built ${built.bundleFile} (sha256 ${built.bundleSha256.slice(0, 12)}...) and ${built.files.length} files in ${shown(built.outDir)}`);
+  // Its tests run in this repository's test suite (npm test); here the publish flow is shown.
+  const published = await publishPlugin(pluginDir, { repo: 'demo/diffdiff', skipTests: true });
+  console.log(`Published ${published.repo}@${published.commit.slice(0, 8)}: ${published.files.join(', ')}`);
+
+  heading("5. fromPretrained(trustRemoteCode) + the guide's differential-diffusion example");
+  const ddPipeline = await ModularPipeline.fromPretrained('demo/diffdiff', { trustRemoteCode: true, componentsManager: components, collection: 'diffdiff' });
+  console.log('The blocks it loaded (described from inside the sandbox):');
+  console.log(ddPipeline.blocks.toString());
   await ddPipeline.loadComponents();
   const image = drawApple(size);
   const mask = drawGradientMap(size);
@@ -109,6 +127,7 @@ try {
   });
   const outPath = join(work, 'diffdiff_out.png');
   await out.save(outPath);
+  await (ddPipeline as { dispose?: () => Promise<void> }).dispose?.();
   console.log(components.summary());
   console.log(`\nWrote ${shown(outPath)}: the apple is kept where the change map is white (left) and repainted in the prompt's colour where it is black (right), with the gradient between.`);
 } finally {
