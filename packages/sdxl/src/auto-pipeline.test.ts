@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { Generator, saveImage, type RgbImage, type Tensor } from '@modular-diffusers/runtime';
-import { createTinyRepo, type TinyRepoFixture } from '../test/tiny-repo.js';
+import { createTinyRepo, type TinyRepoFixture } from './testing/tiny-repo.js';
 import { CONTROLNET_IMAGE2IMAGE_BLOCKS, CONTROLNET_INPAINT_BLOCKS, StableDiffusionXLAutoBlocks } from './auto-presets.js';
 import type { ControlNetModel } from './components/controlnet.js';
 import type { CLIPVisionModelWithProjection } from './components/image-encoder.js';

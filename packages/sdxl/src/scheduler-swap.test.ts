@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { ComponentConfigError, DPMSolverMultistepScheduler, EulerDiscreteScheduler } from '@modular-diffusers/diffusion';
 import { Generator, type Tensor } from '@modular-diffusers/runtime';
-import { createTinyRepo, type TinyRepoFixture } from '../test/tiny-repo.js';
+import { createTinyRepo, type TinyRepoFixture } from './testing/tiny-repo.js';
 import { TEXT2IMAGE_BLOCKS } from './presets.js';
 
 // With a Gaussian prior (unetPriorStd) the tiny UNet's samples depend on the sampler's path,

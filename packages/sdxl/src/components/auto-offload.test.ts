@@ -12,7 +12,7 @@ import {
   type ComponentsManagerEvent,
 } from '@modular-diffusers/core';
 import { Generator, OnnxModel, type PipelineImage } from '@modular-diffusers/runtime';
-import { createTinyRepo, type TinyRepoFixture } from '../../test/tiny-repo.js';
+import { createTinyRepo, type TinyRepoFixture } from '../testing/tiny-repo.js';
 import { halves } from '../pipeline/image-fixtures.test-helpers.js';
 import { IMAGE2IMAGE_BLOCKS, TEXT2IMAGE_BLOCKS } from '../presets.js';
 

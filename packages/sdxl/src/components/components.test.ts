@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComponentLoadError, ComponentSpec, ComponentLoaderRegistry } from '@modular-diffusers/core';
 import { ClassifierFreeGuidance, EulerDiscreteScheduler } from '@modular-diffusers/diffusion';
 import { ClipTokenizer, Tensor, VaeImageProcessor, loadOnnxModel, tokenIdsToTensor } from '@modular-diffusers/runtime';
-import { createTinyRepo, type TinyRepoFixture } from '../../test/tiny-repo.js';
+import { createTinyRepo, type TinyRepoFixture } from '../testing/tiny-repo.js';
 import { AutoencoderKL } from './autoencoder-kl.js';
 import { CLIPTextModel, CLIPTextModelWithProjection } from './clip-text-model.js';
 import { LocalFolderRepoResolver } from './local-folder-resolver.js';

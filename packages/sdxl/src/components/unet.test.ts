@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComponentSpec } from '@modular-diffusers/core';
 import { Generator, Tensor, type OnnxModel, type OnnxValueInfo } from '@modular-diffusers/runtime';
-import { createTinyRepo, type TinyRepoFixture } from '../../test/tiny-repo.js';
+import { createTinyRepo, type TinyRepoFixture } from '../testing/tiny-repo.js';
 import { ControlNetModel } from './controlnet.js';
 import { CLIPVisionModelWithProjection } from './image-encoder.js';
 import { ModelCapabilityError } from './model-capability-error.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { ClassifierFreeGuidance } from '@modular-diffusers/diffusion';
 import { Generator, SDXL_LATENT_RGB_BIAS, rgbToLatentMatrix, saveImage, type RgbImage, type Tensor } from '@modular-diffusers/runtime';
-import { createTinyRepo, type TinyRepoFixture } from '../../test/tiny-repo.js';
+import { createTinyRepo, type TinyRepoFixture } from '../testing/tiny-repo.js';
 import { CONTROLNET_TEXT2IMAGE_BLOCKS } from '../auto-presets.js';
 import { ControlNetModel, guessModeWeights } from '../components/controlnet.js';
 import { ModelCapabilityError } from '../components/model-capability-error.js';

@@ -3,7 +3,7 @@ import { PipelineAbortedError, PipelineState, SequentialPipelineBlocks } from '@
 import { DENOISE_LOOP_PRINTOUT } from '@modular-diffusers/core/testing';
 import { ClassifierFreeGuidance, EulerDiscreteScheduler } from '@modular-diffusers/diffusion';
 import { Generator, Tensor } from '@modular-diffusers/runtime';
-import { createTinyRepo, type TinyRepoFixture } from '../../test/tiny-repo.js';
+import { createTinyRepo, type TinyRepoFixture } from '../testing/tiny-repo.js';
 import type { UNet2DConditionModel } from '../components/unet.js';
 import { TEXT2IMAGE_BLOCKS } from '../presets.js';
 import { StableDiffusionXLDenoiseLoop } from './denoise-steps.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { OnnxModel, Tensor, slice } from '@modular-diffusers/runtime';
-import { createTinyRepo, type TinyRepoFixture } from '../../test/tiny-repo.js';
+import { createTinyRepo, type TinyRepoFixture } from '../testing/tiny-repo.js';
 import { StableDiffusionXLTextEncoderStep } from './text-encoder-step.js';
 
 let repo: TinyRepoFixture;

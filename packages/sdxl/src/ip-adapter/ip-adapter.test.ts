@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError, SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { ClassifierFreeGuidance } from '@modular-diffusers/diffusion';
 import { Generator, SDXL_LATENT_RGB_BIAS, rgbToLatentMatrix, saveImage, type RgbImage, type Tensor } from '@modular-diffusers/runtime';
-import { createTinyRepo, type TinyRepoFixture } from '../../test/tiny-repo.js';
+import { createTinyRepo, type TinyRepoFixture } from '../testing/tiny-repo.js';
 import { IP_ADAPTER_BLOCKS } from '../auto-presets.js';
 import type { CLIPVisionModelWithProjection } from '../components/image-encoder.js';
 import { ModelCapabilityError } from '../components/model-capability-error.js';

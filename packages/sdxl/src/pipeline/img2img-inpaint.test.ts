@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { Generator, OnnxModel, div, type PipelineImage } from '@modular-diffusers/runtime';
-import { createTinyRepo, type TinyRepoFixture } from '../../test/tiny-repo.js';
+import { createTinyRepo, type TinyRepoFixture } from '../testing/tiny-repo.js';
 import { SdxlInputError } from '../errors.js';
 import { IMAGE2IMAGE_BLOCKS, INPAINT_BLOCKS } from '../presets.js';
 import { BLUE, RED, halves, pixel, rightHalfMask } from './image-fixtures.test-helpers.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { ClassifierFreeGuidance } from '@modular-diffusers/diffusion';
 import { Generator, PipelineImage, Tensor, select } from '@modular-diffusers/runtime';
-import { createTinyRepo, type TinyRepoFixture } from '../../test/tiny-repo.js';
+import { createTinyRepo, type TinyRepoFixture } from '../testing/tiny-repo.js';
 import { TEXT2IMAGE_BLOCKS } from '../presets.js';
 import { StableDiffusionXLModularPipeline } from './sdxl-modular-pipeline.js';
 
