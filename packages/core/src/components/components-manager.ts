@@ -299,6 +299,26 @@ export class ComponentsManager {
     await offloader.start();
   }
 
+  /**
+   * diffusers' `components.enable_auto_cpu_offload()`: auto offload where, without a budget, the
+   * budget is the largest registered model, so about one model is resident on the device at a
+   * time and the rest wait offloaded (ONNX Runtime cannot report free device memory, which is
+   * what diffusers sizes its budget from). Call it after the components are loaded.
+   */
+  async enableAutoCpuOffload(options: { device?: string; memoryBudget?: number | string } = {}): Promise<void> {
+    if (options.memoryBudget !== undefined) return this.enableAutoOffload({ device: options.device, memoryBudget: options.memoryBudget });
+    let largest = 0;
+    for (const entry of this.entries.values()) {
+      if (isOffloadable(entry.component)) largest = Math.max(largest, entry.component.sizeBytes);
+    }
+    if (largest === 0) {
+      throw new InvalidArgumentError(
+        'enableAutoCpuOffload: no model component is registered yet, so there is nothing to size the budget from; load the components first (pipeline.loadComponents()) or pass { memoryBudget }.',
+      );
+    }
+    return this.enableAutoOffload({ device: options.device, memoryBudget: largest });
+  }
+
   /** Stops budgeting: hooks are removed and components stay where they are (offloaded ones come back on their next run). */
   disableAutoOffload(): void {
     this.offloader?.stop();
@@ -384,7 +404,7 @@ export class ComponentsManager {
   }
 }
 
-function checkDevice(device: unknown, where: string): string {
+export function checkDevice(device: unknown, where: string): string {
   if (typeof device !== 'string' || !(OFFLOAD_DEVICES as readonly string[]).includes(device)) {
     throw new InvalidArgumentError(`${where}: device must be one of ${OFFLOAD_DEVICES.join(', ')}; got ${JSON.stringify(device)}.`);
   }

@@ -113,3 +113,21 @@ describe('ModularPipeline under a memory budget', () => {
     expect(created.reduce((n, m) => n + m.runs, 0)).toBe(0);
   });
 });
+
+describe('pipeline.to(device)', () => {
+  it("moves every model component's sessions to the device and resolves to the callable pipeline", async () => {
+    const { created, registry, blocks } = setup();
+    let pipe = blocks().initPipeline('org/toy', { loaderRegistry: registry, logger: new MemoryLogger() });
+    await pipe.loadComponents();
+    expect(created.map((m) => m.provider)).toEqual(['cpu', 'cpu', 'cpu']);
+    pipe = await pipe.to('webgpu');
+    expect(created.map((m) => [m.provider, m.isResident])).toEqual([
+      ['webgpu', true],
+      ['webgpu', true],
+      ['webgpu', true],
+    ]);
+    // Still callable, as the guide's `dd_pipeline = dd_pipeline.to(device)` then `dd_pipeline(...)`.
+    expect(await pipe({ output: 'vae_ran' })).toBe(true);
+    await expect(pipe.to('tpu')).rejects.toThrow(/pipeline.to: device must be one of cpu, cuda, webgpu, auto/);
+  });
+});

@@ -2,7 +2,7 @@ import type { ModularPipelineBlocks } from '../blocks/modular-pipeline-blocks.js
 import { ComponentSpec } from '../components/component-spec.js';
 import { MemoryBudgetError } from '../components/memory-budget.js';
 import { isOffloadable } from '../components/offloadable-component.js';
-import type { ComponentsManager } from '../components/components-manager.js';
+import { checkDevice, type ComponentsManager } from '../components/components-manager.js';
 import { defaultLoaderRegistry, type ComponentLoaderRegistry } from '../components/loader-registry.js';
 import { buildModelIndex, parseModelIndex, type ModelIndexInfo } from '../components/model-index.js';
 import { getDefaultRepoResolver, type RepoResolver } from '../components/repo-resolver.js';
@@ -378,6 +378,19 @@ export class ModularPipeline {
   }
 
   /** Sets components back to null (keeping their specs, so they can be loaded again). */
+  /**
+   * diffusers' `pipeline.to("cuda")`: re-creates every model component's sessions on `device`
+   * ('cpu' | 'cuda' | 'webgpu' | 'auto'). Resolves to the (callable) pipeline, so
+   * `pipeline = await pipeline.to('cuda')` reads as in the guide.
+   */
+  async to(device: string): Promise<this> {
+    checkDevice(device, 'pipeline.to');
+    for (const component of Object.values(this.components)) {
+      if (isOffloadable(component)) await component.ensureResident(device);
+    }
+    return ((this as unknown as Record<symbol, unknown>)[CALLABLE] as this | undefined) ?? this;
+  }
+
   unloadComponents(names: string | readonly string[]): void {
     if (typeof names !== 'string' && !Array.isArray(names)) {
       throw new InvalidArgumentError(`Invalid type for names: expected a component name or a list of names, got ${typeof names}.`);
@@ -609,12 +622,15 @@ function selectOutput(state: PipelineState, output: string | readonly string[] |
  * it, while property access, `instanceof` and methods behave as on the
  * instance itself.
  */
+/** Where an instance keeps its callable proxy, so methods bound to the instance can hand the proxy back. */
+const CALLABLE = Symbol('modular-diffusers.callable');
+
 function makeCallable<P extends ModularPipeline>(instance: P): P & CallablePipeline {
   const target = ((...args: unknown[]) => (instance.run as (...a: unknown[]) => unknown)(...args)) as unknown as object;
   // Node's inspect looks at a proxy's target, so the target carries the printout.
   Object.defineProperty(target, inspectSymbol, { value: () => instance.toString(), configurable: true });
   const bound = new Map<unknown, unknown>();
-  return new Proxy(target, {
+  const proxy = new Proxy(target, {
     apply: (_t, _this, args: unknown[]) => (instance.run as (...a: unknown[]) => unknown).apply(instance, args),
     get: (_t, prop) => {
       const value = Reflect.get(instance, prop, instance);
@@ -631,6 +647,8 @@ function makeCallable<P extends ModularPipeline>(instance: P): P & CallablePipel
     getPrototypeOf: () => Object.getPrototypeOf(instance),
     setPrototypeOf: () => false,
   }) as P & CallablePipeline;
+  Object.defineProperty(instance, CALLABLE, { value: proxy, configurable: true });
+  return proxy;
 }
 
 /** Builds the pipeline for `blocks`: the class registered for its model name, or ModularPipeline. */

@@ -1,6 +1,6 @@
 import { readdir, readFile, writeFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ModularPipeline, ModularPipelineBlocks, setPretrainedHooks } from '@modular-diffusers/core';
+import { ComponentsManager, MemoryLogger, ModularPipeline, ModularPipelineBlocks, setPretrainedHooks } from '@modular-diffusers/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HubCacheMissError, HubJsonError, RemoteCodeChangedError, RepoNotFoundError, RevisionNotFoundError, HubUnauthorizedError } from '../cache/hub-errors.js';
 import { installHubIntegration } from './install-hub-integration.js';
@@ -97,6 +97,13 @@ describe('ModularPipeline.fromPretrained over the Hub', () => {
     expect(report.loaded.sort()).toEqual(['text_encoder', 'unet']);
     // 'hello' -> 2 * 5 = 10 (text_encoder/config.json scale 2); + 10 (unet/weights.txt); * factor 3 from the index = 60.
     expect(await pipeline({ prompt: 'hello', output: 'result' })).toBe(60);
+  });
+
+  it("accepts the guide's `componentManager` spelling: loaded components land in that manager's collection", async () => {
+    const components = new ComponentsManager(new MemoryLogger());
+    const pipeline = await ModularPipeline.fromPretrained(PIPE, { ...options(), componentManager: components, collection: 'diffdiff' });
+    await pipeline.loadComponents();
+    expect(Object.keys(components.search(null, { collection: 'diffdiff' })).sort()).toEqual(['text_encoder', 'unet']);
   });
 
   it('a second load of the cached revision, components included, makes no request at all', async () => {

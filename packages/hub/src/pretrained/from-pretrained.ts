@@ -25,6 +25,8 @@ export interface HubFromPretrainedOptions extends HubAccessOptions {
   /** Allows THIS repo's code (its bundle) to run in the sandbox. Never forwarded to component repos. */
   trustRemoteCode?: boolean;
   componentsManager?: ComponentsManager | null;
+  /** The developer guide's spelling (`component_manager=`) of `componentsManager`. */
+  componentManager?: ComponentsManager | null;
   collection?: string | null;
   loaderRegistry?: ComponentLoaderRegistry;
   strict?: boolean;
@@ -59,7 +61,9 @@ export async function blocksFromPretrained(repo: string, options: HubFromPretrai
  * until `loadComponents`) whose components resolve through the Hub, each
  * downloading only its own files.
  */
-export async function pipelineFromPretrained(repo: string, options: HubFromPretrainedOptions = {}): Promise<ModularPipeline> {
+export async function pipelineFromPretrained(repo: string, given: HubFromPretrainedOptions = {}): Promise<ModularPipeline> {
+  const { componentManager, ...rest } = given;
+  const options: HubFromPretrainedOptions = { ...rest, componentsManager: given.componentsManager ?? componentManager ?? null };
   const access = pickHubAccess(options as Record<string, unknown>);
   const description = await readRepoDescription(repo, options.revision, access);
   const trusted = await passRemoteCodeGate({ listing: description.listing, modularConfig: description.modularConfig, trustRemoteCode: options.trustRemoteCode, access });
