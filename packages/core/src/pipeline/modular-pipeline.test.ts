@@ -166,6 +166,13 @@ describe('ModularPipeline', () => {
     await expect(pipe.loadComponents(42 as never)).rejects.toThrow(/Invalid type for names/);
   });
 
+  it("takes options alone, as the guide's load_components(torch_dtype=...) does", async () => {
+    const loads: string[] = [];
+    const pipe = blocks().initPipeline('org/toy', { loaderRegistry: registry(loads) });
+    expect((await pipe.loadComponents({ dtype: 'float16' })).loaded).toEqual(['adder']);
+    expect(pipe.getComponent<Adder>('adder').config).toMatchObject({ dtype: 'float16' });
+  });
+
   it('skips components without a repo, aggregates failures, and honours the abort signal', async () => {
     const logger = new MemoryLogger();
     const noRepo = blocks().initPipeline({ loaderRegistry: registry(), logger });

@@ -242,7 +242,14 @@ export class ModularPipeline {
    * a repo and is not loaded yet. Components another pipeline on the same
    * ComponentsManager already loaded from the same load id are reused.
    */
-  async loadComponents(names: string | readonly string[] | null = null, options: LoadComponentsOptions = {}): Promise<LoadReport> {
+  async loadComponents(
+    namesOrOptions: string | readonly string[] | LoadComponentsOptions | null = null,
+    options: LoadComponentsOptions = {},
+  ): Promise<LoadReport> {
+    // The guide's `load_components(torch_dtype=...)` has only options: `loadComponents({ dtype })`.
+    const optionsOnly = namesOrOptions !== null && typeof namesOrOptions === 'object' && !Array.isArray(namesOrOptions);
+    const names = optionsOnly ? null : (namesOrOptions as string | readonly string[] | null);
+    if (optionsOnly) options = namesOrOptions as LoadComponentsOptions;
     const { signal, perComponent = {}, onError = 'throw', ...shared } = { ...this.defaultLoadOptions, ...options };
     if (names !== null && typeof names !== 'string' && !Array.isArray(names)) {
       throw new InvalidArgumentError(`Invalid type for names: expected a component name or a list of names, got ${typeof names}.`);
