@@ -148,8 +148,11 @@ export class RemoteModularPipeline extends ModularPipeline {
     return { repo: source.repo, commit: source.commit, filename: source.filename, exportName: source.exportName, path: this._remote.path };
   }
 
-  override loadComponents(names: string | readonly string[] | null = null, options: LoadComponentsOptions = {}): Promise<LoadReport> {
-    return super.loadComponents(names, { ...this._remote.loadOptions, ...options });
+  override loadComponents(namesOrOptions: string | readonly string[] | LoadComponentsOptions | null = null, options: LoadComponentsOptions = {}): Promise<LoadReport> {
+    if (namesOrOptions !== null && typeof namesOrOptions === 'object' && !Array.isArray(namesOrOptions)) {
+      return super.loadComponents(null, { ...this._remote.loadOptions, ...(namesOrOptions as LoadComponentsOptions) });
+    }
+    return super.loadComponents(namesOrOptions as string | readonly string[] | null, { ...this._remote.loadOptions, ...options });
   }
 
   override registerComponents(components: Record<string, unknown>): void {
