@@ -7,6 +7,7 @@
 import { cp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listFiles } from '@huggingface/hub';
+import { ComponentsManager, ModularPipeline } from '@modular-diffusers/core';
 import { startHubServer, type HubServer } from '@modular-diffusers/hub';
 import { Generator, generateTinySdxlRepo, loadImage } from '@modular-diffusers/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,5 +136,36 @@ describe('a new plugin author', () => {
     const kept = meanDifference(image, apple, size / 2 + 8, size);
     expect(kept).toBeLessThan(20);
     expect(repainted).toBeGreaterThan(3 * kept);
+  });
+
+  it("runs the guide's 'Creating a Modular Repo' snippet as written, in TypeScript casing, on the published diffdiff repo", async () => {
+    // After the test above published alice/diffdiff. The guide's Python, line for line:
+    //   components = ComponentsManager()
+    //   diffdiff_pipeline = ModularPipeline.from_pretrained(repo_id, trust_remote_code=True, component_manager=components, collection="diffdiff")
+    //   diffdiff_pipeline.loader.load(torch_dtype=torch.float16)
+    //   components.enable_auto_cpu_offload()
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const components = new ComponentsManager();
+      const diffdiffPipeline = await ModularPipeline.fromPretrained('alice/diffdiff', { trustRemoteCode: true, componentManager: components, collection: 'diffdiff' });
+      await diffdiffPipeline.loader.load({ dtype: 'float16' });
+      await components.enableAutoCpuOffload();
+      expect(components.autoOffload).not.toBeNull();
+      const [image] = (await diffdiffPipeline({
+        prompt: 'a green pear',
+        negative_prompt: 'blurry',
+        num_inference_steps: 4,
+        image: drawApple(64),
+        diffdiff_map: drawHalfMap(64),
+        generator: new Generator(42),
+        output: 'images',
+      })) as { width: number; save(path: string): Promise<void> }[];
+      expect(image!.width).toBe(64);
+      await image!.save(join(work, 'guide-snippet.png'));
+      await (diffdiffPipeline as { dispose?: () => Promise<void> }).dispose?.();
+    } finally {
+      process.env = saved;
+    }
   });
 });
