@@ -11,6 +11,7 @@ export * from './schedulers/euler-discrete-scheduler.js';
 export * from './schedulers/euler-ancestral-discrete-scheduler.js';
 export * from './schedulers/dpm-solver-multistep-scheduler.js';
 export * from './schedulers/ddim-scheduler.js';
+export * from './config/config-class-registry.js';
 export * from './schedulers/scheduler-registry.js';
 export * from './schedulers/img2img-timesteps.js';
 export * from './guiders/guider.js';
