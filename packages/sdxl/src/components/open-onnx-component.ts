@@ -3,8 +3,9 @@
  * encoder loaders: `<repo>/<subfolder>/model.onnx` (or `model.<variant>.onnx`,
  * or the `fileName` / `weightName` loader option) plus its `config.json`.
  * Loader options `device` and `sessionOptions` go to onnxruntime.
- * `dtype`/`torch_dtype` are ignored: an export's element types are fixed, so
- * pick the fp16 export with `variant: 'fp16'`.
+ * `dtype`/`torch_dtype` cannot change an export's element types (they are
+ * fixed in the file); when they ask for another precision than the export
+ * has, the loader says so and how to get it (`variant: 'fp16'`).
  */
 import type { ComponentSpec, LoaderContext } from '@modular-diffusers/core';
 import { loadOnnxModel, type OnnxModel } from '@modular-diffusers/runtime';
@@ -22,7 +23,20 @@ export async function openOnnxComponent(spec: ComponentSpec, context: LoaderCont
   const config = (await readJsonConfig(path, 'config.json', { optional: true })) ?? {};
   const file = onnxModelPath(path, spec.variant, context.options.fileName ?? context.options.weightName);
   const model = await loadOnnxModel(file, onnxLoadOptions(context.options));
+  warnOnPrecisionMismatch(spec, context, model);
   return { model, config, folder: path };
+}
+
+function warnOnPrecisionMismatch(spec: ComponentSpec, context: LoaderContext, model: OnnxModel): void {
+  const asked = context.options.dtype ?? context.options.torchDtype;
+  if (asked !== 'float16' && asked !== 'float32') return;
+  const exported = model.inputs.find((input) => input.dtype === 'float16' || input.dtype === 'float32')?.dtype;
+  if (exported && exported !== asked) {
+    context.logger.warn(
+      `${spec.name}: dtype '${asked}' was asked for but this ONNX export computes in ${exported} (an export's precision is fixed); ` +
+        (asked === 'float16' ? `load its fp16 export with { variant: 'fp16' } where the repo has one.` : `load its float32 export (no variant).`),
+    );
+  }
 }
 
 /** A config value as a finite number, or undefined. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ComponentSpec } from '@modular-diffusers/core';
+import { ComponentSpec, MemoryLogger } from '@modular-diffusers/core';
 import { Generator, Tensor, type OnnxModel, type OnnxValueInfo } from '@modular-diffusers/runtime';
 import { createTinyRepo, type TinyRepoFixture } from '../testing/tiny-repo.js';
 import { ControlNetModel } from './controlnet.js';
@@ -149,6 +149,18 @@ describe('UNet, ControlNet and image encoder loaders on the tiny repo', () => {
     const fromHalf = await half.predict(inputs);
     expect(fromHalf.dtype).toBe('float32');
     expect(fromHalf.data.every((v, k) => Math.abs(v - a.data[k]!) < 2e-2 * (1 + Math.abs(a.data[k]!)))).toBe(true);
+
+    // dtype cannot change an export's precision: asking float16 of the float32 export says how to get the fp16 one.
+    const logger = new MemoryLogger();
+    const asked = (await new ComponentSpec('unet', 'UNet2DConditionModel', { repo: repo.dir, subfolder: 'unet' }).load({
+      registry: repo.registry,
+      resolver: repo.resolver,
+      logger,
+      dtype: 'float16',
+    })) as UNet2DConditionModel;
+    loaded.push(asked);
+    expect(asked.dtype).toBe('float32');
+    expect(logger.messages.map((m) => m.message).join('\n')).toMatch(/unet: dtype 'float16' was asked for but this ONNX export computes in float32.*variant: 'fp16'/);
 
     const controlnet = await load<ControlNetModel>('ControlNetModel', 'controlnet');
     expect(controlnet).toBeInstanceOf(ControlNetModel);
