@@ -33,6 +33,17 @@ export function imagesToTensor(images: readonly RgbImage[]): Tensor<'float32'> {
 
 /** `numpy_to_pil` after `pt_to_numpy`: NCHW in [0,1] -> 8-bit images via `(x * 255).round()`. */
 export function tensorToImages(tensor: Tensor<'float32'>): RgbImage[] {
+  return denormalizedToImages(tensor, null);
+}
+
+/**
+ * `tensorToImages(denormalize(tensor, which))` in one pass, without the
+ * intermediate float tensor: per value, `(x * 0.5 + 0.5).clamp(0, 1)` in
+ * float32 where `which[b]` (else x as is), then `* 255` in float32 and
+ * numpy's round-half-even into the interleaved 8-bit image. The same float32
+ * roundings as the two-pass path, so the bytes are identical.
+ */
+export function denormalizedToImages(tensor: Tensor<'float32'>, which: readonly boolean[] | null): RgbImage[] {
   const [n, channels, height, width] = tensor.shape as [number, number, number, number];
   if (channels !== 3 && channels !== 1) {
     throw new ImageInputError(`Cannot make images from ${channels} channels (only 3 or 1); use outputType 'np' or 'pt'.`);
@@ -42,11 +53,18 @@ export function tensorToImages(tensor: Tensor<'float32'>): RgbImage[] {
   const images: RgbImage[] = [];
   for (let b = 0; b < n; b++) {
     const data = new Uint8Array(plane * channels);
-    const base = b * channels * plane;
-    for (let p = 0; p < plane; p++) {
-      for (let c = 0; c < channels; c++) {
+    const apply = which !== null && which[b] === true;
+    for (let c = 0; c < channels; c++) {
+      // Read one channel plane contiguously, write every `channels`-th byte.
+      const from = (b * channels + c) * plane;
+      for (let p = 0, o = c; p < plane; p++, o += channels) {
+        let v = src[from + p]!;
+        if (apply) {
+          v = Math.fround(v * 0.5 + 0.5);
+          v = v < 0 ? 0 : v > 1 ? 1 : v;
+        }
         // Stored into a Uint8Array like numpy's astype('uint8'): in [0,255] after denormalize.
-        data[p * channels + c] = roundHalfEven(Math.fround(src[base + c * plane + p]! * 255));
+        data[o] = roundHalfEven(Math.fround(v * 255));
       }
     }
     images.push({ width, height, channels, data });

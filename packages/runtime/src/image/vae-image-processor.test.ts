@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../tensor/tensor.js';
 import { ImageInputError } from './image-errors.js';
-import { roundHalfEven } from './image-tensor.js';
+import { denormalize, denormalizedToImages, roundHalfEven, tensorToImages } from './image-tensor.js';
 import type { RgbImage } from './rgb-image.js';
 import { VaeImageProcessor } from './vae-image-processor.js';
 
@@ -197,5 +197,24 @@ describe('VaeImageProcessor.postprocess', () => {
 describe('roundHalfEven (numpy round)', () => {
   it('sends ties to the even neighbour', () => {
     expect([0.5, 1.5, 2.5, 126.5, 127.5, 191.25, -2.5].map(roundHalfEven)).toEqual([0, 2, 2, 126, 128, 191, -2]);
+  });
+});
+
+describe('the one-pass pil postprocess', () => {
+  it('gives the same bytes as denormalize then tensorToImages, ties and clamping included', () => {
+    const n = 2 * 3 * 16 * 16;
+    const values = new Float32Array(n);
+    // Random values beyond [-1, 1], plus exact ties: x whose (x * 0.5 + 0.5) * 255 lands on k + 0.5.
+    let seed = 7;
+    for (let i = 0; i < n; i++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      values[i] = i % 7 === 0 ? ((((i % 255) + 0.5) / 255) - 0.5) * 2 : (seed / 2147483648) * 2.4 - 1.2;
+    }
+    const tensor = new Tensor('float32', values, [2, 3, 16, 16]);
+    for (const which of [[true, true], [true, false]]) {
+      const fused = denormalizedToImages(tensor, which);
+      const twoPass = tensorToImages(denormalize(tensor, which));
+      fused.forEach((image, b) => expect(Buffer.from(image.data).equals(Buffer.from(twoPass[b]!.data))).toBe(true));
+    }
   });
 });

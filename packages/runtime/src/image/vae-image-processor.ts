@@ -1,6 +1,6 @@
 import { Tensor } from '../tensor/tensor.js';
 import { ImageInputError } from './image-errors.js';
-import { binarize, denormalize, imagesToTensor, minimum, normalize, tensorToImages, toChannelsLast } from './image-tensor.js';
+import { binarize, denormalize, denormalizedToImages, imagesToTensor, minimum, normalize, toChannelsLast } from './image-tensor.js';
 import { resizeImage } from './resize-image.js';
 import { resizeTensor } from './resize-tensor.js';
 import { PipelineImage } from './pipeline-image.js';
@@ -141,10 +141,10 @@ export class VaeImageProcessor {
     if (which.length !== batchSize) {
       throw new ImageInputError(`doDenormalize has ${which.length} entries for a batch of ${batchSize}; give one per image or a single boolean.`);
     }
+    if (outputType === 'pil') return denormalizedToImages(input, which).map((image) => new PipelineImage(image));
     const images = denormalize(input, which);
     if (outputType === 'pt') return images;
-    if (outputType === 'np') return toChannelsLast(images);
-    return tensorToImages(images).map((image) => new PipelineImage(image));
+    return toChannelsLast(images);
   }
 
   /** torch.cat / torch.stack of diffusers' tensor path, with its grayscale unsqueeze. */
