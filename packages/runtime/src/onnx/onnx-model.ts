@@ -20,6 +20,7 @@ import {
   type ProviderAttempt,
   type ProviderChoice,
 } from './execution-provider.js';
+import { withDefaultSessionOptions } from './default-session-options.js';
 import { listExternalDataFiles } from './external-data-files.js';
 import { fromOrtTensor, toOrtTensor } from './tensor-conversion.js';
 
@@ -278,7 +279,7 @@ function createSession(
   sessionOptions: LoadOnnxModelOptions['sessionOptions'],
 ): Promise<ProviderChoice<ort.InferenceSession>> {
   return createWithProvider(device, (provider) =>
-    ort.InferenceSession.create(modelPath, { ...sessionOptions, executionProviders: [provider] }),
+    ort.InferenceSession.create(modelPath, { ...withDefaultSessionOptions(sessionOptions), executionProviders: [provider] }),
   ).catch((error: unknown) => {
     if (error instanceof ExecutionProviderUnavailableError || error instanceof UnknownDeviceError) throw error;
     throw new OnnxModelLoadError(`onnxruntime could not load ${modelPath}: ${(error as Error).message}`);
