@@ -218,3 +218,47 @@ describe('the one-pass pil postprocess', () => {
     }
   });
 });
+
+describe('tensor to bytes rounding', () => {
+  // numpy: (x * 255).round().astype('uint8'): x * 255 in float32, ties to even, then modulo 256 (what a Uint8Array store does).
+  const reference = (x: number) => {
+    return Uint8Array.of(roundHalfEven(Math.fround(x * 255)))[0]!;
+  };
+
+  it('rounds every exact tie k + 0.5 (k = 0..254) to the even neighbour, as numpy does', () => {
+    const ties = Array.from({ length: 255 }, (_, k) => (k + 0.5) / 255).filter((x) => Math.fround(Math.fround(x) * 255) % 1 === 0.5);
+    expect(ties.length).toBeGreaterThan(100);
+    const [image] = tensorToImages(Tensor.float32(ties, [1, 1, 1, ties.length]));
+    expect(Array.from(image!.data)).toEqual(ties.map(reference));
+    expect(image!.data[0]).toBe(0); // 0.5 -> 0
+    expect(reference(1.5 / 255)).toBe(2); // 1.5 -> 2
+  });
+
+  it('gives the reference bytes for out-of-range, huge, negative and NaN values', () => {
+    const odd = [-1, -0.5 / 255, -2.5 / 255, 1.2, 3.5 / 255, 1e30, -1e30, 2 ** 45, NaN, Infinity, -0, 254.5 / 255, 1];
+    const [image] = tensorToImages(Tensor.float32(odd, [1, 1, 1, odd.length]));
+    expect(Array.from(image!.data)).toEqual(odd.map(reference));
+  });
+
+  it('denormalizes, clamps and rounds like the per-value reference on 3 channels, interleaved', () => {
+    const plane = 64;
+    const values = Array.from({ length: 3 * plane }, (_, i) => Math.sin(i * 12.9898) * 1.3);
+    values[5] = NaN;
+    const [image] = denormalizedToImages(Tensor.float32(values, [1, 3, 8, 8]), [true]);
+    const expected: number[] = [];
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < 3; c++) {
+        const v = Math.fround(Math.fround(values[c * plane + p]!) * 0.5 + 0.5);
+        expected.push(reference(Number.isNaN(v) ? v : Math.min(1, Math.max(0, v))));
+      }
+    }
+    expect(Array.from(image!.data)).toEqual(expected);
+    // One channel: three gray images, the per-plane path.
+    const gray = denormalizedToImages(Tensor.float32(values, [3, 1, 8, 8]), [true, true, true]);
+    const grayExpected = values.map((x) => {
+      const v = Math.fround(Math.fround(x) * 0.5 + 0.5);
+      return reference(Number.isNaN(v) ? v : Math.min(1, Math.max(0, v)));
+    });
+    expect(gray.flatMap((g) => Array.from(g.data))).toEqual(grayExpected);
+  });
+});
