@@ -29,15 +29,18 @@ export class InputParam {
 
   constructor(name: string, fields?: Omit<InputParamFields, 'name'>);
   constructor(fields: InputParamFields);
-  constructor(nameOrFields: string | InputParamFields, maybeFields: Omit<InputParamFields, 'name'> = {}) {
-    const fields: InputParamFields = typeof nameOrFields === 'string' ? { ...maybeFields, name: nameOrFields } : nameOrFields;
-    this.name = fields.name ?? null;
-    this.typeHint = fields.typeHint ?? null;
-    this.description = fields.description ?? '';
-    this.required = fields.required ?? false;
-    this.default = fields.default;
-    this.kwargsType = fields.kwargsType ?? null;
-    this.metadata = fields.metadata ?? null;
+  constructor(nameOrFields: string | InputParamFields, maybeFields?: Omit<InputParamFields, 'name'>) {
+    // Block declarations are getters that build their params on every read (a run reads them per
+    // block), so this stays allocation-free: no merged fields object.
+    const named = typeof nameOrFields === 'string';
+    const fields: Omit<InputParamFields, 'name'> | undefined = named ? maybeFields : nameOrFields;
+    this.name = named ? nameOrFields : (nameOrFields.name ?? null);
+    this.typeHint = fields?.typeHint ?? null;
+    this.description = fields?.description ?? '';
+    this.required = fields?.required ?? false;
+    this.default = fields?.default;
+    this.kwargsType = fields?.kwargsType ?? null;
+    this.metadata = fields?.metadata ?? null;
     if (this.name === null && this.kwargsType === null) {
       throw new TypeError('An InputParam needs a name, or a kwargsType to collect every value tagged with it.');
     }

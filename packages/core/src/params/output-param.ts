@@ -19,14 +19,17 @@ export class OutputParam {
 
   constructor(name: string, fields?: Omit<OutputParamFields, 'name'>);
   constructor(fields: OutputParamFields);
-  constructor(nameOrFields: string | OutputParamFields, maybeFields: Omit<OutputParamFields, 'name'> = {}) {
-    const fields: OutputParamFields = typeof nameOrFields === 'string' ? { ...maybeFields, name: nameOrFields } : nameOrFields;
-    if (typeof fields.name !== 'string' || fields.name === '') throw new TypeError('An OutputParam needs a non-empty name.');
-    this.name = fields.name;
-    this.typeHint = fields.typeHint ?? null;
-    this.description = fields.description ?? '';
-    this.kwargsType = fields.kwargsType ?? null;
-    this.metadata = fields.metadata ?? null;
+  constructor(nameOrFields: string | OutputParamFields, maybeFields?: Omit<OutputParamFields, 'name'>) {
+    // Allocation-free like InputParam's: declarations are rebuilt on every read.
+    const named = typeof nameOrFields === 'string';
+    const fields: Omit<OutputParamFields, 'name'> | undefined = named ? maybeFields : nameOrFields;
+    const name = named ? nameOrFields : nameOrFields.name;
+    if (typeof name !== 'string' || name === '') throw new TypeError('An OutputParam needs a non-empty name.');
+    this.name = name;
+    this.typeHint = fields?.typeHint ?? null;
+    this.description = fields?.description ?? '';
+    this.kwargsType = fields?.kwargsType ?? null;
+    this.metadata = fields?.metadata ?? null;
   }
 
   with(changes: Partial<OutputParamFields>): OutputParam {

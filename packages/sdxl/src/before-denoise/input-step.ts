@@ -74,7 +74,8 @@ export class StableDiffusionXLInputStep extends PipelineBlock {
     bs.batch_size = promptEmbeds.shape[0];
     bs.dtype = unetDtype(components);
 
-    const perPrompt = (t: Tensor | null | undefined) => (t == null ? t : repeatInterleave(t, n, 0));
+    // One image per prompt keeps the tensors as they are (pipeline tensors are not written in place): no copy.
+    const perPrompt = (t: Tensor | null | undefined) => (t == null || n === 1 ? t : repeatInterleave(t, n, 0));
     bs.prompt_embeds = perPrompt(promptEmbeds);
     bs.negative_prompt_embeds = perPrompt(bs.negative_prompt_embeds);
     bs.pooled_prompt_embeds = perPrompt(bs.pooled_prompt_embeds);

@@ -86,7 +86,7 @@ export class StableDiffusionXLControlNetLoopDenoiser extends PipelineBlock {
 
     for (let k = 0; k < conditions; k++) guider.prepareModels(unet);
     const prediction = await unet.predict({
-      sample: repeatForConditions(scaled, conditions),
+      sample: repeatForConditions(scaled, conditions, { owner: bs, slot: 'unet.sample' }),
       timestep: t,
       encoderHiddenStates: stacked.inputs.prompt_embeds,
       textEmbeds: stacked.inputs.text_embeds,

@@ -72,6 +72,36 @@ describe('StableDiffusionXLDenoiseLoop', () => {
     runs.mockRestore();
   });
 
+  it('stacks the CFG sample into one buffer per run, refilled every step, not kept from one run to the next', async () => {
+    useGuidance(7.5);
+    const model = (denoise.unet as UNet2DConditionModel).model;
+    const realRun = model.run.bind(model);
+    const runs = spyRuns();
+    const seen: Array<{ buffer: unknown; halvesEqual: boolean; step: Float32Array }> = [];
+    runs.mockImplementation(async (feeds, options) => {
+      const data = feeds.sample!.data as Float32Array;
+      const half = data.length / 2;
+      // At the moment of the run, the stack is [scaled latents; scaled latents].
+      seen.push({ buffer: data, halvesEqual: data.subarray(0, half).every((v, k) => v === data[half + k]), step: data.slice() });
+      return realRun(feeds, options);
+    });
+    try {
+      // The scheduler is stateful (as in diffusers), so one pipeline runs one loop at a time.
+      await denoise({ state: await prepared(), output: 'latents' });
+      await denoise({ state: await prepared(), output: 'latents' });
+    } finally {
+      runs.mockRestore();
+    }
+    expect(seen).toHaveLength(8);
+    expect(seen.every((s) => s.halvesEqual)).toBe(true);
+    const buffers = new Set(seen.map((s) => s.buffer));
+    expect(buffers.size).toBe(2); // one per run, reused by its 4 steps
+    // Consecutive steps of a run saw different latents in that one buffer.
+    const first = seen.filter((s) => s.buffer === seen[0]!.buffer);
+    expect(first).toHaveLength(4);
+    expect(first[0]!.step).not.toEqual(first[1]!.step);
+  });
+
   it('gives exactly what separate conditional and unconditional UNet runs combined by CFG give', async () => {
     const scale = 5;
     useGuidance(scale);

@@ -97,9 +97,43 @@ function zerosLike(t: Tensor): Tensor<'float32'> {
   return zeros;
 }
 
-/** `t` repeated once per condition along the batch axis: what the stacked conditions pair with. */
-export function repeatForConditions<D extends Tensor['dtype']>(t: Tensor<D>, conditions: number): Tensor<D> {
-  return conditions === 1 ? t : (concat(new Array<Tensor<D>>(conditions).fill(t)) as Tensor<D>);
+/**
+ * Where a step's stacked tensor is built when the caller lets it be reused:
+ * `owner` lives as long as the run (the loop's block state), `slot` names
+ * the input. The UNet input is rebuilt at the same size every step, and a
+ * fresh half-megabyte buffer per step costs more (allocation, first-touch
+ * page faults, collection) than filling the one from the step before.
+ */
+export interface StackingScratch {
+  owner: object;
+  slot: string;
+}
+
+const scratchByOwner = new WeakMap<object, Map<string, Tensor>>();
+
+/**
+ * `t` repeated once per condition along the batch axis: what the stacked
+ * conditions pair with. With `scratch`, the result is written into the
+ * buffer the same slot used at the previous step (same dtype and shape),
+ * so it is only valid until the next call with that slot: pass it to the
+ * model and let it go.
+ */
+export function repeatForConditions<D extends Tensor['dtype']>(t: Tensor<D>, conditions: number, scratch?: StackingScratch): Tensor<D> {
+  if (conditions === 1) return t;
+  if (!scratch) return concat(new Array<Tensor<D>>(conditions).fill(t)) as Tensor<D>;
+  let slots = scratchByOwner.get(scratch.owner);
+  if (!slots) scratchByOwner.set(scratch.owner, (slots = new Map()));
+  const rows = t.shape[0]! * conditions;
+  const kept = slots.get(scratch.slot);
+  if (!kept || kept.dtype !== t.dtype || kept.shape[0] !== rows || kept.shape.some((d, i) => i > 0 && d !== t.shape[i])) {
+    const stacked = concat(new Array<Tensor<D>>(conditions).fill(t)) as Tensor<D>;
+    slots.set(scratch.slot, stacked);
+    return stacked;
+  }
+  const target = kept.data as unknown as { set(source: ArrayLike<unknown>, offset: number): void };
+  const length = t.data.length;
+  for (let k = 0; k < conditions; k++) target.set(t.data as ArrayLike<unknown>, k * length);
+  return kept as Tensor<D>;
 }
 
 /** Splits the stacked prediction per condition into the batches and lets the guider combine them. */

@@ -49,7 +49,7 @@ export class StableDiffusionXLLoopDenoiser extends PipelineBlock {
     const conditions = stacked.batches.length;
     for (let k = 0; k < conditions; k++) guider.prepareModels(unet);
     const prediction = await unet.predict({
-      sample: repeatForConditions(sample, conditions),
+      sample: repeatForConditions(sample, conditions, { owner: bs, slot: 'unet.sample' }),
       timestep: t,
       encoderHiddenStates: stacked.inputs.prompt_embeds,
       textEmbeds: stacked.inputs.text_embeds,
