@@ -1,6 +1,6 @@
 /** Text-to-image latents: Gaussian noise [B * n, 4, H/8, W/8] (or the given latents), scaled by the scheduler's init sigma. */
 import { InputParam, OutputParam, PipelineBlock, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
-import { Tensor, scale } from '@modular-diffusers/runtime';
+import { Tensor, scale, scaleInPlace } from '@modular-diffusers/runtime';
 import { schedulerSpec, vaeSpec } from '../components/component-specs.js';
 import { SdxlInputError } from '../errors.js';
 import { defaultSampleSize, numChannelsLatents, unetDtype, vaeScaleFactor } from '../pipeline/sdxl-pipeline-properties.js';
@@ -58,6 +58,7 @@ export class StableDiffusionXLPrepareLatentsStep extends PipelineBlock {
     const width: number = bs.width ?? defaultSampleSize(components) * factor;
     const shape = [bs.batch_size * bs.num_images_per_prompt, numChannelsLatents(components), Math.trunc(height / factor), Math.trunc(width / factor)];
     let latents: Tensor<'float32'>;
+    let fresh = false;
     if (bs.latents != null) {
       latents = asFloat32(bs.latents);
       if (latents.shape.join() !== shape.join()) {
@@ -65,8 +66,10 @@ export class StableDiffusionXLPrepareLatentsStep extends PipelineBlock {
       }
     } else {
       latents = randnLatents(shape, bs.generator, bs.dtype ?? unetDtype(components));
+      fresh = true;
     }
-    bs.latents = scale(latents, scheduler.initNoiseSigma);
+    // Noise drawn here is ours to scale in place; the caller's latents are left as they were given.
+    bs.latents = fresh ? scaleInPlace(latents, scheduler.initNoiseSigma) : scale(latents, scheduler.initNoiseSigma);
     this.setBlockState(state, bs);
     return [components, state];
   }

@@ -79,9 +79,30 @@ function concatOnce(parts: Tensor<'float32'>[]): Tensor<'float32'> {
   if (parts.length === 1) return parts[0]!;
   const kept = stackedByFirstPart.get(parts[0]!);
   if (kept && kept.parts.length === parts.length && kept.parts.every((part, k) => part === parts[k])) return kept.stacked;
-  const stacked = concat(parts) as Tensor<'float32'>;
+  const stacked = joinAdjacentViews(parts) ?? (concat(parts) as Tensor<'float32'>);
   stackedByFirstPart.set(parts[0]!, { parts, stacked });
   return stacked;
+}
+
+/**
+ * Parts that are consecutive views of one buffer (the text encoder step lays
+ * out [prompt; zero negative] that way) are already their concatenation
+ * along the batch axis: one view over them all, no copy. The stack is only
+ * read (it is a model input), so sharing the parts' memory is safe.
+ */
+function joinAdjacentViews(parts: readonly Tensor<'float32'>[]): Tensor<'float32'> | null {
+  const first = parts[0]!.data;
+  const rest = parts[0]!.shape.slice(1);
+  let end = first.byteOffset;
+  let rows = 0;
+  for (const part of parts) {
+    const data = part.data;
+    if (data.buffer !== first.buffer || data.byteOffset !== end || part.rank !== rest.length + 1 || part.shape.some((d, i) => i > 0 && d !== rest[i - 1])) return null;
+    end += data.byteLength;
+    rows += part.shape[0]!;
+  }
+  const data = new Float32Array(first.buffer, first.byteOffset, (end - first.byteOffset) / Float32Array.BYTES_PER_ELEMENT);
+  return new Tensor('float32', data, [rows, ...rest]);
 }
 
 /** Zeros for a missing unconditional IP-Adapter embedding, one tensor per shape (read-only by convention). */

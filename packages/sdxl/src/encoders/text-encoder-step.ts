@@ -131,11 +131,17 @@ export class StableDiffusionXLTextEncoderStep extends PipelineBlock {
           throw new SdxlInputError('`negative_prompt_embeds` was given without `negative_pooled_prompt_embeds`; pass both.');
         }
         negative = { promptEmbeds: bs.negative_prompt_embeds, pooledPromptEmbeds: bs.negative_pooled_prompt_embeds };
-      } else if (bs.negative_prompt == null && components.config.force_zeros_for_empty_prompt) {
+      } else if (bs.negative_prompt == null && components.config.force_zeros_for_empty_prompt && bs.prompt_embeds != null) {
         negative = {
           promptEmbeds: Tensor.zeros('float32', positive.promptEmbeds.shape),
           pooledPromptEmbeds: Tensor.zeros('float32', positive.pooledPromptEmbeds.shape),
         };
+      } else if (bs.negative_prompt == null && components.config.force_zeros_for_empty_prompt) {
+        // Embeddings encoded here (not the caller's tensors) move next to their zeros.
+        const [promptEmbeds, zeroPromptEmbeds] = withZerosAfter(positive.promptEmbeds);
+        const [pooledPromptEmbeds, zeroPooledPromptEmbeds] = withZerosAfter(positive.pooledPromptEmbeds);
+        positive = { promptEmbeds, pooledPromptEmbeds };
+        negative = { promptEmbeds: zeroPromptEmbeds, pooledPromptEmbeds: zeroPooledPromptEmbeds };
       } else {
         const negativePrompt: PromptInput = bs.negative_prompt || '';
         const negativePrompt2: PromptInput = bs.negative_prompt_2 || negativePrompt;
@@ -204,4 +210,17 @@ async function warnIfTruncated(tokenizer: ClipTokenizer, texts: readonly string[
 
 function describeValue(value: unknown): string {
   return value instanceof Tensor ? value.toString() : value === null ? 'null' : typeof value;
+}
+
+/**
+ * `t` and zeros of its shape, as the two halves of one buffer: the guider
+ * stacks [conditional; unconditional] for the UNet every step, and halves
+ * that already sit side by side are stacked without a copy (see
+ * guider-batches.ts). The zeros come free with the allocation.
+ */
+function withZerosAfter(t: Tensor): [Tensor<'float32'>, Tensor<'float32'>] {
+  const n = t.data.length;
+  const pair = new Float32Array(2 * n);
+  pair.set(t.data as Float32Array);
+  return [new Tensor('float32', pair.subarray(0, n), t.shape), new Tensor('float32', pair.subarray(n), t.shape)];
 }

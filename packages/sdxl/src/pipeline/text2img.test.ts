@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { ClassifierFreeGuidance } from '@modular-diffusers/diffusion';
 import { Generator, PipelineImage, Tensor, select } from '@modular-diffusers/runtime';
@@ -61,6 +61,50 @@ describe('TEXT2IMAGE_BLOCKS on the tiny SDXL repo', () => {
     expect(state.get('negative_pooled_prompt_embeds').data.every((v: number) => v === 0)).toBe(true);
     const withNegative = await run({ num_inference_steps: 1, negative_prompt: 'blurry' });
     expect(withNegative.get('negative_prompt_embeds').data.some((v: number) => v !== 0)).toBe(true);
+  });
+
+  it('feeds the UNet [prompt; zeros] without copying them every step: the zeros sit right after the prompt in one buffer', async () => {
+    const unetRun = vi.spyOn(pipe.unet.model, 'run');
+    try {
+      const state = await run({ num_inference_steps: 3 });
+      const cond: Tensor<'float32'> = state.get('prompt_embeds');
+      const uncond: Tensor<'float32'> = state.get('negative_prompt_embeds');
+      expect(uncond.data.buffer).toBe(cond.data.buffer);
+      expect(uncond.data.byteOffset).toBe(cond.data.byteOffset + cond.data.byteLength);
+      expect(unetRun).toHaveBeenCalledTimes(3);
+      const fed = unetRun.mock.calls.map(([feeds]: any) => feeds.encoder_hidden_states as Tensor<'float32'>);
+      for (const hidden of fed) {
+        expect(hidden.shape).toEqual([2, 77, 2048]);
+        expect(hidden.data.buffer).toBe(cond.data.buffer); // a view over both halves, not a copy
+        expect(Array.from(hidden.data.subarray(0, cond.size))).toEqual(Array.from(cond.data));
+        expect(hidden.data.subarray(cond.size).every((v) => v === 0)).toBe(true);
+      }
+    } finally {
+      unetRun.mockRestore();
+    }
+  });
+
+  it('keeps caller-given prompt embeddings as they are and still zeroes the negatives', async () => {
+    const first = await run({ num_inference_steps: 1 });
+    const given: Tensor<'float32'> = first.get('prompt_embeds');
+    const copy = new Tensor('float32', given.data.slice(), given.shape);
+    const pooled = new Tensor('float32', (first.get('pooled_prompt_embeds') as Tensor<'float32'>).data.slice(), [1, 1280]);
+    const state = await run({ prompt: undefined, prompt_embeds: copy, pooled_prompt_embeds: pooled, num_inference_steps: 2 });
+    expect(state.get('prompt_embeds')).toBe(copy);
+    expect(state.get('negative_prompt_embeds').data.every((v: number) => v === 0)).toBe(true);
+  });
+
+  it("scales the caller's latents by init_noise_sigma into a new tensor, leaving the caller's as given", async () => {
+    const given = new Tensor('float32', Float32Array.from({ length: 4 * 8 * 8 }, (_, i) => Math.sin(i)), [1, 4, 8, 8]);
+    const before = given.data.slice();
+    const withGiven = await run({ latents: given, num_inference_steps: 2, output: 'latents' });
+    expect(given.data).toEqual(before);
+    // Drawn noise is scaled in place; the same noise passed in gives the same result.
+    const drawn = await run({ num_inference_steps: 2, output: 'latents' });
+    const noise = new Generator(0).randn([1, 4, 8, 8]);
+    const again = await run({ latents: noise, num_inference_steps: 2, output: 'latents' });
+    expect(Array.from(again.data)).toEqual(Array.from(drawn.data));
+    expect(Array.from(withGiven.data)).not.toEqual(Array.from(drawn.data));
   });
 
   it('ends on a flat image whose colour follows the prompt (the tiny UNet pulls latents to a prompt colour)', async () => {
