@@ -131,15 +131,12 @@ export class StableDiffusionXLTextEncoderStep extends PipelineBlock {
           throw new SdxlInputError('`negative_prompt_embeds` was given without `negative_pooled_prompt_embeds`; pass both.');
         }
         negative = { promptEmbeds: bs.negative_prompt_embeds, pooledPromptEmbeds: bs.negative_pooled_prompt_embeds };
-      } else if (bs.negative_prompt == null && components.config.force_zeros_for_empty_prompt && bs.prompt_embeds != null) {
-        negative = {
-          promptEmbeds: Tensor.zeros('float32', positive.promptEmbeds.shape),
-          pooledPromptEmbeds: Tensor.zeros('float32', positive.pooledPromptEmbeds.shape),
-        };
       } else if (bs.negative_prompt == null && components.config.force_zeros_for_empty_prompt) {
-        // Embeddings encoded here (not the caller's tensors) move next to their zeros.
-        const [promptEmbeds, zeroPromptEmbeds] = withZerosAfter(positive.promptEmbeds);
-        const [pooledPromptEmbeds, zeroPooledPromptEmbeds] = withZerosAfter(positive.pooledPromptEmbeds);
+        // Embeddings encoded here move next to their zeros; the caller's tensors are kept as given.
+        const encodedHere = bs.prompt_embeds == null;
+        const withZeros = (t: Tensor<'float32'>): [Tensor<'float32'>, Tensor<'float32'>] => (encodedHere ? withZerosAfter(t) : [t, Tensor.zeros('float32', t.shape)]);
+        const [promptEmbeds, zeroPromptEmbeds] = withZeros(positive.promptEmbeds);
+        const [pooledPromptEmbeds, zeroPooledPromptEmbeds] = withZeros(positive.pooledPromptEmbeds);
         positive = { promptEmbeds, pooledPromptEmbeds };
         negative = { promptEmbeds: zeroPromptEmbeds, pooledPromptEmbeds: zeroPooledPromptEmbeds };
       } else {
