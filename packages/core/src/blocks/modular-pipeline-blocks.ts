@@ -13,7 +13,7 @@ import type { OutputParam } from '../params/output-param.js';
 import { createPipeline, type CallablePipeline, type InitPipelineOptions, type ModularPipeline, type PipelineComponents } from '../pipeline/modular-pipeline.js';
 import { BlockState, blockStateContext } from '../state/block-state.js';
 import type { PipelineState } from '../state/pipeline-state.js';
-import type { RunContext } from '../state/run-context.js';
+import type { BlockDeclarations, RunContext } from '../state/run-context.js';
 import { inspectSymbol } from '../util/inspect.js';
 import { BLOCK_BRAND } from './block-brand.js';
 import { BlocksDict } from './blocks-dict.js';
@@ -174,6 +174,17 @@ export class ModularPipelineBlocks {
     throw new BlockDefinitionError(`${this.className} does not implement call(components, state).`);
   }
 
+  /** `allInputs` and `outputs`, computed once per pipeline run (see RunContext.declarations). */
+  declarationsIn(state: PipelineState): BlockDeclarations {
+    const cache = state.context.declarations;
+    let found = cache?.get(this);
+    if (!found) {
+      found = { allInputs: this.allInputs, outputs: this.outputs };
+      cache?.set(this, found);
+    }
+    return found;
+  }
+
   /**
    * Reads the block's inputs from the state into a BlockState: a missing
    * value takes the input's default, a missing required input throws a
@@ -182,9 +193,10 @@ export class ModularPipelineBlocks {
    * dict under the kwargs type's name).
    */
   getBlockState<T extends object = Record<string, any>>(state: PipelineState): BlockState & T {
+    const { allInputs, outputs } = this.declarationsIn(state);
     const values = new Map<string, unknown>();
     const declared = new Set<string>();
-    for (const param of this.allInputs) {
+    for (const param of allInputs) {
       if (param.name) {
         declared.add(param.name);
         let value = state.get(param.name);
@@ -205,7 +217,7 @@ export class ModularPipelineBlocks {
         values.set(param.kwargsType, group);
       }
     }
-    for (const out of this.outputs) declared.add(out.name);
+    for (const out of outputs) declared.add(out.name);
     return new BlockState(values, {
       declared,
       strict: state.strict,
@@ -222,14 +234,14 @@ export class ModularPipelineBlocks {
    */
   setBlockState(state: PipelineState, blockState: BlockState): void {
     const bs = blockState as BlockState & Record<string, unknown>;
-    const outputs = this.outputs;
+    const { allInputs, outputs } = this.declarationsIn(state);
     const outputNames = new Set(outputs.map((o) => o.name));
     for (const out of outputs) {
       if (!bs.has(out.name)) throw new MissingOutputError(out.name, this.className);
       state.set(out.name, bs[out.name], out.kwargsType);
     }
     const declared = new Set(outputNames);
-    for (const param of this.allInputs) {
+    for (const param of allInputs) {
       if (param.name) {
         declared.add(param.name);
         if (outputNames.has(param.name) || !bs.has(param.name)) continue;

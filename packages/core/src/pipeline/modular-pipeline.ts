@@ -483,11 +483,12 @@ export class ModularPipeline {
       onProgress: options.onProgress,
       strict,
       logger: this.logger,
+      declarations: new WeakMap(),
       ...(this.componentsManager ? { beforeBlock: (block: ModularPipelineBlocks, name: string) => this.prepareBlock(block, name) } : {}),
     };
 
     const remaining = new Map(Object.entries(values));
-    for (const param of this.blocks.allInputs) {
+    for (const param of this.blocks.declarationsIn(state).allInputs) {
       if (param.name) {
         if (remaining.has(param.name)) {
           state.set(param.name, remaining.get(param.name));

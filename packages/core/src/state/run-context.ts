@@ -1,4 +1,6 @@
 import type { ModularPipelineBlocks } from '../blocks/modular-pipeline-blocks.js';
+import type { InputParam } from '../params/input-param.js';
+import type { OutputParam } from '../params/output-param.js';
 import { getLogger, type Logger } from '../logger.js';
 import type { AbortSignalLike } from '../util/abort.js';
 
@@ -27,6 +29,19 @@ export interface RunContext {
    * pipeline uses it to make the block's components resident under a memory budget.
    */
   beforeBlock?: (block: ModularPipelineBlocks, name: string) => Promise<void>;
+  /**
+   * Each block's merged declarations, computed once per pipeline run: blocks
+   * cannot change while a run is under way, and rebuilding them on every
+   * read of a block's state is the engine's largest per-block cost. Set by
+   * ModularPipeline.run; a hand-made state has none and always recomputes.
+   */
+  declarations?: WeakMap<ModularPipelineBlocks, BlockDeclarations>;
+}
+
+/** What getBlockState/setBlockState read off a block. */
+export interface BlockDeclarations {
+  allInputs: InputParam[];
+  outputs: OutputParam[];
 }
 
 export function defaultRunContext(overrides: Partial<RunContext> = {}): RunContext {
