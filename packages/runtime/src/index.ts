@@ -8,6 +8,7 @@ export * from './image/rgb-image.js';
 export * from './image/image-errors.js';
 export * from './image/load-image.js';
 export * from './image/decode-image.js';
+export * from './image/pil-resize.js';
 export * from './image/resize-image.js';
 export * from './image/resize-tensor.js';
 export * from './image/encode-image.js';
