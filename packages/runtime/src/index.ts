@@ -10,6 +10,7 @@ export * from './image/load-image.js';
 export * from './image/decode-image.js';
 export * from './image/pil-resize.js';
 export * from './image/resize-image.js';
+export * from './image/resize-mode.js';
 export * from './image/resize-tensor.js';
 export * from './image/encode-image.js';
 export * from './image/pipeline-image.js';

@@ -9,8 +9,12 @@ export interface VaeImageProcessorConfig {
   /** A tensor with this many channels is taken to be latents and passed through untouched. */
   vaeLatentChannels: number;
   resample: ResampleFilter;
-  /** PIL's two-step downscale; only `null` (diffusers' default) is supported. */
-  reducingGap: null;
+  /**
+   * PIL's `reducing_gap` for resize_mode 'default': null (diffusers' default)
+   * resamples in one pass; a number >= 1 first box-averages by the whole
+   * factor `floor(scale / reducingGap)` when the image shrinks that much.
+   */
+  reducingGap: number | null;
   /** [0,1] -> [-1,1]. */
   doNormalize: boolean;
   /** >= 0.5 -> 1, else 0. */
@@ -92,8 +96,10 @@ export function resolveVaeImageProcessorConfig(input: VaeImageProcessorConfigInp
   if (!RESAMPLE_FILTERS.includes(config.resample)) {
     throw new ImageInputError(`VaeImageProcessor config resample must be one of ${RESAMPLE_FILTERS.join(', ')}, got ${JSON.stringify(config.resample)}.`);
   }
-  if (config.reducingGap !== null) {
-    throw new ImageInputError('VaeImageProcessor config reducing_gap is not supported (sharp resizes in one pass); remove it or set it to null.');
+  if (config.reducingGap !== null && !(typeof config.reducingGap === 'number' && config.reducingGap >= 1 && Number.isFinite(config.reducingGap))) {
+    throw new ImageInputError(
+      `VaeImageProcessor config reducing_gap must be null (no pre-reduction) or a number >= 1 (PIL's rule), got ${JSON.stringify(config.reducingGap)}.`,
+    );
   }
   if (config.doConvertRgb && config.doConvertGrayscale) {
     throw new ImageInputError(

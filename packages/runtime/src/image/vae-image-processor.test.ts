@@ -147,6 +147,32 @@ describe('VaeImageProcessor.preprocess', () => {
     await expect(processor.preprocess([])).rejects.toThrow(ImageInputError);
     await expect(processor.preprocess(new Tensor('int32', new Int32Array(4), [1, 1, 2, 2]))).rejects.toThrow(/float32/);
   });
+
+  it("resizes like PIL: a 2x lanczos upscale of a hard edge overshoots and clips as PIL's does", async () => {
+    // 0|255 step, 2 -> 4 wide (one row, vae_scale_factor 1). PIL lanczos at scale 0.5 has support 3,
+    // cut to the 2 pixels; the kernel is read at (x - centre + 0.5). Output 0 (centre 0.25): L(0.25) =
+    // 0.8900, L(1.25) = -0.1329, renormalised -> 255 * -0.1329 / 0.7572 < 0, clipped to 0 (the overshoot).
+    // Output 1 (centre 0.75): L(-0.25) = 0.8900, L(0.75) = 0.2702 -> 255 * 0.2702 / 1.1602 = 59.4 -> 59.
+    // By symmetry 196 and 255. (sharp's lanczos3 samples elsewhere and gives other values.)
+    const step: RgbImage = { width: 2, height: 1, channels: 1, data: Uint8Array.from([0, 255]) };
+    const t = await new VaeImageProcessor({ vae_scale_factor: 1, do_normalize: false }).preprocess(step, { height: 1, width: 4 });
+    expect(Array.from(t.data as Float32Array).map((v) => Math.round(v * 255))).toEqual([0, 59, 196, 255]);
+  });
+
+  it('takes reducing_gap from the config (PIL: null or >= 1) and resize modes for images only', async () => {
+    expect(new VaeImageProcessor({ reducing_gap: 2 }).toConfigDict().reducing_gap).toBe(2);
+    expect(() => new VaeImageProcessor({ reducing_gap: 0.5 })).toThrow(/>= 1/);
+    const processor = new VaeImageProcessor({ vae_scale_factor: 1 });
+    const image = makeImage(6, 3, () => [9, 9, 9]);
+    await expect(processor.preprocess(image, { resizeMode: 'stretch' as never })).rejects.toThrow(/default, fill, crop/);
+    const tensor = new Tensor('float32', new Float32Array(3 * 4), [1, 3, 2, 2]);
+    await expect(processor.preprocess(tensor, { resizeMode: 'fill' })).rejects.toThrow(/images only/);
+    await expect(processor.preprocess(tensor, { cropsCoords: [0, 0, 1, 1] })).rejects.toThrow(/images only/);
+    await expect(processor.preprocess(image, { cropsCoords: [2, 2, 1, 1] })).rejects.toThrow(/empty/);
+    // 'fill' and 'crop' give RGB, as diffusers pastes onto an RGB canvas, even from a grey image.
+    const grey: RgbImage = { width: 6, height: 3, channels: 1, data: new Uint8Array(18).fill(40) };
+    expect((await processor.preprocess(grey, { height: 4, width: 4, resizeMode: 'crop' })).shape).toEqual([1, 3, 4, 4]);
+  });
 });
 
 describe('VaeImageProcessor.postprocess', () => {

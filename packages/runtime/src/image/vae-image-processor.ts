@@ -1,7 +1,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { ImageInputError } from './image-errors.js';
 import { binarize, denormalize, denormalizedToImages, imagesToTensor, minimum, normalize, toChannelsLast } from './image-tensor.js';
-import { resizeImage } from './resize-image.js';
+import { cropImage, RESIZE_MODES, resizeWithMode, type CropsCoords, type ResizeMode } from './resize-mode.js';
 import { resizeTensor } from './resize-tensor.js';
 import { PipelineImage } from './pipeline-image.js';
 import { assertRgbImage, isRgbImage, toGrayscale, toRgb, type RgbImage } from './rgb-image.js';
@@ -24,6 +24,14 @@ export interface VaePreprocessOptions {
    * normalized again (diffusers also warns; we do not).
    */
   tensorRange?: 'auto' | '[0,1]' | '[-1,1]';
+  /**
+   * diffusers' `resize_mode`, for images: 'default' (stretch to the size, PIL's
+   * resize with the config's resample and reducing_gap), 'fill' (fit inside and
+   * extend the edges) or 'crop' (cover and cut). 'fill' and 'crop' give RGB.
+   */
+  resizeMode?: ResizeMode;
+  /** diffusers' `crops_coords`: each image is cropped to this box (PIL's crop) before resizing. Images only. */
+  cropsCoords?: CropsCoords | null;
 }
 
 export type VaeOutputType = 'pil' | 'np' | 'pt' | 'latent';
@@ -84,6 +92,11 @@ export class VaeImageProcessor {
   /** Images or tensors -> an NCHW float32 tensor: resized, converted, scaled to [0,1], normalized, binarized per the config. */
   async preprocess(image: VaeImageInput, options: VaePreprocessOptions = {}): Promise<Tensor<'float32'>> {
     const { height, width } = options;
+    const resizeMode = options.resizeMode ?? 'default';
+    const cropsCoords = options.cropsCoords ?? null;
+    if (!RESIZE_MODES.includes(resizeMode)) {
+      throw new ImageInputError(`resizeMode must be one of ${RESIZE_MODES.join(', ')}, got ${JSON.stringify(resizeMode)}.`);
+    }
     const batch: readonly unknown[] = Array.isArray(image) ? image : [image];
     if (batch.length === 0) throw new ImageInputError('preprocess() got an empty list; pass at least one image.');
 
@@ -92,14 +105,21 @@ export class VaeImageProcessor {
     if (batch.every(isRgbImage)) {
       let images = batch as RgbImage[];
       images.forEach((img, i) => assertRgbImage(img, `image ${i}`));
+      if (cropsCoords !== null) images = images.map((img) => cropImage(img, cropsCoords));
       if (this.config.doResize) {
         const size = this.getDefaultHeightWidth(images[0]!, height, width);
-        images = await Promise.all(images.map((img) => resizeImage(img, size.width, size.height, this.config.resample)));
+        const { resample, reducingGap } = this.config;
+        images = images.map((img) => resizeWithMode(img, size.width, size.height, resizeMode, { resample, reducingGap }));
       }
       if (this.config.doConvertRgb) images = images.map(toRgb);
       else if (this.config.doConvertGrayscale) images = images.map(toGrayscale);
       tensor = imagesToTensor(images);
     } else if (batch.every((item) => item instanceof Tensor)) {
+      if (resizeMode !== 'default' || cropsCoords !== null) {
+        throw new ImageInputError(
+          `resizeMode '${resizeMode}' and cropsCoords work on images only (as in diffusers); pass RgbImages, or crop and resize the tensor yourself.`,
+        );
+      }
       const stacked = this.stackTensors(image as Tensor | readonly Tensor[]);
       // Latents go straight through.
       if (stacked.shape[1] === this.config.vaeLatentChannels) return stacked;
