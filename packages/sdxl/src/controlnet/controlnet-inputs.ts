@@ -4,7 +4,7 @@
  * control-image preparation and diffusers' `controlnet_keep` schedule.
  */
 import { ComponentSpec, InputParam, OutputParam, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
-import { isRgbImage, isTensor, repeatInterleave, type RgbImage, type Tensor, type VaeImageProcessor } from '@modular-diffusers/runtime';
+import { isRgbImage, isTensor, repeatInterleave, type Tensor, type VaeImageProcessor } from '@modular-diffusers/runtime';
 import { SdxlInputError } from '../errors.js';
 import { vaeScaleFactor } from '../pipeline/sdxl-pipeline-properties.js';
 
@@ -115,8 +115,8 @@ export function controlImageSize(components: PipelineComponents, latents: Tensor
  * generated image: a single image is repeated to the whole batch, a batch
  * with one image per prompt is repeated `num_images_per_prompt` times.
  * With `crops_coords` (inpainting with padding_mask_crop) images are cropped
- * to that box first; the box keeps the output's aspect ratio, so stretching
- * it to size equals diffusers' 'fill' resize.
+ * to that box and resized with resize_mode 'fill', as diffusers'
+ * `prepare_control_image` does (images only, as there).
  */
 export async function prepareControlImage(
   processor: VaeImageProcessor,
@@ -125,8 +125,10 @@ export async function prepareControlImage(
   batch: { batchSize: number; numImagesPerPrompt: number },
   cropsCoords: unknown,
 ): Promise<Tensor<'float32'>> {
-  const cropped = cropsCoords ? cropImages(image, cropsCoords) : image;
-  const tensor = await processor.preprocess(cropped as Parameters<VaeImageProcessor['preprocess']>[0], size);
+  const input = image as Parameters<VaeImageProcessor['preprocess']>[0];
+  const tensor = cropsCoords
+    ? await processor.preprocess(input, { ...size, cropsCoords: checkedCropsCoords(cropsCoords), resizeMode: 'fill' })
+    : await processor.preprocess(input, size);
   const rows = tensor.shape[0]!;
   const total = batch.batchSize * batch.numImagesPerPrompt;
   if (rows !== 1 && rows !== batch.batchSize) {
@@ -137,31 +139,9 @@ export async function prepareControlImage(
   return repeatInterleave(tensor, rows === 1 ? total : batch.numImagesPerPrompt, 0);
 }
 
-function cropImages(image: unknown, coords: unknown): unknown {
+function checkedCropsCoords(coords: unknown): [number, number, number, number] {
   if (!Array.isArray(coords) || coords.length !== 4 || !coords.every((c) => Number.isInteger(c))) {
     throw new SdxlInputError(`crops_coords must be [x1, y1, x2, y2] integers, got ${JSON.stringify(coords)}.`);
   }
-  const [x1, y1, x2, y2] = coords as [number, number, number, number];
-  const crop = (img: unknown): unknown => (isRgbImage(img) ? cropRgb(img, x1, y1, x2, y2) : img);
-  return Array.isArray(image) ? image.map(crop) : crop(image);
-}
-
-/** PIL's `image.crop((x1, y1, x2, y2))` for a box inside the image. */
-function cropRgb(image: RgbImage, x1: number, y1: number, x2: number, y2: number): RgbImage {
-  const left = Math.max(0, x1);
-  const top = Math.max(0, y1);
-  const right = Math.min(image.width, x2);
-  const bottom = Math.min(image.height, y2);
-  if (right <= left || bottom <= top) {
-    throw new SdxlInputError(`crops_coords [${x1}, ${y1}, ${x2}, ${y2}] lie outside the ${image.width}x${image.height} control image.`);
-  }
-  const width = right - left;
-  const height = bottom - top;
-  const c = image.channels;
-  const data = new Uint8Array(width * height * c);
-  for (let y = 0; y < height; y++) {
-    const from = ((top + y) * image.width + left) * c;
-    data.set(image.data.subarray(from, from + width * c), y * width * c);
-  }
-  return { width, height, channels: c, data };
+  return coords as [number, number, number, number];
 }
