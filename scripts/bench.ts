@@ -5,6 +5,7 @@
  */
 import { benchSessionRun } from '../packages/runtime/bench/session.js';
 import { benchTensorOps } from '../packages/runtime/bench/tensor-ops.js';
+import { benchResize } from '../packages/runtime/bench/resize.js';
 import { benchSchedulersAndGuiders } from '../packages/diffusion/bench/step.js';
 import { benchSdxlPipeline } from '../packages/sdxl/bench/pipeline.js';
 import { benchRemoteColdStart } from '../packages/hub/bench/cold-start.js';
@@ -26,6 +27,7 @@ interface Section {
 
 const sections: Section[] = [
   { name: 'tensor', title: 'Tensor operations of one denoise step (runtime)', run: benchTensorOps },
+  { name: 'resize', title: 'Resizing a 1024x1024 RGB input image: PIL-exact (what preprocess uses) vs sharp (runtime)', run: () => benchResize() },
   { name: 'session', title: 'One tiny-UNet session.run (runtime, CPU)', run: () => benchSessionRun() },
   { name: 'scheduler', title: 'Scheduler step and guidance per denoise step (diffusion)', run: () => benchSchedulersAndGuiders() },
   { name: 'pipeline', title: 'SDXL text2img on the tiny repo: the engine next to session.run (sdxl)', run: () => benchSdxlPipeline() },
