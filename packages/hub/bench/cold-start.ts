@@ -64,7 +64,7 @@ export async function benchRemoteColdStart(): Promise<ColdStartRow[]> {
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     rows.push(
-      { name: 'fromPretrained (trusted code, warm caches)', ms: median(loads), note: 'median of 5; worker + SES + libraries + bundle + describe' },
+      { name: 'fromPretrained (trusted code, warm caches)', ms: median(loads), note: 'median of 5; sandbox process + SES + libraries + bundle + describe' },
       { name: 'fromPretrained to first run done', ms: median(readies), note: 'adds sandbox pipeline init and a 1-step toy run on 1x4x128x128' },
     );
     return rows;
