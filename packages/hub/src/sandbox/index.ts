@@ -1,6 +1,6 @@
 export { createSandbox, MAX_LOG_LINES_PER_CALL } from './create-sandbox.js';
 export { escapeLogText } from './log-text.js';
-export { sandboxProcessFlags } from './sandbox-process.js';
+export { sandboxProcessFlags, sandboxLauncher, SANDBOX_LAUNCHER_VARIABLE } from './sandbox-process.js';
 export type {
   CreateSandboxOptions,
   SandboxClock,

@@ -8,11 +8,14 @@
  * Nothing here grants back what the permission model takes away: there is no `--allow-*` flag at
  * all (the program arrives as `-e` text and its sources over the IPC channel, so the process reads
  * no file). On Node 20 the permission model does not cover the network or signals; SECURITY.md
- * says how an operator closes those.
+ * says how an operator closes those (MODULAR_DIFFUSERS_SANDBOX_LAUNCHER starts the process in a
+ * network namespace, a firejail, or any wrapper of their choosing).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { delimiter, isAbsolute, join } from 'node:path';
 import { SANDBOX_PROCESS_SOURCE } from './sandbox-process-source.js';
 
 /** `--permission` from Node 22.13/23.5 on, `--experimental-permission` before. */
@@ -41,6 +44,48 @@ export function sandboxProcessFlags(limits: { memoryMb: number }): string[] {
   ];
 }
 
+/**
+ * The operator's wrapper for sandbox processes: `MODULAR_DIFFUSERS_SANDBOX_LAUNCHER`, a command
+ * the sandbox's `node` is started under, e.g. `unshare --user --map-root-user --net` (a network
+ * namespace of its own: no network at all) or `firejail --quiet --net=none`. Read from the
+ * process environment only; words split on whitespace, or a JSON array of strings. Empty: none.
+ */
+export const SANDBOX_LAUNCHER_VARIABLE = 'MODULAR_DIFFUSERS_SANDBOX_LAUNCHER';
+
+export function sandboxLauncher(env: Readonly<Record<string, string | undefined>> = process.env): string[] {
+  const raw = env[SANDBOX_LAUNCHER_VARIABLE]?.trim();
+  if (!raw) return [];
+  let words: unknown;
+  if (raw.startsWith('[')) {
+    try {
+      words = JSON.parse(raw);
+    } catch (error) {
+      throw new Error(`${SANDBOX_LAUNCHER_VARIABLE} starts with '[' but is not a JSON array (${(error as Error).message}); give words separated by spaces, or a JSON array of strings.`);
+    }
+  } else {
+    words = raw.split(/\s+/);
+  }
+  if (!Array.isArray(words) || words.length === 0 || !words.every((w) => typeof w === 'string' && w !== '')) {
+    throw new Error(`${SANDBOX_LAUNCHER_VARIABLE} must name a command and its arguments, e.g. "unshare --user --map-root-user --net".`);
+  }
+  return [resolveCommand(words[0] as string), ...(words.slice(1) as string[])];
+}
+
+/** The launcher runs with an empty environment, so its command is looked up here, on the host's PATH. */
+function resolveCommand(command: string): string {
+  const candidates = isAbsolute(command) || command.includes('/') ? [command] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+  for (const candidate of candidates) {
+    try {
+      if (!statSync(candidate).isFile()) continue;
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not this one
+    }
+  }
+  throw new Error(`${SANDBOX_LAUNCHER_VARIABLE} names ${JSON.stringify(command)}, which is not an executable on this machine's PATH; install it or give its full path.`);
+}
+
 export interface SpawnedSandboxProcess {
   child: ChildProcess;
   /** The last few KB the process wrote to stderr (Node's own fatal messages, e.g. heap exhaustion). */
@@ -49,7 +94,9 @@ export interface SpawnedSandboxProcess {
 
 /** Starts a sandbox process running `source` (the sandbox program, or a test's variant of it). */
 export function spawnSandboxProcess(limits: { memoryMb: number }, source: string = SANDBOX_PROCESS_SOURCE): SpawnedSandboxProcess {
-  const child = spawn(process.execPath, [...sandboxProcessFlags(limits), '-e', source], {
+  const node = [process.execPath, ...sandboxProcessFlags(limits), '-e', source];
+  const command = [...sandboxLauncher(), ...node];
+  const child = spawn(command[0]!, command.slice(1), {
     // No stdin; stdout is never read (nothing in the sandbox can print to it, an escape could, and
     // must not reach the host's output); stderr is kept for Node's own fatal messages.
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
