@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modular, removeTempDirs, tempDir } from '../cli-test-kit.test-helpers.js';
 import { buildPlugin } from './build.js';
 import { createPlugin } from './create.js';
+import { remoteCodeLock } from './trust.js';
 
 // `modular run` against the local Hub with a trusted plugin whose main branch moves on, and the
 // `modular trust` commands that show and revoke the pin.
@@ -43,7 +44,7 @@ describe('modular run and modular trust', () => {
     expect(ran.code).toBe(0);
     const listed = await modular(['trust', 'list'], { env });
     expect(listed.code).toBe(0);
-    expect(listed.out).toContain(join(env.HF_HUB_CACHE!, 'modular-diffusers', 'remote-code.lock.json'));
+    expect(listed.out).toContain(`Remote-code lock: ${remoteCodeLock(env).path}`);
     expect(listed.out).toMatch(new RegExp(`org/pinned\\s+${first}\\s+main`));
 
     // The author publishes a new commit; another client refreshes the cached ref.

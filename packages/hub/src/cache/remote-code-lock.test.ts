@@ -1,8 +1,9 @@
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubError } from './hub-errors.js';
+import { projectCacheDir } from './listing-cache.js';
 import { RemoteCodeChangedError } from './remote-code-lock-errors.js';
 import { RemoteCodeLock, type RemoteCodeObservation } from './remote-code-lock.js';
 
@@ -24,7 +25,8 @@ const seen = (commit: string, files: Record<string, string>, revision = 'main'):
 describe('RemoteCodeLock', () => {
   it('pins commit and file hashes; the same commit and bytes pass, anything else is a named change', async () => {
     const lock = new RemoteCodeLock(cacheDir);
-    expect(lock.path).toBe(join(cacheDir, 'modular-diffusers', 'remote-code.lock.json'));
+    // In this project's own folder (projectCacheDir), never inside Python's repo folders.
+    expect(lock.path).toBe(join(projectCacheDir(cacheDir), 'remote-code.lock.json'));
     const first = seen(COMMIT_A, { 'block.js': SHA_1, 'modular_config.json': SHA_2, 'modular_model_index.json': SHA_3 });
     expect(await lock.check('org/blocks', first)).toEqual({ status: 'new' });
     await lock.trust('org/blocks', first);
@@ -70,7 +72,7 @@ describe('RemoteCodeLock', () => {
     await Promise.all(repos.map((repo) => new RemoteCodeLock(dir).trust(repo, seen(COMMIT_A, { 'b.js': SHA_1 }))));
     const lock = new RemoteCodeLock(dir);
     expect(Object.keys(await lock.read()).sort()).toEqual(repos);
-    expect(await readdir(join(dir, 'modular-diffusers'))).toEqual(['remote-code.lock.json']);
+    expect(await readdir(projectCacheDir(dir))).toEqual(['remote-code.lock.json']);
     const revoked = await lock.revoke('org/r3');
     expect(revoked?.commit).toBe(COMMIT_A);
     expect(await lock.revoke('org/r3')).toBeUndefined();
@@ -84,8 +86,8 @@ describe('RemoteCodeLock', () => {
 
   it('reads a version-1 lock: its bundle pins hold, and the files it did not record are recorded for the same commit', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'remote-code-lock-'));
-    await mkdir(join(dir, 'modular-diffusers'));
     const lock = new RemoteCodeLock(dir);
+    await mkdir(dirname(lock.path), { recursive: true });
     await writeFile(lock.path, JSON.stringify({ version: 1, repos: { 'org/old': { commit: COMMIT_A, files: { 'block.js': SHA_1 }, pinnedAt: '2026-01-01T00:00:00.000Z' } } }));
     expect(await lock.get('org/old')).toEqual({ commit: COMMIT_A, revision: null, files: { 'block.js': SHA_1 }, trustedAt: '2026-01-01T00:00:00.000Z' });
     const now = seen(COMMIT_A, { 'block.js': SHA_1, 'modular_config.json': SHA_2 });

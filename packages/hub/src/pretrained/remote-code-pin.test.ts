@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ModularPipeline, ModularPipelineBlocks } from '@modular-diffusers/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RemoteCodeChangedError } from '../cache/remote-code-lock-errors.js';
@@ -201,7 +201,7 @@ describe('the remote-code lock', () => {
     loader = recordingLoader();
     setRemoteCodeLoader(loader);
     const t = await trustedRepo();
-    await mkdir(join(t.opts.cacheDir, 'modular-diffusers'), { recursive: true });
+    await mkdir(dirname(t.lock.path), { recursive: true });
     await writeFile(t.lock.path, JSON.stringify({ version: 1, repos: { [t.repo]: { commit: t.first, files: { 'block.js': sha256(BUNDLE_SOURCE) }, pinnedAt: '2026-01-01T00:00:00.000Z' } } }));
     await t.load();
     const upgraded = JSON.parse(await readFile(t.lock.path, 'utf8'));
