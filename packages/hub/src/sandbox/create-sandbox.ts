@@ -544,7 +544,10 @@ class ProcessSandbox implements Sandbox {
     this.failure = error;
     this.guard?.stop();
     for (const id of [...this.pending.keys()]) this.settle(id, { error });
-    this.process?.child.kill('SIGKILL');
+    const child = this.process?.child;
+    // Closing the channel also ends a process a launcher started below its own pid (it exits on 'disconnect').
+    if (child?.connected) child.disconnect();
+    child?.kill('SIGKILL');
     // A failure while loading is the caller's rejection of createSandbox, not a report.
     if (!this.disposing && this.loaded !== null && error instanceof SandboxError) {
       try {

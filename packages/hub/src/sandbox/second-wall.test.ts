@@ -48,7 +48,8 @@ const canUnshare = process.platform === 'linux' && spawnSync('unshare', ['--user
 async function escapeReport(launcher?: string): Promise<Record<string, string>> {
   const previous = { token: process.env.HF_TOKEN, launcher: process.env[SANDBOX_LAUNCHER_VARIABLE] };
   process.env.HF_TOKEN = 'hf_host_secret';
-  if (launcher) process.env[SANDBOX_LAUNCHER_VARIABLE] = launcher;
+  // Without a launcher even when the machine running the tests sets one: the open network is checked too.
+  process.env[SANDBOX_LAUNCHER_VARIABLE] = launcher ?? '';
   const logs: string[] = [];
   let reported!: () => void;
   const report = new Promise<void>((resolve) => (reported = resolve));
@@ -160,11 +161,13 @@ describe('the sandbox process (second wall)', () => {
   });
 
   test('a launcher that is not on this machine fails the start with a message naming the variable', async () => {
+    const previous = process.env[SANDBOX_LAUNCHER_VARIABLE];
     process.env[SANDBOX_LAUNCHER_VARIABLE] = 'no-such-launcher-xyz --flag';
     try {
       await expect(startSandbox({ bundle: { source: 'defineBlocks(1, () => ({}));', filename: 'x.js' } })).rejects.toThrow(/MODULAR_DIFFUSERS_SANDBOX_LAUNCHER names "no-such-launcher-xyz"/);
     } finally {
-      delete process.env[SANDBOX_LAUNCHER_VARIABLE];
+      if (previous === undefined) delete process.env[SANDBOX_LAUNCHER_VARIABLE];
+      else process.env[SANDBOX_LAUNCHER_VARIABLE] = previous;
     }
   });
 });
