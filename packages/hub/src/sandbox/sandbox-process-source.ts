@@ -112,14 +112,14 @@ function op(name, fields) {
 }
 
 // Runs untrusted or library source. A thrown context value is described inside the context.
-function evaluate(source, filename) {
+function evaluate(source, filename, limitMs = timeoutMs) {
   let script;
   try {
     script = new vm.Script(source, { filename });
   } catch (e) {
     throw new LoadFailure({ name: String(e.name), message: String(e.message), stack: String(e.stack) });
   }
-  const r = enter(script);
+  const r = enter(script, limitMs);
   if (!r.failed) return;
   port.ref = r.value;
   const d = op('describe-caught');
@@ -200,7 +200,8 @@ function load(m) {
   if (init.error) throw new Fatal('crashed', 'could not install capabilities: ' + init.error.message);
   for (const lib of libraries) {
     op('begin-library', { a: lib.name });
-    evaluate(lib.source, lib.filename);
+    // Host libraries are ours, like SES: a slow machine must not fail them on the plugin's slice.
+    evaluate(lib.source, lib.filename, Math.max(timeoutMs, STARTUP_MS));
     const end = op('end-library');
     if (end.error) throw new LoadFailure(end.error);
   }
