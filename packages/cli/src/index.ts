@@ -8,6 +8,7 @@ export { publishPlugin, type PublishPluginOptions, type PublishedPlugin } from '
 export { inspectRepo, type InspectOptions, type InspectResult } from './commands/inspect.js';
 export { runPipeline, type RunPipelineOptions, type RunPipelineResult } from './commands/run.js';
 export { parseSetValue } from './commands/run-inputs.js';
+export { listTrusted, revokeTrust, remoteCodeLock, type TrustListEntry } from './commands/trust.js';
 export { validatePluginName, pascalCase, constantCase } from './plugin/plugin-name.js';
 export { bundlePlugin, PluginBuildError, type PluginBundle } from './plugin/bundle-plugin.js';
 export { readPluginPackage, type PluginPackage, type PluginModularField } from './plugin/plugin-package.js';

@@ -5,6 +5,7 @@ import { registerHubCommands } from './commands/hub.js';
 import { registerInspectCommand } from './commands/inspect.js';
 import { registerPublishCommand } from './commands/publish.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerTrustCommands } from './commands/trust.js';
 import { CliError } from './errors.js';
 
 /**
@@ -41,6 +42,7 @@ export function createProgram(io: CliIo): Command {
   registerInspectCommand(program, io);
   registerRunCommand(program, io);
   registerHubCommands(program, io);
+  registerTrustCommands(program, io);
   return program;
 }
 

@@ -47,7 +47,9 @@ export async function inspectRepo(repo: string, options: InspectOptions = {}): P
   await loadModelFamilies();
   const access = { revision: options.revision, env: options.env };
   if (options.trustRemoteCode) {
-    const pipeline = await ModularPipeline.fromPretrained(repo, { ...access, trustRemoteCode: true });
+    // Inspecting loads no component, so an index naming local folders reads nothing here: its
+    // locations are printed, not resolved.
+    const pipeline = await ModularPipeline.fromPretrained(repo, { ...access, trustRemoteCode: true, allowLocalComponents: true });
     try {
       const declared = await describeDeclarations(repo, options);
       return { built: true, untrustedCode: false, text: `${declared}\n${structure(pipeline.blocks, pipeline.doc)}` };

@@ -21,8 +21,9 @@ beforeAll(async () => {
 });
 afterAll(removeTempDirs);
 
+// The built plugin's index names the tiny SDXL folder on this machine, so the run allows local components.
 const runArgs = (file: string, ...extra: string[]) => [
-  'run', repo, '--trust-remote-code', '--prompt', 'a green pear', '--out', file, '--steps', '4', '--seed', '7', '--set', 'height=64', '--set', 'width=64', ...extra,
+  'run', repo, '--trust-remote-code', '--allow-local-components', '--prompt', 'a green pear', '--out', file, '--steps', '4', '--seed', '7', '--set', 'height=64', '--set', 'width=64', ...extra,
 ];
 
 describe('modular run', () => {
@@ -60,8 +61,17 @@ describe('modular run', () => {
     expect(result.err).toMatch(/add --trust-remote-code/);
   });
 
+  it("refuses an index naming local folders unless --allow-local-components is given", async () => {
+    const result = await modular(['run', repo, '--trust-remote-code', '--prompt', 'x', '--out', join(out, 'local.png'), '--steps', '1']);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/names ".*tiny-sdxl", an absolute path on this machine/);
+    expect(result.err).toMatch(/--allow-local-components/);
+    expect(existsSync(join(out, 'local.png'))).toBe(false);
+  });
+
   it.each([
     [['--out', 'x.png'], /required option '--prompt <text>'/],
+    [['--prompt', 'x', '--out', 'x.png', '--update-trust'], /--update-trust accepts changed code of a repo you trust: give --trust-remote-code with it/],
     [['--prompt', 'x', '--out', 'x.gif'], /end the file name with \.png, \.jpg or \.webp/],
     [['--prompt', 'x', '--out', 'x.png', '--steps', '0'], /--steps must be a whole number above 0/],
     [['--prompt', 'x', '--out', 'x.png', '--device', 'tpu'], /the device must be one of auto, cpu, cuda, webgpu/],

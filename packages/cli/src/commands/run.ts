@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ComponentsManager, ModularPipeline, parseMemoryBudget, type ModularPipelineBlocks } from '@modular-diffusers/core';
-import { RemoteCodeNotTrustedError, type HubEnv } from '@modular-diffusers/hub';
+import { RemoteCodeChangedError, RemoteCodeNotTrustedError, type HubEnv } from '@modular-diffusers/hub';
 import { CliError, CliInterruptedError, CliUsageError } from '../errors.js';
 import { createProgressReporter } from '../progress/progress-reporter.js';
 import type { CliIo } from '../program.js';
@@ -25,6 +25,10 @@ export interface RunPipelineOptions {
   seed?: number;
   steps?: number;
   trustRemoteCode?: boolean;
+  /** Accept trusted code that changed since it was pinned (a new commit, a moved tag), and re-pin it. */
+  updateTrust?: boolean;
+  /** Let the repo's index name local folders for components. */
+  allowLocalComponents?: boolean;
   revision?: string;
   memoryBudget?: string;
 }
@@ -92,8 +96,12 @@ export async function runPipeline(repo: string, options: RunPipelineOptions, io:
       componentsManager = new ComponentsManager();
       await componentsManager.enableAutoOffload({ memoryBudget: budget, device: options.device ?? 'auto' });
     }
+    if (options.updateTrust && !options.trustRemoteCode) {
+      throw new CliUsageError('--update-trust accepts changed code of a repo you trust: give --trust-remote-code with it.');
+    }
     pipeline = await ModularPipeline.fromPretrained(repo, {
-      trustRemoteCode: options.trustRemoteCode ?? false,
+      trustRemoteCode: options.trustRemoteCode ? (options.updateTrust ? { update: true } : true) : false,
+      allowLocalComponents: options.allowLocalComponents ?? false,
       revision: options.revision,
       device: options.device ?? 'auto',
       componentsManager,
@@ -123,6 +131,9 @@ export async function runPipeline(repo: string, options: RunPipelineOptions, io:
     if (error instanceof RemoteCodeNotTrustedError) {
       throw new CliError(`${error.message}\nFrom the command line: read it with \`modular inspect ${repo}\`, then add --trust-remote-code.`);
     }
+    if (error instanceof RemoteCodeChangedError) {
+      throw new CliError(`${error.message}\nFrom the command line: add --update-trust to accept the change (\`modular trust show ${repo}\` shows the pin).`);
+    }
     throw error;
   } finally {
     progress.stop();
@@ -145,7 +156,9 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--seed <n>', 'seed the noise for a reproducible image', parseSeed)
     .option('--steps <n>', 'denoising steps (num_inference_steps)', parsePositiveInt('--steps'))
     .option('--revision <revision>', 'a branch, tag or commit of the repo')
-    .option('--trust-remote-code', "allow the repo's blocks (JavaScript) to run, in the sandbox")
+    .option('--trust-remote-code', "allow the repo's blocks (JavaScript) to run, in the sandbox, pinned to the commit they came from")
+    .option('--update-trust', 'with --trust-remote-code: accept code that changed since it was pinned (a new commit, a moved tag) and re-pin it')
+    .option('--allow-local-components', "let the repo's model index name folders on this machine for its components")
     .option('--memory-budget <size>', 'keep loaded models within this size on the device, offloading the rest (e.g. 6GB)')
     .action(async (repo: string, options: RunPipelineOptions) => {
       const started = performance.now();

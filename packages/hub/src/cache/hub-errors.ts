@@ -123,22 +123,3 @@ export class HubJsonError extends HubError {
     super(`${path} of ${repo} is not valid JSON (${reason}). Fix the file in the repo, or pin a revision where it is valid.`);
   }
 }
-
-/** Remote code pinned in the lock file changed although its commit did not. */
-export class RemoteCodeChangedError extends HubError {
-  override name = 'RemoteCodeChangedError';
-  constructor(
-    readonly repo: string,
-    readonly commit: string,
-    readonly path: string,
-    readonly pinnedSha256: string,
-    readonly actualSha256: string,
-    lockFile: string,
-  ) {
-    super(
-      `${path} of ${repo} at commit ${commit} has sha256 ${actualSha256}, but ${lockFile} pinned ${pinnedSha256} for the same commit. ` +
-        'The code changed without a new commit (a tampered cache or mirror); it was not run. Delete the cached snapshot and download again, ' +
-        'or remove the pin from the lock file if you trust the new code.',
-    );
-  }
-}

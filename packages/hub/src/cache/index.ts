@@ -2,8 +2,10 @@ export { fetchRepoFiles } from './fetch-repo-files.js';
 export type { DownloadProgress, FetchRepoFilesOptions, FetchedFile, FetchedRepo } from './fetch-repo-files.js';
 export { readJsonFile, readOptionalJsonFile } from './read-json-file.js';
 export type { ReadJsonFileOptions, RepoJsonFile } from './read-json-file.js';
-export { RemoteCodeLock } from './remote-code-lock.js';
-export type { RemoteCodePin } from './remote-code-lock.js';
+export { RemoteCodeLock, REMOTE_CODE_LOCK_FILE } from './remote-code-lock.js';
+export type { RemoteCodeLockCheck, RemoteCodeObservation, RemoteCodePin } from './remote-code-lock.js';
+export { RemoteCodeChangedError } from './remote-code-lock-errors.js';
+export type { RemoteCodeFileChange } from './remote-code-lock-errors.js';
 export { sha256File } from './content-hash.js';
 export { filterRepoPaths } from './path-patterns.js';
 export {
@@ -14,7 +16,6 @@ export {
   HubJsonError,
   HubRequestError,
   HubUnauthorizedError,
-  RemoteCodeChangedError,
   RepoNotFoundError,
   RevisionNotFoundError,
 } from './hub-errors.js';

@@ -3,36 +3,82 @@ import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { COMMIT_SHA } from './cache-layout.js';
 import { withFileLock } from './file-lock.js';
-import { HubError, RemoteCodeChangedError } from './hub-errors.js';
+import { HubError } from './hub-errors.js';
 import { projectCacheDir } from './listing-cache.js';
+import { RemoteCodeChangedError, type RemoteCodeFileChange } from './remote-code-lock-errors.js';
 
-/** What was trusted for one repo: the commit and the sha256 of each code file loaded from it. */
+/** The lock file's name inside this project's own folder (see RemoteCodeLock). */
+export const REMOTE_CODE_LOCK_FILE = 'remote-code.lock.json';
+
+/** What was trusted for one repo. */
 export interface RemoteCodePin {
+  /** The commit the trusted code was loaded from. */
   commit: string;
+  /** The revision the load asked for (branch, tag or commit); null for a pin migrated from version 1, which did not record it. */
+  revision: string | null;
+  /**
+   * sha256 (hex) of every file the code loads or is configured by, by path in the repo: the
+   * bundle(s), `modular_config.json`, and the model index (`modular_model_index.json` or
+   * `model_index.json`) when the repo has one.
+   */
   files: Record<string, string>;
-  pinnedAt: string;
+  /** When the pin was last written (ISO 8601). */
+  trustedAt: string;
 }
 
-interface LockFileContent {
-  version: 1;
+/** What one load found: the commit it resolved to and the hashes of the same kinds of files. */
+export interface RemoteCodeObservation {
+  commit: string;
+  /** The revision the caller asked for; `main` when none. */
+  revision: string;
+  files: Record<string, string>;
+}
+
+/** How an observation compares with the lock. */
+export type RemoteCodeLockCheck =
+  | { status: 'new' }
+  | { status: 'pinned'; pin: RemoteCodePin }
+  | { status: 'changed'; pin: RemoteCodePin; changedFiles: RemoteCodeFileChange[]; commitMoved: boolean };
+
+interface LockFileV2 {
+  version: 2;
   repos: Record<string, RemoteCodePin>;
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const validFiles = (files: unknown): files is Record<string, string> =>
+  isRecord(files) && Object.values(files).every((sha) => typeof sha === 'string' && SHA256.test(sha));
 
 /**
- * `<cacheDir>/modular-diffusers/remote-code.lock.json`: remote code that was
- * trusted, pinned by commit and content hash. Files of a commit never change
- * on the Hub, so a different hash under the same commit means the cache or a
- * mirror was tampered with, and the code must not run.
+ * The remote-code lock: per trusted repo, the commit its code was loaded from and the sha256 of
+ * every file that code loads or is configured by. A later load that resolves to another commit,
+ * or finds a recorded file changed, is refused until the caller accepts the change
+ * (`trustRemoteCode: { update: true }`, `modular run --update-trust`), names the new commit
+ * explicitly (`revision: '<sha>'`), or revokes the pin (`modular trust revoke`).
+ *
+ * It lives in this project's own folder, never inside Python's repo folders of the HF cache:
+ * `<project dir>/remote-code.lock.json`, the project dir being what `projectCacheDir` gives
+ * (`$HF_HOME/modular-diffusers/` once the interop work lands). Format (version 2):
+ *
+ * ```json
+ * { "version": 2,
+ *   "repos": { "org/name": { "commit": "<40 hex>", "revision": "main", "trustedAt": "<ISO 8601>",
+ *     "files": { "block.js": "<sha256>", "modular_config.json": "<sha256>", "modular_model_index.json": "<sha256>" } } } }
+ * ```
+ *
+ * Version 1 files (`{ version: 1, repos: { repo: { commit, files, pinnedAt } } }`, bundle hashes
+ * only) are read as pins with an unknown revision; the first load of the same commit records the
+ * config and index hashes they lack, and the file is written back as version 2.
  */
 export class RemoteCodeLock {
   readonly path: string;
 
   constructor(cacheDir: string) {
-    this.path = join(projectCacheDir(cacheDir), 'remote-code.lock.json');
+    this.path = join(projectCacheDir(cacheDir), REMOTE_CODE_LOCK_FILE);
   }
 
+  /** Every pin, by repo. An absent file is an empty lock. */
   async read(): Promise<Record<string, RemoteCodePin>> {
     let text: string;
     try {
@@ -41,22 +87,30 @@ export class RemoteCodeLock {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
       throw error;
     }
-    let content: Partial<LockFileContent>;
+    let content: unknown;
     try {
-      content = JSON.parse(text) as Partial<LockFileContent>;
+      content = JSON.parse(text);
     } catch (error) {
-      throw new HubError(`The remote-code lock file ${this.path} is not valid JSON (${(error as Error).message}): fix it, or delete it to trust remote code anew.`);
+      throw this.damaged(`is not valid JSON (${(error as Error).message})`);
     }
-    const repos = content.repos;
-    const valid =
-      content.version === 1 &&
-      typeof repos === 'object' &&
-      repos !== null &&
-      Object.values(repos).every(
-        (pin) => typeof pin === 'object' && pin !== null && COMMIT_SHA.test(pin.commit) && typeof pin.files === 'object' && pin.files !== null && Object.values(pin.files).every((sha) => typeof sha === 'string' && SHA256.test(sha)),
-      );
-    if (!valid) throw new HubError(`The remote-code lock file ${this.path} does not have the expected shape ({ version: 1, repos: { "org/name": { commit, files: { path: sha256 } } } }): fix it, or delete it to trust remote code anew.`);
-    return repos!;
+    if (!isRecord(content) || !isRecord(content.repos)) throw this.damaged('does not have the expected shape');
+    const repos: Record<string, RemoteCodePin> = {};
+    for (const [repo, raw] of Object.entries(content.repos)) {
+      if (!isRecord(raw) || typeof raw.commit !== 'string' || !COMMIT_SHA.test(raw.commit) || !validFiles(raw.files)) {
+        throw this.damaged(`has a malformed entry for ${JSON.stringify(repo)}`);
+      }
+      if (content.version === 1) {
+        repos[repo] = { commit: raw.commit, revision: null, files: { ...raw.files }, trustedAt: typeof raw.pinnedAt === 'string' ? raw.pinnedAt : '' };
+      } else if (content.version === 2) {
+        if (!(raw.revision === null || typeof raw.revision === 'string') || typeof raw.trustedAt !== 'string') {
+          throw this.damaged(`has a malformed entry for ${JSON.stringify(repo)}`);
+        }
+        repos[repo] = { commit: raw.commit, revision: raw.revision, files: { ...raw.files }, trustedAt: raw.trustedAt };
+      } else {
+        throw this.damaged(`has version ${JSON.stringify(content.version)}; this version of @modular-diffusers/hub reads versions 1 and 2`);
+      }
+    }
+    return repos;
   }
 
   async get(repo: string): Promise<RemoteCodePin | undefined> {
@@ -64,44 +118,93 @@ export class RemoteCodeLock {
     return Object.hasOwn(repos, repo) ? repos[repo] : undefined;
   }
 
-  /**
-   * `pinned` when the file is pinned with this hash under this commit,
-   * `unpinned` when nothing is pinned for it yet (or the repo moved to another
-   * commit); throws {@link RemoteCodeChangedError} when the same commit's file changed.
-   */
-  async checkPinned(repo: string, commit: string, path: string, sha256: string): Promise<'pinned' | 'unpinned'> {
-    assertIds(commit, { [path]: sha256 });
+  /** Compares what a load found with the pin, without changing anything. */
+  async check(repo: string, observed: RemoteCodeObservation): Promise<RemoteCodeLockCheck> {
+    assertObservation(observed);
     const pin = await this.get(repo);
-    if (!pin || pin.commit !== commit || !Object.hasOwn(pin.files, path)) return 'unpinned';
-    if (pin.files[path] !== sha256) throw new RemoteCodeChangedError(repo, commit, path, pin.files[path], sha256, this.path);
-    return 'pinned';
+    return pin ? compare(pin, observed) : { status: 'new' };
   }
 
   /**
-   * Records trusted files of a commit. Files already pinned under the same
-   * commit must keep their hash; a new commit replaces the repo's pin. The
-   * read-modify-write runs under a lock so concurrent loaders keep each other's pins.
+   * Throws RemoteCodeChangedError when the observation differs from the pin, naming the old and
+   * new commit and the changed files. Returns the check otherwise ('new' or 'pinned').
    */
-  async pin(repo: string, commit: string, files: Record<string, string>): Promise<RemoteCodePin> {
-    assertIds(commit, files);
-    return withFileLock(`${this.path}.lock`, {}, async () => {
-      const repos = await this.read();
-      const previous = Object.hasOwn(repos, repo) && repos[repo].commit === commit ? repos[repo] : undefined;
-      for (const [path, sha] of Object.entries(files)) {
-        const pinned = previous?.files[path];
-        if (pinned !== undefined && pinned !== sha) throw new RemoteCodeChangedError(repo, commit, path, pinned, sha, this.path);
-      }
-      const pin: RemoteCodePin = { commit, files: { ...previous?.files, ...files }, pinnedAt: new Date().toISOString() };
-      const content: LockFileContent = { version: 1, repos: { ...repos, [repo]: pin } };
-      await writeFileAtomic(this.path, `${JSON.stringify(content, null, 2)}\n`);
+  async verify(repo: string, observed: RemoteCodeObservation): Promise<RemoteCodeLockCheck> {
+    const check = await this.check(repo, observed);
+    if (check.status === 'changed') throw this.changedError(repo, check, observed);
+    return check;
+  }
+
+  /** The error `verify` throws for a changed check. */
+  changedError(repo: string, check: Extract<RemoteCodeLockCheck, { status: 'changed' }>, observed: RemoteCodeObservation): RemoteCodeChangedError {
+    return new RemoteCodeChangedError(repo, check.pin.commit, observed.commit, observed.revision, check.changedFiles, this.path, check.pin.revision);
+  }
+
+  /**
+   * Records `observed` as the trusted code of `repo`, replacing its pin. The read-modify-write
+   * runs under a lock file so that concurrent loaders keep each other's pins.
+   */
+  async trust(repo: string, observed: RemoteCodeObservation): Promise<RemoteCodePin> {
+    assertObservation(observed);
+    return this.update((repos) => {
+      const pin: RemoteCodePin = { commit: observed.commit, revision: observed.revision, files: sortedFiles(observed.files), trustedAt: new Date().toISOString() };
+      repos[repo] = pin;
       return pin;
     });
   }
+
+  /** Removes the pin of `repo`; returns it, or undefined when there was none. */
+  async revoke(repo: string): Promise<RemoteCodePin | undefined> {
+    return this.update((repos) => {
+      if (!Object.hasOwn(repos, repo)) return undefined;
+      const pin = repos[repo];
+      delete repos[repo];
+      return pin;
+    });
+  }
+
+  private async update<T>(change: (repos: Record<string, RemoteCodePin>) => T): Promise<T> {
+    return withFileLock(`${this.path}.lock`, {}, async () => {
+      const repos = await this.read();
+      const result = change(repos);
+      const sorted = Object.fromEntries(Object.keys(repos).sort().map((k) => [k, repos[k]!]));
+      const content: LockFileV2 = { version: 2, repos: sorted };
+      await writeFileAtomic(this.path, `${JSON.stringify(content, null, 2)}\n`);
+      return result;
+    });
+  }
+
+  private damaged(problem: string): HubError {
+    return new HubError(
+      `The remote-code lock file ${this.path} ${problem}: fix it, or delete it (or \`modular trust revoke <repo>\`) to trust remote code anew. ` +
+        'Expected { "version": 2, "repos": { "org/name": { "commit", "revision", "files": { "<path>": "<sha256>" }, "trustedAt" } } }.',
+    );
+  }
 }
 
-function assertIds(commit: string, files: Record<string, string>): void {
-  if (!COMMIT_SHA.test(commit)) throw new HubError(`"${commit}" is not a commit sha: pin remote code by the full 40-character commit it was loaded from.`);
-  for (const [path, sha] of Object.entries(files)) {
+function compare(pin: RemoteCodePin, observed: RemoteCodeObservation): RemoteCodeLockCheck {
+  const commitMoved = pin.commit !== observed.commit;
+  const changedFiles: RemoteCodeFileChange[] = [];
+  const paths = [...new Set([...Object.keys(pin.files), ...Object.keys(observed.files)])].sort();
+  for (const path of paths) {
+    const pinned = Object.hasOwn(pin.files, path) ? pin.files[path]! : null;
+    const actual = Object.hasOwn(observed.files, path) ? observed.files[path]! : null;
+    if (pinned === actual) continue;
+    // A version-1 pin recorded bundles only: under its own commit, the files it lacks are recorded now.
+    if (pin.revision === null && !commitMoved && pinned === null) continue;
+    changedFiles.push({ path, pinnedSha256: pinned, actualSha256: actual });
+  }
+  if (!commitMoved && changedFiles.length === 0) return { status: 'pinned', pin };
+  return { status: 'changed', pin, changedFiles, commitMoved };
+}
+
+function sortedFiles(files: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(files).sort().map((k) => [k, files[k]!]));
+}
+
+function assertObservation(observed: RemoteCodeObservation): void {
+  if (!COMMIT_SHA.test(observed.commit)) throw new HubError(`"${observed.commit}" is not a commit sha: pin remote code by the full 40-character commit it was loaded from.`);
+  for (const [path, sha] of Object.entries(observed.files)) {
     if (!SHA256.test(sha)) throw new HubError(`The sha256 given for ${path} ("${sha}") is not 64 lowercase hex characters: hash the file's bytes with sha256.`);
   }
 }

@@ -2,7 +2,9 @@ import { readdir, readFile, writeFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ComponentsManager, MemoryLogger, ModularPipeline, ModularPipelineBlocks, setPretrainedHooks } from '@modular-diffusers/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { HubCacheMissError, HubJsonError, RemoteCodeChangedError, RepoNotFoundError, RevisionNotFoundError, HubUnauthorizedError } from '../cache/hub-errors.js';
+import { HubCacheMissError, HubJsonError, RepoNotFoundError, RevisionNotFoundError, HubUnauthorizedError } from '../cache/hub-errors.js';
+import { RemoteCodeChangedError } from '../cache/remote-code-lock-errors.js';
+import { RemoteCodeLock } from '../cache/remote-code-lock.js';
 import { installHubIntegration } from './install-hub-integration.js';
 import { setRemoteCodeLoader, type RemoteCodeLoader, type RemoteCodeRequest } from './remote-code-loader.js';
 import {
@@ -255,7 +257,7 @@ describe('the remote-code gate', () => {
     });
     expect(request.options.trustRemoteCode).toBe(false);
     expect(await readFile(request.bundlePath, 'utf8')).toBe(BUNDLE_SOURCE);
-    const lock = JSON.parse(await readFile(join(opts.cacheDir, 'modular-diffusers', 'remote-code.lock.json'), 'utf8'));
+    const lock = JSON.parse(await readFile(new RemoteCodeLock(opts.cacheDir).path, 'utf8'));
     expect(lock.repos[CODE_REPO]).toMatchObject({ commit: hub.commits[CODE_REPO], files: { 'block.js': sha256(BUNDLE_SOURCE) } });
     await pipeline.loadComponents();
     expect(await pipeline({ prompt: 'hello', output: 'result' })).toBe(60);
@@ -287,20 +289,43 @@ describe('the remote-code gate', () => {
     expect(loader.requests).toHaveLength(1);
   });
 
-  it('the kill switch turns remote code off even with the trust flag (ours and diffusers’ variable)', async () => {
+  it('the kill switch is the process environment\'s: no option combination turns remote code back on', async () => {
     const loader = recordingLoader();
     setRemoteCodeLoader(loader);
+    const base = options();
+    // A warm cache, so the offline combinations reach the gate too.
+    await ModularPipeline.fromPretrained(CODE_REPO, { ...base, trustRemoteCode: true });
+    loader.requests.length = 0;
+    const lockFile = new RemoteCodeLock(base.cacheDir).path;
+    const lockBefore = await readFile(lockFile, 'utf8');
+    const trusts = [true, {}, { update: true }, { update: false }];
+    const envs = [undefined, {}, { ...base.env }, { ...base.env, MODULAR_DIFFUSERS_DISABLE_REMOTE_CODE: '0', DIFFUSERS_DISABLE_REMOTE_CODE: 'false' }];
+    const extras = [{}, { revision: hub.commits[CODE_REPO] }, { localFilesOnly: true }, { allowLocalComponents: true }, { revision: 'main', localFilesOnly: false }];
     for (const variable of ['MODULAR_DIFFUSERS_DISABLE_REMOTE_CODE', 'DIFFUSERS_DISABLE_REMOTE_CODE']) {
-      const opts = options({ trustRemoteCode: true });
-      const error = await ModularPipeline.fromPretrained(CODE_REPO, { ...opts, env: { ...opts.env, [variable]: '1' } }).catch((e) => e);
-      expect(error).toBeInstanceOf(RemoteCodeDisabledError);
-      expect(error.message).toContain(variable);
-      expect(error.message).toContain('block.js');
+      vi.stubEnv(variable, '1');
+      try {
+        for (const trustRemoteCode of trusts) {
+          for (const env of envs) {
+            for (const extra of extras) {
+              const given = { ...base, env, trustRemoteCode, ...extra };
+              const error = await ModularPipeline.fromPretrained(CODE_REPO, given).catch((e) => e);
+              expect(error, JSON.stringify({ variable, trustRemoteCode, env, extra })).toBeInstanceOf(RemoteCodeDisabledError);
+              expect(error.message).toContain(variable);
+              expect(error.message).toContain('block.js');
+              await expect(ModularPipelineBlocks.fromPretrained(CODE_REPO, given)).rejects.toBeInstanceOf(RemoteCodeDisabledError);
+            }
+          }
+        }
+        // A repo without code still loads with the switch on.
+        await expect(ModularPipeline.fromPretrained(PIPE, options())).resolves.toBeInstanceOf(ModularPipeline);
+      } finally {
+        vi.unstubAllEnvs();
+      }
     }
     expect(loader.requests).toEqual([]);
-    // A repo without code still loads with the switch on.
-    const opts = options();
-    await expect(ModularPipeline.fromPretrained(PIPE, { ...opts, env: { ...opts.env, MODULAR_DIFFUSERS_DISABLE_REMOTE_CODE: 'true' } })).resolves.toBeInstanceOf(ModularPipeline);
+    expect(await readFile(lockFile, 'utf8')).toBe(lockBefore);
+    // An `env` option naming the switch is Hub settings only: it neither turns code off nor on.
+    await expect(ModularPipeline.fromPretrained(CODE_REPO, { ...base, env: { ...base.env, MODULAR_DIFFUSERS_DISABLE_REMOTE_CODE: '1' }, trustRemoteCode: true })).resolves.toBeInstanceOf(ModularPipeline);
   });
 
   it('trustRemoteCode on a repo without code is an error, as in diffusers', async () => {

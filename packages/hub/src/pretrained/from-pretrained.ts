@@ -7,6 +7,7 @@ import type {
   ModularPipelineBlocks,
   PipelineConstructor,
   PipelineFromPretrainedOptions,
+  TrustRemoteCode,
 } from '@modular-diffusers/core';
 import { HubError } from '../cache/hub-errors.js';
 import { chooseBlocks } from './choose-blocks.js';
@@ -14,6 +15,7 @@ import { pickHubAccess, type HubAccessOptions } from './hub-access-options.js';
 import { HubRepoResolver } from './hub-repo-resolver.js';
 import { RemoteCodeLoaderMissingError } from './pretrained-errors.js';
 import { getRemoteCodeLoader, type RemoteCodeRequest } from './remote-code-loader.js';
+import { checkIndexLocations } from './component-locations.js';
 import { passRemoteCodeGate, type TrustedBundle } from './remote-code-gate.js';
 import { recordRemoteCodeOrigin } from './remote-code-origin.js';
 import { readRepoDescription, type RepoDescription } from './repo-description.js';
@@ -22,8 +24,17 @@ import { readRepoDescription, type RepoDescription } from './repo-description.js
 export interface HubFromPretrainedOptions extends HubAccessOptions {
   /** Branch, tag or commit; resolved to a commit before anything else is read. Default `main`. */
   revision?: string | null;
-  /** Allows THIS repo's code (its bundle) to run in the sandbox. Never forwarded to component repos. */
-  trustRemoteCode?: boolean;
+  /**
+   * Allows THIS repo's code (its bundle) to run in the sandbox, pinned in the remote-code lock.
+   * `{ update: true }` also accepts code that changed since it was pinned (and re-pins it).
+   * Never forwarded to component repos; the process-wide kill switch overrides it.
+   */
+  trustRemoteCode?: TrustRemoteCode;
+  /**
+   * Let this repo's model index and blocks name local folders for components (default false:
+   * they must name Hub repos; the repo itself, when it is a local folder, is always readable).
+   */
+  allowLocalComponents?: boolean;
   componentsManager?: ComponentsManager | null;
   /** The developer guide's spelling (`component_manager=`) of `componentsManager`. */
   componentManager?: ComponentsManager | null;
@@ -42,7 +53,7 @@ export interface HubFromPretrainedOptions extends HubAccessOptions {
 export async function blocksFromPretrained(repo: string, options: HubFromPretrainedOptions = {}): Promise<ModularPipelineBlocks> {
   const access = pickHubAccess(options as Record<string, unknown>);
   const description = await readRepoDescription(repo, options.revision, access);
-  const trusted = await passRemoteCodeGate({ listing: description.listing, modularConfig: description.modularConfig, trustRemoteCode: options.trustRemoteCode, access });
+  const trusted = await passGate(description, options, access);
   if (!trusted) return chooseBlocks(description);
   const loader = requireLoader(repo);
   if (!loader.loadBlocks) {
@@ -66,10 +77,11 @@ export async function pipelineFromPretrained(repo: string, given: HubFromPretrai
   const options: HubFromPretrainedOptions = { ...rest, componentsManager: given.componentsManager ?? componentManager ?? null };
   const access = pickHubAccess(options as Record<string, unknown>);
   const description = await readRepoDescription(repo, options.revision, access);
-  const trusted = await passRemoteCodeGate({ listing: description.listing, modularConfig: description.modularConfig, trustRemoteCode: options.trustRemoteCode, access });
-  const commit = description.listing.commit;
-  // Components of this repo without their own revision come from the commit its index was read at.
-  const resolver = new HubRepoResolver({ ...access, signal: undefined, defaultRevisions: commit ? { [repo]: commit } : {} });
+  const trusted = await passGate(description, options, access);
+  if (description.modelIndex && description.modelIndexFile) {
+    await checkIndexLocations(description.modelIndex, repo, description.modelIndexFile, options.allowLocalComponents === true);
+  }
+  const resolver = componentResolver(repo, description, options, access);
   const init: InitPipelineOptions = {
     componentsManager: options.componentsManager ?? null,
     collection: options.collection ?? null,
@@ -88,6 +100,34 @@ export async function pipelineFromPretrained(repo: string, given: HubFromPretrai
   const pipeline = await loader.loadPipeline(request);
   recordRemoteCodeOrigin(pipeline, originOf(repo, description, trusted));
   return pipeline;
+}
+
+function passGate(description: RepoDescription, options: HubFromPretrainedOptions, access: HubAccessOptions): Promise<TrustedBundle | null> {
+  return passRemoteCodeGate({
+    listing: description.listing,
+    modularConfig: description.modularConfig,
+    configHashes: description.fileHashes,
+    revision: options.revision,
+    trustRemoteCode: options.trustRemoteCode,
+    access,
+  });
+}
+
+/**
+ * The resolver a pipeline's components load through: components of this repo without their own
+ * revision come from the commit its index was read at, and locations are Hub repos unless the
+ * caller allowed local components (the repo itself, as the caller named it, always resolves).
+ */
+function componentResolver(repo: string, description: RepoDescription, options: HubFromPretrainedOptions, access: HubAccessOptions): HubRepoResolver {
+  const commit = description.listing.commit;
+  return new HubRepoResolver({
+    ...access,
+    signal: undefined,
+    defaultRevisions: commit ? { [repo]: commit } : {},
+    allowLocalFolders: options.allowLocalComponents === true,
+    ownRepos: [repo],
+    locationsOf: repo,
+  });
 }
 
 function requireLoader(repo: string) {
@@ -118,7 +158,7 @@ function remoteCodeRequest(
     exportName: trusted.exportName,
     modularConfig: description.modularConfig!,
     modelIndex: description.modelIndex,
-    resolver: resolver ?? new HubRepoResolver({ ...access, signal: undefined, defaultRevisions: commit ? { [repo]: commit } : {} }),
+    resolver: resolver ?? componentResolver(repo, description, options, access),
     init: {
       componentsManager: options.componentsManager ?? null,
       collection: options.collection ?? null,

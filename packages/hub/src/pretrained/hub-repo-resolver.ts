@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AbortSignalLike, RepoLocation, RepoResolver, ResolvedLocation } from '@modular-diffusers/core';
 import { EntryNotFoundError, HubJsonError } from '../cache/hub-errors.js';
 import type { HubAccessOptions } from './hub-access-options.js';
 import { fetchListedFiles, listRepo, type RepoListing } from './repo-listing.js';
+import { assertHubLocation, assertSubfolder } from './component-locations.js';
 import { selectVariantFiles } from './variant-files.js';
 
 export const MODULAR_MODEL_INDEX_FILE = 'modular_model_index.json';
@@ -16,6 +18,16 @@ export interface HubRepoResolverOptions extends HubAccessOptions {
    * the same commit as its index.
    */
   defaultRevisions?: Record<string, string>;
+  /**
+   * Whether a location may name a local folder. Default true (a resolver you build for your own
+   * pipelines reads your folders); fromPretrained passes false unless the caller set
+   * `allowLocalComponents`, since its locations come from a repo's index and blocks.
+   */
+  allowLocalFolders?: boolean;
+  /** Repo ids or folders accepted as given even when local folders are not, e.g. the pipeline's own repo. */
+  ownRepos?: readonly string[];
+  /** Names the repo whose locations these are, in errors (default: the location's own name). */
+  locationsOf?: string;
 }
 
 /**
@@ -26,15 +38,30 @@ export interface HubRepoResolverOptions extends HubAccessOptions {
 export class HubRepoResolver implements RepoResolver {
   private readonly access: HubAccessOptions;
   private readonly defaultRevisions: Record<string, string>;
+  private readonly allowLocalFolders: boolean;
+  private readonly ownRepos: ReadonlySet<string>;
+  private readonly locationsOf: string | undefined;
 
   constructor(options: HubRepoResolverOptions = {}) {
-    const { defaultRevisions, ...access } = options;
+    const { defaultRevisions, allowLocalFolders, ownRepos, locationsOf, ...access } = options;
     this.access = access;
     this.defaultRevisions = { ...defaultRevisions };
+    this.allowLocalFolders = allowLocalFolders ?? true;
+    this.ownRepos = new Set(ownRepos ?? []);
+    this.locationsOf = locationsOf;
+  }
+
+  /** Refuses a location that would read this machine's files when local folders are not allowed. */
+  private async checkLocation(repo: string, subfolder: string | null): Promise<void> {
+    const owner = this.locationsOf ?? repo;
+    assertSubfolder(subfolder, owner, 'a component location');
+    if (this.allowLocalFolders || this.ownRepos.has(repo)) return;
+    await assertHubLocation(repo, owner, 'a component location');
   }
 
   async resolve(location: RepoLocation, options: { signal?: AbortSignalLike } = {}): Promise<ResolvedLocation> {
     if (!location.repo) throw new EntryNotFoundError('(no repo)', 'main', [location.subfolder ?? '.']);
+    await this.checkLocation(location.repo, location.subfolder);
     const access = this.withSignal(options.signal);
     const revision = location.revision ?? this.defaultRevisions[location.repo] ?? null;
     const listing = await listRepo(location.repo, revision, access);
@@ -56,6 +83,7 @@ export class HubRepoResolver implements RepoResolver {
 
   /** `modular_model_index.json`, else `model_index.json`, of a repo; null when it has neither. */
   async readModelIndex(repo: string, options: { revision?: string | null; signal?: AbortSignalLike } = {}): Promise<Record<string, unknown> | null> {
+    await this.checkLocation(repo, null);
     const access = this.withSignal(options.signal);
     const listing = await listRepo(repo, options.revision ?? this.defaultRevisions[repo] ?? null, access);
     const file = [MODULAR_MODEL_INDEX_FILE, MODEL_INDEX_FILE].find((f) => listing.paths.includes(f));
@@ -74,10 +102,16 @@ export class HubRepoResolver implements RepoResolver {
 
 /** Fetches one JSON file of a listed repo and parses it; a parse failure names the file. */
 export async function readListedJson(listing: RepoListing, path: string, access: HubAccessOptions): Promise<unknown> {
+  return (await readListedJsonHashed(listing, path, access)).data;
+}
+
+/** readListedJson, with the sha256 of the very bytes that were parsed (what the remote-code lock pins). */
+export async function readListedJsonHashed(listing: RepoListing, path: string, access: HubAccessOptions): Promise<{ data: unknown; sha256: string }> {
   const localPath = listing.local ? join(listing.snapshotDir, ...path.split('/')) : (await fetchListedFiles(listing, [path], access)).files[0]!.localPath;
-  const text = await readFile(localPath, 'utf8');
+  const bytes = await readFile(localPath);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
   try {
-    return JSON.parse(text.replace(/^\uFEFF/, ''));
+    return { data: JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, '')), sha256 };
   } catch (error) {
     throw new HubJsonError(listing.repo, path, (error as Error).message);
   }

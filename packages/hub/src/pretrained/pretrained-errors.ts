@@ -101,3 +101,26 @@ export class BlocksNotFoundError extends HubError {
     );
   }
 }
+
+/**
+ * A component location that came from a repo (its model index, or its blocks' specs) names a
+ * local folder, and the caller did not allow local components for this load. Nothing was read.
+ */
+export class LocalComponentPathError extends HubError {
+  override name = 'LocalComponentPathError';
+  constructor(
+    /** The repo (or folder) whose index or blocks named the location. */
+    readonly repo: string,
+    /** The location as it was named. */
+    readonly location: string,
+    /** Where it was named, e.g. `modular_model_index.json entry "unet"`. */
+    readonly where: string,
+    reason: string,
+  ) {
+    super(
+      `${where} of ${repo} names ${JSON.stringify(location)}, ${reason}; component locations from a repo must be Hub repo ids ("org/name"), ` +
+        'so nothing was read from this machine. If you trust this repo to read folders on your disk, load it with { allowLocalComponents: true } ' +
+        '(CLI: --allow-local-components); otherwise ask its author to point the component at a Hub repo.',
+    );
+  }
+}

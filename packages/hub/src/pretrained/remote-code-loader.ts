@@ -11,10 +11,11 @@ import type { ModularConfig } from './modular-config.js';
 
 /**
  * Everything the gate has checked before a repo's code may run. By the time a
- * loader receives it: the caller passed `trustRemoteCode: true` for THIS repo,
- * the kill switch is off, the bundle's sha256 matched the one declared in
- * `modular_config.json` (when declared) and the pin in the remote-code lock
- * (commit + sha256), and the pin was recorded.
+ * loader receives it: the caller trusted THIS repo (`trustRemoteCode`), the
+ * kill switch is off in the process environment, the bundle's sha256 matched the
+ * one declared in `modular_config.json` (when declared), the commit and the
+ * hashes of the bundle, config and index matched the remote-code lock (or the
+ * caller accepted the change), and the pin was recorded.
  */
 export interface RemoteCodeRequest {
   /** What the caller asked for: a pipeline (`ModularPipeline.fromPretrained`) or blocks only. */

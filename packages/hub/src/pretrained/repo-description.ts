@@ -1,5 +1,5 @@
 import type { HubAccessOptions } from './hub-access-options.js';
-import { MODEL_INDEX_FILE, MODULAR_MODEL_INDEX_FILE, readListedJson } from './hub-repo-resolver.js';
+import { MODEL_INDEX_FILE, MODULAR_MODEL_INDEX_FILE, readListedJsonHashed } from './hub-repo-resolver.js';
 import { checkModelIndex } from './check-model-index.js';
 import { MODULAR_CONFIG_FILE, parseModularConfig, type ModularConfig } from './modular-config.js';
 import { listRepo, type RepoListing } from './repo-listing.js';
@@ -13,6 +13,8 @@ export interface RepoDescription {
   modelIndex: Record<string, unknown> | null;
   /** Which index file it came from. */
   modelIndexFile: typeof MODULAR_MODEL_INDEX_FILE | typeof MODEL_INDEX_FILE | null;
+  /** sha256 of the bytes of `modular_config.json` and the index file that were parsed, by path (what the remote-code lock pins). */
+  fileHashes: Record<string, string>;
 }
 
 /**
@@ -23,8 +25,14 @@ export interface RepoDescription {
 export async function readRepoDescription(repo: string, revision: string | null | undefined, access: HubAccessOptions): Promise<RepoDescription> {
   const listing = await listRepo(repo, revision, access);
   const has = (file: string) => listing.paths.includes(file);
-  const modularConfig = has(MODULAR_CONFIG_FILE) ? parseModularConfig(await readListedJson(listing, MODULAR_CONFIG_FILE, access), repo) : null;
+  const fileHashes: Record<string, string> = {};
+  const read = async (file: string) => {
+    const { data, sha256 } = await readListedJsonHashed(listing, file, access);
+    fileHashes[file] = sha256;
+    return data;
+  };
+  const modularConfig = has(MODULAR_CONFIG_FILE) ? parseModularConfig(await read(MODULAR_CONFIG_FILE), repo) : null;
   const modelIndexFile = has(MODULAR_MODEL_INDEX_FILE) ? MODULAR_MODEL_INDEX_FILE : has(MODEL_INDEX_FILE) ? MODEL_INDEX_FILE : null;
-  const modelIndex = modelIndexFile ? checkModelIndex(await readListedJson(listing, modelIndexFile, access), repo, modelIndexFile) : null;
-  return { listing, modularConfig, modelIndex, modelIndexFile };
+  const modelIndex = modelIndexFile ? checkModelIndex(await read(modelIndexFile), repo, modelIndexFile) : null;
+  return { listing, modularConfig, modelIndex, modelIndexFile, fileHashes };
 }

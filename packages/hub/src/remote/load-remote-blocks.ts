@@ -2,7 +2,7 @@
  * Loads a trusted plugin bundle into a fresh sandbox and describes the blocks
  * its export names. The sandbox that did the describing is kept ("parked")
  * and handed to the first pipeline built from the blocks, so loading a
- * pipeline starts one worker, not two.
+ * pipeline starts one sandbox process, not two.
  */
 import { hostValueCodec } from './host-codec.js';
 import { RemoteBlocks, type RemoteOrigin } from './remote-blocks.js';

@@ -6,8 +6,11 @@ import { RemoteCodeError, SandboxTimeoutError } from '../sandbox/errors.js';
 import { RemotePipelineError, loadRemoteBlocks, type RemoteModularPipeline, type RemoteSandboxOptions } from './index.js';
 import { TOY_SCALER_ACCESS, ToyScaler, toyPluginBundle } from './remote-test-kit.test-helpers.js';
 import { TOY_PRESET, ToyRefineLoop, ToyRemoteBlocks } from './toy-plugin.test-helpers.js';
+import { manualClock } from '../sandbox/sandbox-test-kit.test-helpers.js';
 
-const options: RemoteSandboxOptions = { libraries: { cacheDir: false }, limits: { timeoutMs: 5000 } };
+// Budgets far above the work, so a loaded machine never trips them; the tests about a budget use
+// code that never ends, or a clock they advance by hand.
+const options: RemoteSandboxOptions = { libraries: { cacheDir: false }, limits: { timeoutMs: 10_000 } };
 const open: RemoteModularPipeline[] = [];
 afterAll(async () => {
   await Promise.all(open.map((p) => p.dispose()));
@@ -114,11 +117,10 @@ describe('RemoteModularPipeline: the toy plugin in the sandbox', () => {
     const controller = new AbortController();
     const run = pipeline({ latents: latents(), output: 'scaled' }, { signal: controller.signal });
     while (scaler.calls === 0) await new Promise((r) => setTimeout(r, 5));
-    const t0 = Date.now();
     controller.abort(new Error('user pressed Ctrl-C'));
+    // "At once": the run settles while the host component it is waiting on is still held.
     const error = await run.catch((e) => e);
     expect(error).toBeInstanceOf(PipelineAbortedError);
-    expect(Date.now() - t0).toBeLessThan(1000);
     // The sandbox run stops before its next step, so the aborted run made exactly one scaler call.
     release();
     scaler.gate = null;
@@ -127,12 +129,20 @@ describe('RemoteModularPipeline: the toy plugin in the sandbox', () => {
     expect(scaler.calls).toBe(1 + 4);
   });
 
-  test('a run past its wall-clock budget stops the sandbox with SandboxTimeoutError', async () => {
-    const { pipeline, scaler } = await toyPipeline('ToyRemoteBlocks', 1, { limits: { timeoutMs: 5000, callTimeoutMs: 300 } });
+  test('a run past its wall-clock budget stops the sandbox with SandboxTimeoutError (budget on an injected clock)', async () => {
+    const clock = manualClock();
+    const { pipeline, scaler } = await toyPipeline('ToyRemoteBlocks', 1, { limits: { timeoutMs: 10_000, callTimeoutMs: 300 }, clock });
     scaler.gate = new Promise<void>(() => {});
-    const t0 = Date.now();
-    await expect(pipeline({ latents: latents(), output: 'scaled' })).rejects.toBeInstanceOf(SandboxTimeoutError);
-    expect(Date.now() - t0).toBeLessThan(5000);
+    let settled = false;
+    const run = pipeline({ latents: latents(), output: 'scaled' });
+    run.catch(() => {}).finally(() => (settled = true));
+    // Setup calls (init) finish before the run call holds on the scaler; only then does time pass.
+    while (scaler.calls === 0) await new Promise((r) => setTimeout(r, 5));
+    clock.advance(299);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false);
+    clock.advance(1);
+    await expect(run).rejects.toBeInstanceOf(SandboxTimeoutError);
     scaler.gate = null;
     await expect(pipeline({ latents: latents(), output: 'scaled' })).rejects.toBeInstanceOf(SandboxTimeoutError);
   });
@@ -158,11 +168,10 @@ describe('loadRemoteBlocks: bundles that misbehave', () => {
     expect(error.remoteStack).toContain('hf://bad/plugin@1/block.js');
   });
 
-  test('a bundle that never returns is stopped within its CPU budget', async () => {
-    const t0 = Date.now();
+  test('a bundle that never returns is stopped by its entry budget', async () => {
     const error = await load('while (true) {}', 'Blocks', { limits: { timeoutMs: 300 } }).catch((e) => e);
     expect(error).toBeInstanceOf(SandboxTimeoutError);
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(error.limitMs).toBe(300);
   });
 
   test('a bundle without defineBlocks, a missing export and a non-block export are named clearly', async () => {

@@ -1,11 +1,12 @@
 /**
- * One sandbox running one remote pipeline: the worker with the host
+ * One sandbox running one remote pipeline: the sandbox process with the host
  * libraries, the wrapped plugin bundle, and the two capabilities the driver
  * uses (`invokeComponent`, `reportProgress`). The capabilities answer only
  * after the session is bound to its pipeline, and only for that pipeline.
  */
 import { getLogger, type Logger } from '@modular-diffusers/core';
-import { createSandbox, type Sandbox, type SandboxLimits, type SandboxLogLevel } from '../sandbox/create-sandbox.js';
+import { createSandbox, type Sandbox, type SandboxClock, type SandboxLimits, type SandboxLogLevel } from '../sandbox/create-sandbox.js';
+import { escapeLogText } from '../sandbox/log-text.js';
 import type { SandboxValue } from '../sandbox/sandbox-value.js';
 import { RemoteComponentAccessError, RemotePipelineError } from './remote-errors.js';
 import {
@@ -37,8 +38,14 @@ export interface RemoteSandboxOptions {
   limits?: SandboxLimits;
   /** Where the sandbox libraries are cached (and whether SDXL blocks are included). */
   libraries?: SandboxLibrariesOptions;
-  /** Receives the sandbox's console output, prefixed with the repo (default: the engine logger). */
+  /**
+   * Receives the sandbox's console output, one line per console call prefixed with the repo
+   * (`[org/name] ...`, control and bidi characters escaped), and one error line naming the
+   * plugin when its sandbox is stopped for what its code did (default: the engine logger).
+   */
   logger?: Logger;
+  /** Timers for the load and call budgets (default: the real ones; tests advance their own). */
+  clock?: SandboxClock;
 }
 
 /**
@@ -67,11 +74,12 @@ export class RemoteSession {
     readonly source: RemoteSource,
   ) {}
 
-  /** Starts the worker, loads the libraries and the wrapped bundle. Rejects like createSandbox. */
+  /** Starts the sandbox process, loads the libraries and the wrapped bundle. Rejects like createSandbox. */
   static async start(source: RemoteSource, options: RemoteSandboxOptions = {}): Promise<RemoteSession> {
     const libraries = await getSandboxLibraries(options.libraries);
     const logger = options.logger ?? getLogger();
-    const label = source.repo ? `[${source.repo}] ` : '';
+    // Every line from remote code says whose it is; the repo (or local folder) is escaped like the text.
+    const label = `[${escapeLogText(source.repo ?? source.filename)}] `;
     let session: RemoteSession | null = null;
     const sandbox = await createSandbox({
       bundle: { source: wrapPluginBundle(source.source), filename: source.filename },
@@ -94,6 +102,8 @@ export class RemoteSession {
           return null;
         },
       },
+      clock: options.clock,
+      onStop: (error) => logger.error(`${label}remote code stopped: ${error.message}`),
       onLog: (level: SandboxLogLevel, message: string) => {
         const text = `${label}${message}`;
         if (level === 'error') logger.error(text);

@@ -1,6 +1,6 @@
 import { SandboxCodeRejectedError } from './errors.js';
 
-/** Default cap on one source's UTF-8 size: far above any plugin bundle, far below what hurts a worker. */
+/** Default cap on one source's UTF-8 size: far above any plugin bundle, far below what hurts a sandbox process. */
 export const DEFAULT_MAX_SOURCE_BYTES = 16 * 1024 * 1024;
 
 // `import` followed by `(` or by a comment is a dynamic import (or could hide one). Node 20 answers

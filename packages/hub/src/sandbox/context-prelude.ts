@@ -1,14 +1,14 @@
 /** Version of the in-sandbox API (`defineBlocks`, `capabilities`, `modularLibraries`); bundles pass it to `defineBlocks`. */
 export const SANDBOX_API_VERSION = 1;
 
-/** Name of the one global through which the worker enters the context (harmless when the sandbox calls it). */
+/** Name of the one global through which the sandbox process enters the context (harmless when the sandbox calls it). */
 export const PUMP_GLOBAL = '__sandboxPump';
 
 /**
  * Trusted code evaluated inside the vm context right after SES. It locks the realm down, removes
  * what must not be reachable, and builds the whole sandbox API from context-realm functions, so no
  * host function or object is ever reachable from plugin code. Its completion value is the private
- * "port" object through which the worker and `__sandboxPump()` exchange strings and byte buffers.
+ * "port" object through which the sandbox process and `__sandboxPump()` exchange strings and byte buffers.
  *
  * Kept as source text (not a stringified function) so no transpiler or coverage tool can inject
  * host helpers into it. Plain JavaScript; every value it hands out is built with this realm's
@@ -360,7 +360,7 @@ function manifest() {
   return stringify({ apiVersion: API_VERSION, manifestVersion, exports: list });
 }
 
-// ---- the pump: the only door the worker uses; it reads its orders from the private port ----
+// ---- the pump: the only door the sandbox process uses; it reads its orders from the private port ----
 const port = create(null);
 let pendingInputs = [];
 function pump() {

@@ -1,3 +1,5 @@
+import { escapeLogText } from './log-text.js';
+
 /** Base class of every error the sandbox raises on the host side. */
 export class SandboxError extends Error {
   readonly code: string;
@@ -21,26 +23,40 @@ export class SandboxCodeRejectedError extends SandboxError {
   }
 }
 
-/** Sandboxed code ran past its CPU slice or a call ran past its wall-clock budget; the worker was stopped. */
+/** Sandboxed code ran past its CPU slice or a call ran past its wall-clock budget; its process was stopped. */
 export class SandboxTimeoutError extends SandboxError {
   readonly limitMs: number;
   constructor(what: string, limitMs: number) {
     super(
       'SANDBOX_TIMEOUT',
-      `${what} ran longer than ${limitMs} ms, so its worker was stopped. ` +
+      `${what} ran longer than ${limitMs} ms, so its process was stopped. ` +
         'Raise limits.timeoutMs / limits.callTimeoutMs if the plugin is legitimately slow, otherwise report the plugin.',
     );
     this.limitMs = limitMs;
   }
 }
 
-/** Sandboxed code exceeded its heap or ArrayBuffer budget; the worker was stopped. */
+/** Sandboxed code exceeded its heap or ArrayBuffer budget; its process was stopped. */
 export class SandboxMemoryError extends SandboxError {
   constructor(what: string, detail: string) {
     super(
       'SANDBOX_MEMORY',
-      `${what} exceeded its memory budget (${detail}), so its worker was stopped. ` +
+      `${what} exceeded its memory budget (${detail}), so its process was stopped. ` +
         'Raise limits.memoryMb / limits.externalMemoryMb if the plugin legitimately needs more.',
+    );
+  }
+}
+
+/**
+ * Plugin code kept working after the host call it served had returned: it asked for a capability
+ * or logged while no host call was in flight, or flooded the host during one. It was stopped.
+ */
+export class SandboxOutOfTurnError extends SandboxError {
+  constructor(what: string, detail: string) {
+    super(
+      'SANDBOX_OUT_OF_TURN',
+      `${what} kept working when no call of the host was waiting on it (${detail}), so it was stopped. ` +
+        "A plugin's work must be done when its call returns (await every promise it starts); report the plugin to its author.",
     );
   }
 }
@@ -65,7 +81,8 @@ export class RemoteCodeError extends SandboxError {
   readonly remoteMessage: string;
   readonly remoteStack: string;
   constructor(where: string, info: RemoteErrorInfo) {
-    super('SANDBOX_REMOTE_ERROR', `${where} threw ${info.name}: ${info.message}`);
+    // The name and message are the plugin's text: one line, control and bidi characters escaped.
+    super('SANDBOX_REMOTE_ERROR', `${where} threw ${escapeLogText(info.name)}: ${escapeLogText(info.message)}`);
     this.remoteName = info.name;
     this.remoteMessage = info.message;
     this.remoteStack = info.stack;

@@ -1,6 +1,9 @@
-export { createSandbox } from './create-sandbox.js';
+export { createSandbox, MAX_LOG_LINES_PER_CALL } from './create-sandbox.js';
+export { escapeLogText } from './log-text.js';
+export { sandboxProcessFlags, sandboxLauncher, SANDBOX_LAUNCHER_VARIABLE } from './sandbox-process.js';
 export type {
   CreateSandboxOptions,
+  SandboxClock,
   Sandbox,
   SandboxBundle,
   SandboxCapability,
@@ -20,6 +23,7 @@ export {
   SandboxCrashedError,
   SandboxError,
   SandboxMemoryError,
+  SandboxOutOfTurnError,
   SandboxTimeoutError,
 } from './errors.js';
 export type { RemoteErrorInfo } from './errors.js';

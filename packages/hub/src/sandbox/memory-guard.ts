@@ -1,20 +1,23 @@
 /**
- * Watches process RSS while a sandbox worker is inside its context.
+ * Watches the sandbox process's resident memory while the host waits on it.
  *
- * Worker `resourceLimits` cap the V8 heap only: ArrayBuffer backing stores live outside it, so a
- * plugin could fill gigabytes of typed arrays inside a 64 MB-heap worker. The worker checks its own
- * exact ArrayBuffer total after every entry; this guard covers the time *during* an entry, when the
- * worker's thread is busy running plugin code. The worker publishes [inside-context flag, entry
- * number] in a SharedArrayBuffer that never enters the context. RSS is process-wide, so the guard
- * measures growth since it first saw the current entry and allows generous slack.
+ * `--max-old-space-size` caps the V8 heap only: ArrayBuffer backing stores live outside it, so a
+ * plugin could fill gigabytes of typed arrays inside a 64 MB heap. The process checks its own
+ * exact ArrayBuffer total after every entry; this guard covers the time *during* an entry, when
+ * the process is busy running plugin code and cannot look at itself. The sandbox process holds
+ * nothing but the sandbox, so its RSS is the plugin's: the guard compares it with the RSS the
+ * process had once loaded plus the heap and ArrayBuffer budgets.
  */
+import { processRss } from './sandbox-process.js';
+
 export interface MemoryGuardOptions {
-  /** Int32Array over the worker's SharedArrayBuffer: [0] = 1 while inside the context, [1] = entry number. */
-  busy: Int32Array;
-  /** Growth of RSS during one entry beyond which the worker is stopped. */
-  limitBytes: number;
+  pid: number;
+  /** True while the host waits on the process (a call or the load in flight); idle processes are not polled. */
+  busy: () => boolean;
+  /** RSS above which the process is stopped, in bytes (baseline + budgets). */
+  limitBytes: () => number;
   intervalMs?: number;
-  onExceeded: (grownBytes: number) => void;
+  onExceeded: (rssBytes: number) => void;
 }
 
 export interface MemoryGuard {
@@ -22,24 +25,26 @@ export interface MemoryGuard {
 }
 
 export function startMemoryGuard(options: MemoryGuardOptions): MemoryGuard {
-  const { busy, limitBytes, onExceeded } = options;
-  let entry = -1;
-  let baseline = 0;
-  let fired = false;
+  let reading = false;
+  let stopped = false;
   const timer = setInterval(() => {
-    if (fired || Atomics.load(busy, 0) !== 1) return;
-    const current = Atomics.load(busy, 1);
-    const rss = process.memoryUsage.rss();
-    if (current !== entry) {
-      entry = current;
-      baseline = rss;
-      return;
-    }
-    if (rss - baseline > limitBytes) {
-      fired = true;
-      onExceeded(rss - baseline);
-    }
+    if (stopped || reading || !options.busy()) return;
+    reading = true;
+    void processRss(options.pid).then((rss) => {
+      reading = false;
+      if (stopped || rss === null) return;
+      if (rss > options.limitBytes()) {
+        stopped = true;
+        clearInterval(timer);
+        options.onExceeded(rss);
+      }
+    });
   }, options.intervalMs ?? 10);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
 }

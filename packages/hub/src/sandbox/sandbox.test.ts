@@ -8,8 +8,11 @@ import {
   type CreateSandboxOptions,
   type SandboxValue,
 } from './index.js';
+import { manualClock } from './sandbox-test-kit.test-helpers.js';
 
-const limits = { memoryMb: 48, timeoutMs: 1000, callTimeoutMs: 5000 };
+// Budgets far above the work (a few ms per entry), so a loaded machine never trips them; the tests
+// about a budget running out use code that never ends, or a clock they advance themselves.
+const limits = { memoryMb: 48, timeoutMs: 10_000, callTimeoutMs: 60_000 };
 const bundle = (source: string, filename = 'plugin.js') => ({ source: `(() => {\n${source}\n})();`, filename });
 const start = (source: string, extra: Partial<CreateSandboxOptions> = {}) =>
   createSandbox({ bundle: bundle(source), limits, ...extra });
@@ -80,15 +83,25 @@ describe('createSandbox: plugins that behave', () => {
     await sb.dispose();
   });
 
-  test('console output reaches onLog as strings, control characters removed', async () => {
+  test('console output reaches onLog one line per call, control and bidi characters escaped', async () => {
     const logs: string[] = [];
     const sb = await start(
       `console.warn('loaded', 7, { toString() { return 'obj'; } }, '\\u001b[31mred');
-       defineBlocks(1, () => ({ f: () => { console.error('called'); return 1; } }));`,
+       defineBlocks(1, () => ({ f: () => {
+         console.error('called');
+         // A forged second line, a carriage return over the prefix, and a Trojan-Source reordering.
+         console.info('step 1 done\\n[host] INFO: all checks passed\\r[host]', 'abc\\u202edcba\\u2066x\\u2069', '\\u2028tail\\u0085');
+         return 1;
+       } }));`,
       { onLog: (level, message) => logs.push(`${level}:${message}`) },
     );
     await sb.call('f', null);
-    expect(logs).toEqual(['warn:loaded 7 obj [31mred', 'error:called']);
+    expect(logs).toEqual([
+      'warn:loaded 7 obj \\u001b[31mred',
+      'error:called',
+      'info:step 1 done\\n[host] INFO: all checks passed\\r[host] abc\\u202edcba\\u2066x\\u2069 \\u2028tail\\u0085',
+    ]);
+    for (const line of logs) expect(line).not.toMatch(/[\n\r\u2028\u2029\u0085\u202a-\u202e\u2066-\u2069\u001b]/);
     await sb.dispose();
   });
 });
@@ -128,30 +141,39 @@ describe('createSandbox: plugins that fail', () => {
     await sb.dispose();
   });
 
-  test('a bundle that never returns is stopped within its budget', async () => {
-    const t0 = Date.now();
-    const error = await start('while (true) {}').catch((e) => e);
+  test('a bundle that never returns is stopped by its entry budget', async () => {
+    const error = await start('while (true) {}', { limits: { ...limits, timeoutMs: 300 } }).catch((e) => e);
     expect(error).toBeInstanceOf(SandboxTimeoutError);
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(error.limitMs).toBe(300);
   });
 
-  test('a call that awaits forever hits callTimeoutMs and stops the worker', async () => {
+  test('a call that awaits forever hits callTimeoutMs (on an injected clock) and stops the sandbox', async () => {
+    const clock = manualClock();
+    let asked!: () => void;
+    const inCapability = new Promise<void>((resolve) => (asked = resolve));
     const sb = await createSandbox({
       bundle: bundle(`defineBlocks(1, () => ({ f: () => capabilities.never() }));`),
-      capabilities: { never: () => new Promise<never>(() => {}) },
+      capabilities: { never: () => (asked(), new Promise<never>(() => {})) },
       limits: { ...limits, callTimeoutMs: 300 },
+      clock,
     });
-    await expect(sb.call('f', null)).rejects.toBeInstanceOf(SandboxTimeoutError);
+    const call = sb.call('f', null);
+    await inCapability;
+    clock.advance(299);
+    expect(sb.alive).toBe(true);
+    clock.advance(1);
+    await expect(call).rejects.toBeInstanceOf(SandboxTimeoutError);
     expect(sb.alive).toBe(false);
     await expect(sb.call('f', null)).rejects.toBeInstanceOf(SandboxTimeoutError);
   });
 
-  test('a memory bomb kills only the worker; the host keeps working', async () => {
+  test('a memory bomb kills only the sandbox process; the host keeps working', async () => {
     // A generous CPU slice so that, even on a loaded machine, the heap limit is what stops it.
     const sb = await start(`defineBlocks(1, () => ({ bomb() { const a = []; for (;;) a.push({ i: a.length, s: 'x'.repeat(64) + a.length }); } }));`, {
       limits: { ...limits, timeoutMs: 30_000 },
     });
     const error = await sb.call('bomb', null).catch((e) => e);
+    expect(error.message).toMatch(/48 MB heap limit/);
     expect(error).toBeInstanceOf(SandboxMemoryError);
     expect(sb.alive).toBe(false);
     const next = await start(`defineBlocks(1, () => ({ f: () => 'alive' }));`);

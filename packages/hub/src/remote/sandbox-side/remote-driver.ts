@@ -314,10 +314,16 @@ function createDriver(exports: Record<string, unknown>) {
       if (inputs.state !== undefined && inputs.state !== null) inputs.state = stateFromInput(inputs.state);
       const signal = { aborted: false, reason: undefined as unknown };
       signals.set(request.runId, signal);
+      // Progress reports are not awaited where they are made (a step does not wait on the host's
+      // callback), but the run waits for their answers before it returns: a plugin must leave no
+      // capability call behind its call, or the host stops it.
+      const reports: Promise<unknown>[] = [];
       const onProgress = (event: ProgressEvent) => {
-        capabilities()
-          .reportProgress(request.runId, { block: String(event.block), step: Number(event.step), total: event.total ?? null })
-          .catch(() => {});
+        reports.push(
+          capabilities()
+            .reportProgress(request.runId, { block: String(event.block), step: Number(event.step), total: event.total ?? null })
+            .catch(() => {}),
+        );
       };
       try {
         const args: Record<string, unknown> = { ...inputs };
@@ -329,6 +335,7 @@ function createDriver(exports: Record<string, unknown>) {
         return codec.encode(result, { lenient: true, label: 'output' }) ?? null;
       } finally {
         signals.delete(request.runId);
+        await Promise.all(reports);
       }
     },
 
