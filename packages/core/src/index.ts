@@ -7,6 +7,7 @@ export * from './logger.js';
 export * from './util/abort.js';
 export * from './util/insertable-ordered-dict.js';
 export * from './util/python-repr.js';
+export { resolveHfHome, modularDiffusersHome, expandUserPath, type EnvVars } from './util/hf-home.js';
 export { inspectSymbol } from './util/inspect.js';
 export { formatTable, formatBytes } from './util/format-table.js';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { expandUserPath, resolveHfHome } from '@modular-diffusers/core';
 import { HubConfigError } from './hub-config-error.js';
 
 /** Environment variables as a plain object, so tests can pass their own instead of `process.env`. */
@@ -49,10 +49,7 @@ function nonEmpty(value: string | undefined): string | undefined {
 }
 
 function expandHome(path: string, env: HubEnv): string {
-  const home = nonEmpty(env.HOME) ?? homedir();
-  if (path === '~') return home;
-  if (path.startsWith('~/')) return join(home, path.slice(2));
-  return isAbsolute(path) ? path : resolve(path);
+  return expandUserPath(path, env);
 }
 
 function readTokenFile(path: string): string | undefined {
@@ -77,8 +74,7 @@ function readTokenFile(path: string): string | undefined {
  */
 export function resolveHubConfig(options: HubConfigOptions = {}): HubConfig {
   const env = options.env ?? process.env;
-  const xdgCache = nonEmpty(env.XDG_CACHE_HOME);
-  const hfHome = expandHome(nonEmpty(env.HF_HOME) ?? (xdgCache ? join(xdgCache, 'huggingface') : '~/.cache/huggingface'), env);
+  const hfHome = resolveHfHome(env);
   const cacheSetting = nonEmpty(options.cacheDir) ?? nonEmpty(env.HF_HUB_CACHE) ?? nonEmpty(env.HUGGINGFACE_HUB_CACHE);
   const cacheDir = cacheSetting ? expandHome(cacheSetting, env) : join(hfHome, 'hub');
   const tokenPath = expandHome(nonEmpty(env.HF_TOKEN_PATH) ?? join(hfHome, 'token'), env);
