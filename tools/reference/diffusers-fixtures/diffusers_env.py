@@ -95,7 +95,12 @@ def _stub_transformers():
     import clip_text
 
     class _Unused:
+        """Constructible (the modular pipeline creates a default CLIPImageProcessor), never used."""
+
         def __init__(self, *a, **k):
+            pass
+
+        def __call__(self, *a, **k):
             raise RuntimeError("not part of the fixtures")
 
     names = dict(
@@ -106,9 +111,14 @@ def _stub_transformers():
         CLIPImageProcessor=type("CLIPImageProcessor", (_Unused,), {}),
         CLIPVisionModelWithProjection=type("CLIPVisionModelWithProjection", (_Unused,), {}),
         PreTrainedModel=type("PreTrainedModel", (_Unused,), {}),
+        AutoImageProcessor=type("AutoImageProcessor", (_Unused,), {}),
+        PreTrainedTokenizerBase=type("PreTrainedTokenizerBase", (_Unused,), {}),
+        PreTrainedTokenizer=type("PreTrainedTokenizer", (_Unused,), {}),
         __version__="4.57.0",
     )
-    _module("transformers", None, **names)
+    package = _module("transformers", None, **names)
+    package.__path__ = []  # a package, so that `transformers.utils` below resolves
+    package.utils = _module("transformers.utils", None, SAFE_WEIGHTS_NAME="model.safetensors", WEIGHTS_NAME="pytorch_model.bin")
 
 
 def setup(src_dir):
@@ -118,6 +128,14 @@ def setup(src_dir):
     _stub_transformers()
     sys.path.insert(0, src_dir)
     root = os.path.join(src_dir, "diffusers")
+    # diffusers asks importlib.metadata for installed versions; the transformers stub has no
+    # distribution, and without one diffusers would hand out its "install transformers"
+    # placeholders for the SDXL pipelines.
+    import importlib.metadata as metadata
+
+    real_version = metadata.version
+    stub_versions = {"transformers": sys.modules["transformers"].__version__}
+    metadata.version = lambda name: stub_versions[name] if name in stub_versions else real_version(name)
     import diffusers  # noqa: F401  (the top-level package is lazy: imports nothing heavy)
 
     # The SDXL pipelines inherit these loader mixins (single-file, LoRA, textual inversion,
@@ -125,7 +143,7 @@ def setup(src_dir):
     # transformers and peft. Empty mixins keep the pipelines' own code paths unchanged.
     import diffusers.loaders as loaders
 
-    for name in ("FromSingleFileMixin", "IPAdapterMixin", "StableDiffusionXLLoraLoaderMixin"):
+    for name in ("FromSingleFileMixin", "IPAdapterMixin", "ModularIPAdapterMixin", "StableDiffusionXLLoraLoaderMixin"):
         setattr(loaders, name, type(name, (), {}))
     # With no textual-inversion embeddings loaded, the real maybe_convert_prompt returns the
     # prompt as it is (it only expands multi-vector tokens it finds in the tokenizer).

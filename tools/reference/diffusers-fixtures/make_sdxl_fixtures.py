@@ -198,7 +198,6 @@ def build(out, commit):
     from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
     from diffusers.pipelines.stable_diffusion_xl.pipeline_stable_diffusion_xl import StableDiffusionXLPipeline
     from diffusers.pipelines.stable_diffusion_xl.pipeline_stable_diffusion_xl_img2img import StableDiffusionXLImg2ImgPipeline
-    from diffusers.pipelines.stable_diffusion_xl.pipeline_stable_diffusion_xl_inpaint import StableDiffusionXLInpaintPipeline
     from diffusers.schedulers.scheduling_euler_discrete import EulerDiscreteScheduler
     from PIL import Image
 
@@ -372,9 +371,18 @@ def build(out, commit):
         image_i = i2i(generator=torch.Generator().manual_seed(seed), output_type="np", **i2i_args).images
         refs.add("img2img.image_uint8", torch.from_numpy((image_i * 255).round().astype("uint8")))
 
-        # inpaint (4-channel UNet) at strength 0.75 with a rectangular mask
-        inp = StableDiffusionXLInpaintPipeline(**pipe_parts)
-        inp.set_progress_bar_config(disable=True)
+        # inpaint (4-channel UNet) at strength 0.75 with a rectangular mask, by diffusers' modular
+        # SDXL blocks, which this project ports: they draw from the generator in another order
+        # than StableDiffusionXLInpaintPipeline (image latents, masked-image latents, then the
+        # noise; the classic pipeline draws the noise second), so only these match seed for seed.
+        from diffusers.guiders import ClassifierFreeGuidance
+        from diffusers.modular_pipelines.stable_diffusion_xl.modular_blocks_stable_diffusion_xl import StableDiffusionXLAutoBlocks
+
+        blocks = StableDiffusionXLAutoBlocks()
+        blocks.sub_blocks.pop("text_encoder")  # embeddings given (modular's text encoder step always encodes)
+        modular = blocks.init_pipeline()
+        modular.update_components(unet=unet, vae=vae, scheduler=scheduler, guider=ClassifierFreeGuidance(guidance_scale=GUIDANCE))
+        modular.set_progress_bar_config(disable=True)
         mask = torch.zeros((HEIGHT, WIDTH), dtype=torch.uint8)
         mask[16:48, 24:72] = 255
         mask_pil = Image.fromarray(mask.numpy(), "L")
@@ -382,9 +390,10 @@ def build(out, commit):
         seed = 31
         inp_args = dict(prompt_embeds=prompt_embeds, negative_prompt_embeds=negative_embeds, pooled_prompt_embeds=pooled,
                         negative_pooled_prompt_embeds=negative_pooled, image=pil, mask_image=mask_pil, strength=0.75, **common)
-        final_m = inp(generator=torch.Generator().manual_seed(seed), output_type="latent", **inp_args).images
-        refs.add("inpaint.final_latents", final_m)
-        image_m = inp(generator=torch.Generator().manual_seed(seed), output_type="np", **inp_args).images
+        inp_args.pop("guidance_scale")  # the guider holds it
+        final_m = modular(generator=torch.Generator().manual_seed(seed), output="latents", **inp_args)
+        refs.add("inpaint.final_latents", final_m, "diffusers' modular StableDiffusionXLAutoBlocks (inpaint branch)")
+        image_m = modular(generator=torch.Generator().manual_seed(seed), output_type="np", output="images", **inp_args)
         refs.add("inpaint.image_uint8", torch.from_numpy((image_m * 255).round().astype("uint8")))
 
     params = {
