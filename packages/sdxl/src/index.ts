@@ -14,6 +14,7 @@ export * from './components/simple-loaders.js';
 export * from './components/component-specs.js';
 export * from './components/register-loaders.js';
 export * from './components/model-capability-error.js';
+export * from './components/float16-overflow-error.js';
 export * from './components/unet.js';
 export * from './components/controlnet.js';
 export * from './components/image-encoder.js';

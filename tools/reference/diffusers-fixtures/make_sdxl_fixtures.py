@@ -6,8 +6,9 @@ Writes packages/sdxl/fixtures/real-arch/ (see README.md for the layout and the c
   with the ONNX exports in Optimum's naming beside the diffusers weights (fp32 and
   `.fp16.safetensors` variants, tokenizers, scheduler, model_index.json);
 - variants/: other exports of the same weights (float scalar timestep UNet, fp16 ONNX, a
-  latent_sample VAE encoder, Optimum's own model_index.json) that tests assemble into the
-  other layouts;
+  latent_sample VAE encoder) that tests assemble into the other layouts (a pure Optimum
+  folder is repo/'s ONNX files, configs, tokenizers, scheduler and model_index.json: what
+  `optimum-cli export onnx` writes, the diffusers pipeline's own index, but no vae/);
 - references/: diffusers' outputs for given inputs (references.safetensors + .json);
 - manifest.json: the diffusers commit, library versions and every file's sha256.
 
@@ -265,21 +266,6 @@ def build(out, commit):
                         external_dir=os.path.join(repo, "unet"))
     onnx_export.to_fp16(os.path.join(repo, "vae_decoder", "model.onnx"), os.path.join(variants, "fp16", "vae_decoder", "model.onnx"))
     onnx_export.to_fp16(os.path.join(repo, "vae_encoder", "model.onnx"), os.path.join(variants, "fp16", "vae_encoder", "model.onnx"))
-    write_json(os.path.join(variants, "optimum", "model_index.json"), {
-        # what Optimum's ORTStableDiffusionXLPipeline.save_pretrained writes: no vae/, the halves instead
-        "_class_name": "ORTStableDiffusionXLPipeline",
-        "_diffusers_version": diffusers.__version__,
-        "force_zeros_for_empty_prompt": True,
-        "scheduler": ["diffusers", "EulerDiscreteScheduler"],
-        "text_encoder": ["optimum", "ORTModelTextEncoder"],
-        "text_encoder_2": ["optimum", "ORTModelTextEncoder"],
-        "tokenizer": ["transformers", "CLIPTokenizer"],
-        "tokenizer_2": ["transformers", "CLIPTokenizer"],
-        "unet": ["optimum", "ORTModelUnet"],
-        "vae_decoder": ["optimum", "ORTModelVaeDecoder"],
-        "vae_encoder": ["optimum", "ORTModelVaeEncoder"],
-    })
-
     # ---- references, by diffusers' own code
     refs = References()
     pipe_parts = dict(vae=vae, text_encoder=text_encoder, text_encoder_2=text_encoder_2, tokenizer=tokenizer,

@@ -8,9 +8,9 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { WireFields } from './proto/onnx-schema.js';
 
-const WIRE_VARINT = 0;
+export const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
-const WIRE_LENGTH_DELIMITED = 2;
+export const WIRE_LENGTH_DELIMITED = 2;
 const WIRE_FIXED32 = 5;
 
 export class OnnxProtobufError extends Error {
@@ -18,7 +18,7 @@ export class OnnxProtobufError extends Error {
 }
 
 /** Reads a file sequentially through a small window, with cheap forward skips. */
-class FileCursor {
+export class FileCursor {
   position = 0;
   private window = Buffer.alloc(0);
   private windowStart = 0;
@@ -86,9 +86,9 @@ class FileCursor {
 }
 
 /** Handlers for the length-delimited fields of interest in one message, by field number. */
-type MessageHandlers = Record<number, (end: number) => Promise<void>>;
+export type MessageHandlers = Record<number, (end: number) => Promise<void>>;
 
-async function walkMessage(cursor: FileCursor, end: number, handlers: MessageHandlers): Promise<void> {
+export async function walkMessage(cursor: FileCursor, end: number, handlers: MessageHandlers): Promise<void> {
   await cursor.fields(end, async (field, wireType) => {
     const handler = handlers[field];
     if (!handler || wireType !== WIRE_LENGTH_DELIMITED) return false;

@@ -22,6 +22,7 @@ import {
 } from './execution-provider.js';
 import { withDefaultSessionOptions } from './default-session-options.js';
 import { listExternalDataFiles } from './external-data-files.js';
+import { readOnnxGraphIo } from './onnx-file-metadata.js';
 import { fromOrtTensor, toOrtTensor } from './tensor-conversion.js';
 
 export interface OnnxValueInfo {
@@ -37,6 +38,13 @@ export interface LoadOnnxModelOptions {
   device?: Device;
   /** Passed to onnxruntime; `executionProviders` is set from `device`. */
   sessionOptions?: Omit<ort.InferenceSession.SessionOptions, 'executionProviders'>;
+  /**
+   * Read the inputs and outputs from the file and create the session at the
+   * first run (or `ensureResident`) instead of now, for a component a
+   * pipeline may never run (a text encoder when the embeddings are given).
+   * The file and its external data are still checked to exist.
+   */
+  deferSession?: boolean;
 }
 
 export interface OnnxRunOptions {
@@ -55,10 +63,11 @@ export class OnnxRunError extends Error {
 }
 
 export class OnnxModel {
-  readonly inputs: readonly OnnxValueInfo[];
-  readonly outputs: readonly OnnxValueInfo[];
-  /** Sessions created for this model: 1 at load, one more per re-creation after an offload or a move. */
-  sessionCreations = 1;
+  /** What the session declares (read from the file until a deferred session exists). */
+  inputs: readonly OnnxValueInfo[];
+  outputs: readonly OnnxValueInfo[];
+  /** Sessions created for this model: 1 at load (0 when deferred), one more per re-creation after an offload or a move. */
+  sessionCreations: number;
   /** The provider that ran the last `run`, null before the first. */
   lastRunProvider: ExecutionProvider | null = null;
   private session: ort.InferenceSession | undefined;
@@ -74,7 +83,8 @@ export class OnnxModel {
   private residencyHook: (() => Promise<void>) | null = null;
 
   constructor(
-    session: ort.InferenceSession,
+    /** The session, or the graph's inputs and outputs read from the file when the session is deferred. */
+    session: ort.InferenceSession | { inputs: readonly OnnxValueInfo[]; outputs: readonly OnnxValueInfo[] },
     readonly path: string,
     provider: ExecutionProvider,
     /** Bytes on disk: the model file plus its external data files. */
@@ -84,13 +94,20 @@ export class OnnxModel {
     /** How it was loaded, so an offloaded session can be re-created the same way. */
     loadOptions: LoadOnnxModelOptions = {},
   ) {
-    this.session = session;
     this.currentProvider = provider;
     this.attempts = skippedProviders;
     this.targetDevice = loadOptions.device ?? provider;
     this.sessionOptions = loadOptions.sessionOptions;
-    this.inputs = session.inputMetadata.map(valueInfo);
-    this.outputs = session.outputMetadata.map(valueInfo);
+    if ('inputMetadata' in session) {
+      this.session = session as ort.InferenceSession;
+      this.sessionCreations = 1;
+      this.inputs = this.session.inputMetadata.map(valueInfo);
+      this.outputs = this.session.outputMetadata.map(valueInfo);
+    } else {
+      this.sessionCreations = 0;
+      this.inputs = session.inputs;
+      this.outputs = session.outputs;
+    }
   }
 
   /** The provider the session lives on (or last lived on, when offloaded). */
@@ -194,6 +211,11 @@ export class OnnxModel {
         this.throwIfReleased();
       }
       await this.dropSession();
+      if (this.sessionCreations === 0) {
+        // A deferred model declared what its file says; from now on, what onnxruntime says.
+        this.inputs = choice.value.inputMetadata.map(valueInfo);
+        this.outputs = choice.value.outputMetadata.map(valueInfo);
+      }
       this.session = choice.value;
       this.currentProvider = choice.provider;
       this.attempts = choice.skipped;
@@ -245,6 +267,16 @@ export class OnnxModel {
 export async function loadOnnxModel(path: string, options: LoadOnnxModelOptions = {}): Promise<OnnxModel> {
   const modelPath = resolve(path);
   const sizeBytes = await onnxModelSizeBytes(modelPath);
+  if (options.deferSession) {
+    const device = options.device ?? 'cpu';
+    providerCandidates(device); // an unknown device fails at load, as without deferral
+    const io = await readOnnxGraphIo(modelPath).catch((error: unknown) => {
+      throw new OnnxModelLoadError(`Cannot read the inputs and outputs of ${modelPath}: ${(error as Error).message}`);
+    });
+    // Until the session exists the provider is the one asked for ('auto' resolves at the first run).
+    const provider = (device === 'auto' ? 'cpu' : device) as ExecutionProvider;
+    return new OnnxModel(io, modelPath, provider, sizeBytes, [], options);
+  }
   const choice = await createSession(modelPath, options.device ?? 'cpu', options.sessionOptions);
   return new OnnxModel(choice.value, modelPath, choice.provider, sizeBytes, choice.skipped, options);
 }

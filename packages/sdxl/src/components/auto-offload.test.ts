@@ -53,6 +53,10 @@ describe('auto offload on the tiny SDXL repo', () => {
     // Everything but the UNet fits: below the sum, above the largest single component (text_encoder_2).
     const budget = sum - size.unet!;
     expect(budget).toBeGreaterThan(Math.max(...Object.values(size)));
+    // The text encoders open their sessions at their first encode; open them now, as a pipeline that has encoded once.
+    expect([pipe.text_encoder.isResident, pipe.text_encoder_2.isResident]).toEqual([false, false]);
+    await pipe.text_encoder.ensureResident();
+    await pipe.text_encoder_2.ensureResident();
     const events = recordResidency(manager);
     await manager.enableAutoOffload({ device: 'cpu', memoryBudget: budget });
     // Shortfall = unet: text_encoder, text_encoder_2 and unet each cover it alone (the VAE does not); unet is the smallest.
@@ -87,12 +91,12 @@ describe('auto offload on the tiny SDXL repo', () => {
     const manager = new ComponentsManager(silentLogger);
     const t2i = await repo.pipeline(SequentialPipelineBlocks.fromBlocksDict(TEXT2IMAGE_BLOCKS), { componentsManager: manager, collection: 't2i' });
     const i2i = await repo.pipeline(SequentialPipelineBlocks.fromBlocksDict(IMAGE2IMAGE_BLOCKS), { componentsManager: manager, collection: 'i2i' });
-    expect(create).toHaveBeenCalledTimes(4); // text_encoder, text_encoder_2, unet, vae_decoder: once each
+    expect(create).toHaveBeenCalledTimes(2); // unet, vae_decoder; the text encoders open at their first encode
     expect(i2i.unet).toBe(t2i.unet);
     expect(manager.searchIds('unet')).toHaveLength(1);
     expect(manager.info(manager.searchIds('unet')[0]!).collections).toEqual(['t2i', 'i2i']);
     await i2i({ ...inputs(), image: halves(64), strength: 0.5 });
-    expect(create).toHaveBeenCalledTimes(5); // + the VAE encoder, opened at its first use
+    expect(create).toHaveBeenCalledTimes(5); // + both text encoders and the VAE encoder, each opened at its first use, once
   });
 
   it('counts a VAE half opened mid-run before its session exists', async () => {
@@ -113,7 +117,8 @@ describe('auto offload on the tiny SDXL repo', () => {
     // Opening the encoder (shortfall = its size): the image-encoder block keeps the VAE, and unet is the smallest
     // single cover. Denoise brings the UNet back (shortfall = the encoder's size again): the VAE, now both halves,
     // is the smallest single cover. Decode brings the VAE back: the UNet (kept no more) is the smallest cover.
-    expect(events).toEqual(['offload:unet', 'offload:vae', 'onload:unet', 'offload:unet', 'onload:vae']);
+    // Before that the text encoders open at their first encode, inside the budget (nothing is evicted for them).
+    expect(events).toEqual(['onload:text_encoder', 'onload:text_encoder_2', 'offload:unet', 'offload:vae', 'onload:unet', 'offload:unet', 'onload:vae']);
     expect(pipe.vae.sizeBytes).toBe(size.vae! + encoderBytes);
     manager.disableAutoOffload();
   });
@@ -130,7 +135,8 @@ describe('auto offload on the tiny SDXL repo', () => {
     const error = await manager.enableAutoOffload({ memoryBudget: tooSmall }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MemoryBudgetError);
     expect((error as Error).message).toContain(`'text_encoder_2_2' (${formatBytes(size.text_encoder_2!)}`);
-    expect(pipe.text_encoder_2.isResident).toBe(true); // nothing moved
+    expect([pipe.unet.isResident, pipe.vae.isResident]).toEqual([true, true]); // nothing moved
+    expect(pipe.text_encoder_2.isResident).toBe(false); // nor opened: its session waits for its first encode
 
     // Enabled before loading: the oversized encoder is refused at load time and its session freed.
     const early = new ComponentsManager(silentLogger);

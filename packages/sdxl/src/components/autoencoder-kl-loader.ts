@@ -1,13 +1,15 @@
 /**
  * Loads an AutoencoderKL from an ONNX SDXL repo: the config from the spec's
- * folder (`vae/config.json`), the halves from the sibling folders
- * `vae_encoder/` and `vae_decoder/`, resolved through the same resolver (so a
- * Hub resolver downloads a half only when it is used). Other layouts: pass
- * `{ encoderSubfolder, decoderSubfolder }` (repo subfolders) and/or
- * `{ encoderFileName, decoderFileName }` to loadComponents().
+ * folder (`vae/config.json`, as in stabilityai's repos), the halves from the
+ * sibling folders `vae_encoder/` and `vae_decoder/`, resolved through the same
+ * resolver (so a Hub resolver downloads a half only when it is used). A pure
+ * Optimum export has no `vae/` folder: Optimum writes the VAE's config.json
+ * into `vae_decoder/` (and `vae_encoder/`), so the config comes from there.
+ * Other layouts: pass `{ encoderSubfolder, decoderSubfolder }` (repo
+ * subfolders) and/or `{ encoderFileName, decoderFileName }` to loadComponents().
  */
 import { stat } from 'node:fs/promises';
-import { InvalidArgumentError, type ComponentLoader, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
+import { ComponentLoadError, InvalidArgumentError, type ComponentLoader, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
 import { AutoencoderKL, type OnnxModelSource } from './autoencoder-kl.js';
 import { onnxLoadOptions, onnxModelPath } from './onnx-load-options.js';
 import { readJsonConfig } from './read-json-config.js';
@@ -15,8 +17,6 @@ import { readJsonConfig } from './read-json-config.js';
 export const autoencoderKLLoader: ComponentLoader = {
   type: 'AutoencoderKL',
   async fromPretrained(spec: ComponentSpec, context: LoaderContext) {
-    const { path } = await context.resolve();
-    const config = (await readJsonConfig(path, 'config.json', { optional: true })) ?? {};
     const base = spec.subfolder ? spec.subfolder.replace(/\/+$/, '') : null;
     const sibling = (half: 'encoder' | 'decoder'): string => {
       const given = context.options[`${half}Subfolder`];
@@ -36,6 +36,12 @@ export const autoencoderKLLoader: ComponentLoader = {
       );
       return onnxModelPath(location.path, spec.variant, context.options[`${half}FileName`]);
     };
+    const config = await readVaeConfig(context, (half) =>
+      context.resolver!.resolve(
+        { repo: spec.pretrainedModelNameOrPath ?? '', subfolder: sibling(half), revision: spec.revision, variant: spec.variant },
+        { signal: context.signal },
+      ),
+    );
     const vae = new AutoencoderKL(config, { encoder: source('encoder'), decoder: source('decoder'), loadOptions: onnxLoadOptions(context.options) });
     // Every pipeline but a latent-only one decodes: load the decoder now when it is there, so load
     // errors and memory show up at loadComponents() time. A missing decoder fails at decode() instead.
@@ -44,6 +50,41 @@ export const autoencoderKLLoader: ComponentLoader = {
     return vae;
   },
 };
+
+/**
+ * `vae/config.json` when the spec's folder resolves and has one; else the
+ * config.json Optimum writes beside each half. When neither exists the VAE
+ * loads with diffusers' defaults only if the spec's folder itself resolved
+ * (an ONNX repo with an empty vae/); otherwise the spec folder's error is
+ * thrown, with where else the config was looked for.
+ */
+async function readVaeConfig(
+  context: LoaderContext,
+  resolveHalf: (half: 'decoder' | 'encoder') => Promise<{ path: string }>,
+): Promise<Record<string, unknown>> {
+  let specError: unknown = null;
+  try {
+    const { path } = await context.resolve();
+    const config = await readJsonConfig(path, 'config.json', { optional: true });
+    if (config) return config;
+  } catch (error) {
+    specError = error;
+  }
+  if (context.resolver) {
+    for (const half of ['decoder', 'encoder'] as const) {
+      const folder = await resolveHalf(half).catch(() => null);
+      const config = folder ? await readJsonConfig(folder.path, 'config.json', { optional: true }) : null;
+      if (config) return config;
+    }
+  }
+  if (specError === null) return {};
+  throw new ComponentLoadError(
+    `${(specError as Error).message} The VAE's config.json was not in its decoder or encoder folder either ` +
+      `(an Optimum export keeps it in vae_decoder/config.json).`,
+    [],
+    { cause: specError },
+  );
+}
 
 async function isFile(path: string): Promise<boolean> {
   try {

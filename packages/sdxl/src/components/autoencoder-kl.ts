@@ -24,6 +24,7 @@ import {
   type LoadOnnxModelOptions,
   type OnnxModel,
 } from '@modular-diffusers/runtime';
+import { Float16OverflowError } from './float16-overflow-error.js';
 import { floatDtypeOf } from './onnx-load-options.js';
 
 /** Where a VAE half lives: resolved (and downloaded) only when first used. */
@@ -162,8 +163,19 @@ export class AutoencoderKL implements OffloadableComponent {
   /** Latents [b, 4, h, w] (already divided by the scaling factor) -> image [b, 3, 8h, 8w] in about [-1, 1]. */
   async decode(latents: Tensor<'float32'>): Promise<Tensor<'float32'>> {
     const decoder = await this.decoder();
-    const out = await decoder.run({ latent_sample: latents }, { outputs: [decoder.outputNames[0]!] });
-    return toFloat32(out[decoder.outputNames[0]!]!);
+    const name = decoder.outputNames[0]!;
+    const out = await decoder.run({ latent_sample: latents }, { outputs: [name] });
+    const image = toFloat32(out[name]!);
+    if (decoder.input('latent_sample')?.dtype === 'float16' && !allFinite(image.data)) {
+      throw new Float16OverflowError(
+        `The float16 VAE decoder ${decoder.path} produced NaN/infinite pixels: SDXL's original VAE overflows in float16 ` +
+          `(diffusers upcasts it to float32 for this reason, which an ONNX export cannot do). Load a VAE that is safe in float16, ` +
+          `such as an export of madebyollin/sdxl-vae-fp16-fix ` +
+          `(pipeline.loadComponents('vae', { perComponent: { vae: { repo: '<its repo>' } } })), or the float32 VAE decoder ` +
+          `(vae_decoder/model.onnx, not the fp16 variant).`,
+      );
+    }
+    return image;
   }
 
   async release(): Promise<void> {
@@ -246,6 +258,11 @@ export class AutoencoderKL implements OffloadableComponent {
       throw new ComponentLoadError(`Could not load the VAE ${half}: ${(error as Error).message}`, undefined, { cause: error });
     }
   }
+}
+
+function allFinite(data: Float32Array): boolean {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return false;
+  return true;
 }
 
 function toFloat32(t: Tensor): Tensor<'float32'> {

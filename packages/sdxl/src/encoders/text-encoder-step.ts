@@ -105,7 +105,8 @@ export class StableDiffusionXLTextEncoderStep extends PipelineBlock {
     this.validateInputs(components, state);
     const logger = blockStateContext(bs)?.logger;
     const prepareUnconditional = (components.guider?.numConditions ?? 1) > 1;
-    const pairs = encoderPairs(components);
+    // The tokenizers and encoders are looked up only when something is encoded: with every embedding given they are not needed.
+    const pairs = () => encoderPairs(components);
     const clipSkip: number | null = bs.clip_skip ?? null;
 
     let positive: PromptEmbeddings;
@@ -120,7 +121,7 @@ export class StableDiffusionXLTextEncoderStep extends PipelineBlock {
       }
       const prompts = promptList(bs.prompt);
       const prompts2 = bs.prompt_2 ? promptList(bs.prompt_2) : prompts;
-      positive = await encodePrompts(pairs, [prompts, prompts2], { hiddenStateIndex: clipSkip === null ? -2 : -(clipSkip + 2), logger });
+      positive = await encodePrompts(pairs(), [prompts, prompts2], { hiddenStateIndex: clipSkip === null ? -2 : -(clipSkip + 2), logger });
     }
     const batchSize = positive.promptEmbeds.shape[0]!;
 
@@ -144,7 +145,7 @@ export class StableDiffusionXLTextEncoderStep extends PipelineBlock {
         const negativePrompt2: PromptInput = bs.negative_prompt_2 || negativePrompt;
         const lists = [negativePromptList(negativePrompt, batchSize), negativePromptList(negativePrompt2, batchSize, 'negative_prompt_2')];
         // diffusers encodes negatives at the penultimate layer whatever clip_skip says.
-        negative = await encodePrompts(pairs, lists, { hiddenStateIndex: -2, maxLength: positive.promptEmbeds.shape[1], logger });
+        negative = await encodePrompts(pairs(), lists, { hiddenStateIndex: -2, maxLength: positive.promptEmbeds.shape[1], logger });
       }
     }
 
