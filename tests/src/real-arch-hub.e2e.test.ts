@@ -12,7 +12,7 @@ import { SequentialPipelineBlocks, silentLogger } from '@modular-diffusers/core'
 import { ClassifierFreeGuidance } from '@modular-diffusers/diffusion';
 import { HubRepoResolver, startHubServer, type HubServer } from '@modular-diffusers/hub';
 import { Generator, type RgbImage } from '@modular-diffusers/runtime';
-import { IMAGE2IMAGE_BLOCKS, INPAINT_BLOCKS, TEXT2IMAGE_BLOCKS } from '@modular-diffusers/sdxl';
+import { AUTO_BLOCKS, IMAGE2IMAGE_BLOCKS, INPAINT_BLOCKS, TEXT2IMAGE_BLOCKS } from '@modular-diffusers/sdxl';
 import {
   REAL_ARCH_REPO,
   assembleRepo,
@@ -121,5 +121,16 @@ describe.each([
       expect(files).toContain(f);
     }
     expect(files.filter((f) => f.includes('.fp16.'))).toEqual([]);
+  }, 120_000);
+
+  it('AUTO_BLOCKS loads without the optional controlnet and image_encoder the repo does not have (HubRepoResolver.exists)', async () => {
+    const resolver = new HubRepoResolver({ hubUrl: hub.url, cacheDir: join(work, `cache-auto-${repo.replace('/', '--')}`), env: {} });
+    expect(await resolver.exists({ repo, subfolder: 'unet', revision: null, variant: null })).toBe(true);
+    expect(await resolver.exists({ repo, subfolder: 'controlnet', revision: null, variant: null })).toBe(false);
+    const pipe: any = SequentialPipelineBlocks.fromBlocksDict(AUTO_BLOCKS).initPipeline(repo, { repoResolver: resolver, logger: silentLogger });
+    const report = await pipe.loadComponents();
+    opened.push(pipe);
+    expect(report.failed).toEqual([]);
+    expect(report.skipped.map((s: { name: string }) => s.name).sort()).toEqual(['controlnet', 'image_encoder']);
   }, 120_000);
 });

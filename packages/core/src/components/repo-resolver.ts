@@ -23,6 +23,13 @@ export interface ResolvedLocation extends RepoLocation {
 export interface RepoResolver {
   resolve(location: RepoLocation, options?: { signal?: AbortSignalLike }): Promise<ResolvedLocation>;
   /**
+   * Whether the location holds any file, without downloading it. Pipelines
+   * ask before loading a component the repo's index does not list (an
+   * optional one such as `controlnet`): a repo without its folder just
+   * does not have it.
+   */
+  exists?(location: RepoLocation, options?: { signal?: AbortSignalLike }): Promise<boolean>;
+  /**
    * The parsed `modular_model_index.json` (or a standard `model_index.json`)
    * of a repo, or null when it has neither.
    */

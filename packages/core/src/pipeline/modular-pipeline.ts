@@ -124,6 +124,8 @@ export class ModularPipeline {
   protected readonly defaultLoadOptions: Record<string, unknown>;
   protected readonly logger: Logger;
   private modelIndexRead = false;
+  /** Components whose source is only the assumed `<repo>/<name>` layout: no index lists them. */
+  private readonly assumedSources = new Set<string>();
   private cachedLoader: PipelineLoader | null = null;
 
   constructor(blocks: ModularPipelineBlocks, repo: string | null = null, options: InitPipelineOptions = {}) {
@@ -151,6 +153,7 @@ export class ModularPipeline {
         if (spec.defaultCreationMethod === 'fromPretrained' && !spec.pretrainedModelNameOrPath) {
           spec.pretrainedModelNameOrPath = repo;
           spec.subfolder ??= spec.name;
+          this.assumedSources.add(spec.name);
         }
       }
     }
@@ -279,6 +282,14 @@ export class ModularPipeline {
       const willHaveRepo = spec.pretrainedModelNameOrPath ?? perOptions.repo ?? perOptions.pretrainedModelNameOrPath;
       if (!willHaveRepo) {
         const reason = `no repo: the block specs and the model index give none (pass { perComponent: { ${name}: { repo } } } or use updateComponents)`;
+        report.skipped.push({ name, reason });
+        this.logger.info(`loadComponents: skipping '${name}': ${reason}.`);
+        continue;
+      }
+      if (names === null && !perComponent[name] && (await this.absentFromRepo(spec, signal))) {
+        // diffusers loads only what the index lists; a block's optional component (controlnet,
+        // image_encoder) is not an error on a repo without it, only when a branch needs it.
+        const reason = `the model index gives it no source and the repo has no '${spec.subfolder}/' folder; load it with { perComponent: { ${name}: { repo } } } for the branch that uses it`;
         report.skipped.push({ name, reason });
         this.logger.info(`loadComponents: skipping '${name}': ${reason}.`);
         continue;
@@ -430,6 +441,7 @@ export class ModularPipeline {
     for (const fromIndex of info.components) {
       const current = this.componentSpecs.get(fromIndex.name);
       if (!current || this.componentValues.get(fromIndex.name) != null) continue;
+      this.assumedSources.delete(fromIndex.name);
       this.componentSpecs.set(
         fromIndex.name,
         fromIndex.clone({
@@ -580,6 +592,15 @@ export class ModularPipeline {
     if (fields.some((f) => options[f] !== undefined)) return undefined;
     const ids = manager.findByLoadId(spec.loadId);
     return ids.length > 0 ? manager.get(ids[0]!) : undefined;
+  }
+
+  /** True when `spec`'s source is only assumed and the resolver says that folder is not in the repo. */
+  private async absentFromRepo(spec: ComponentSpec, signal: AbortSignalLike | undefined): Promise<boolean> {
+    if (!this.assumedSources.has(spec.name)) return false;
+    const resolver = this.repoResolver ?? getDefaultRepoResolver();
+    if (!resolver?.exists || !spec.pretrainedModelNameOrPath) return false;
+    const location = { repo: spec.pretrainedModelNameOrPath, subfolder: spec.subfolder, revision: spec.revision, variant: spec.variant };
+    return !(await resolver.exists(location, { signal }));
   }
 
   private async readModelIndexOnce(signal: AbortSignalLike | undefined): Promise<void> {

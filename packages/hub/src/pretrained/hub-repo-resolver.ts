@@ -81,6 +81,16 @@ export class HubRepoResolver implements RepoResolver {
     };
   }
 
+  /** Whether the repo's listing has files under the location's subfolder (nothing is downloaded). */
+  async exists(location: RepoLocation, options: { signal?: AbortSignalLike } = {}): Promise<boolean> {
+    if (!location.repo) return false;
+    await this.checkLocation(location.repo, location.subfolder);
+    const revision = location.revision ?? this.defaultRevisions[location.repo] ?? null;
+    const listing = await listRepo(location.repo, revision, this.withSignal(options.signal));
+    const prefix = location.subfolder ? `${trimSlashes(location.subfolder)}/` : '';
+    return listing.paths.some((p) => (prefix ? p.startsWith(prefix) : !p.includes('/')));
+  }
+
   /** `modular_model_index.json`, else `model_index.json`, of a repo; null when it has neither. */
   async readModelIndex(repo: string, options: { revision?: string | null; signal?: AbortSignalLike } = {}): Promise<Record<string, unknown> | null> {
     await this.checkLocation(repo, null);

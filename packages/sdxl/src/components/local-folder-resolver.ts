@@ -49,6 +49,12 @@ export class LocalFolderRepoResolver implements RepoResolver {
     return { ...location, path, commit: null };
   }
 
+  /** Whether the repo folder (and the subfolder, if any) is a directory on disk. */
+  async exists(location: RepoLocation): Promise<boolean> {
+    const repoDir = this.repoPath(location.repo);
+    return isDirectory(location.subfolder ? join(repoDir, location.subfolder) : repoDir);
+  }
+
   async readModelIndex(repo: string): Promise<Record<string, unknown> | null> {
     const repoDir = this.repoPath(repo);
     for (const file of MODEL_INDEX_FILES) {
