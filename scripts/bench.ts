@@ -11,6 +11,7 @@ import { benchSdxlPipeline } from '../packages/sdxl/bench/pipeline.js';
 import { benchRemoteColdStart } from '../packages/hub/bench/cold-start.js';
 import { benchRemoteStep } from '../packages/hub/bench/remote-step.js';
 import { benchMemory } from '../packages/sdxl/bench/memory.js';
+import { benchRealArchText2Img } from '../packages/sdxl/bench/real-arch.js';
 
 interface Row {
   name: string;
@@ -32,6 +33,11 @@ const sections: Section[] = [
   { name: 'session', title: 'One tiny-UNet session.run (runtime, CPU)', run: () => benchSessionRun() },
   { name: 'scheduler', title: 'Scheduler step and guidance per denoise step (diffusion)', run: () => benchSchedulersAndGuiders() },
   { name: 'pipeline', title: 'SDXL text2img on the tiny repo: the engine next to session.run (sdxl)', run: () => benchSdxlPipeline() },
+  {
+    name: 'real-arch',
+    title: "SDXL text2img on the real-architecture fixture (diffusers' UNet/VAE/CLIP exports): pipeline wall time next to session.run (sdxl)",
+    run: () => benchRealArchText2Img(),
+  },
   { name: 'cold-start', title: 'Cold start: fromPretrained with trusted remote code on a warm cache (hub)', run: () => benchRemoteColdStart() },
   { name: 'remote-step', title: 'Per-step cost of the sandbox: plugins/diffdiff run as trusted remote code vs the same blocks on the host (hub)', run: () => benchRemoteStep() },
   { name: 'memory', title: 'Peak RSS of a tiny-repo text2img run next to its weight files, with and without a budget (sdxl)', run: () => benchMemory() },
