@@ -182,10 +182,10 @@ describe('ModularPipeline', () => {
     expect(logger.of('warn').join('\n')).toMatch(/unknown components ignored: ghost/);
 
     const failing = blocks().initPipeline('org/toy', { loaderRegistry: registry(), logger });
-    const error = await failing.loadComponents(null, { fail: true }).catch((e) => e);
+    const error = await failing.loadComponents(null, { loaderOptions: { fail: true } }).catch((e) => e);
     expect(error).toBeInstanceOf(ComponentLoadError);
     expect(error.message).toBe("Failed to load 1 component(s): 'adder': disk on fire");
-    expect((await failing.loadComponents(null, { fail: true, onError: 'warn' })).failed.map((f) => f.name)).toEqual(['adder']);
+    expect((await failing.loadComponents(null, { loaderOptions: { fail: true }, onError: 'warn' })).failed.map((f) => f.name)).toEqual(['adder']);
 
     const controller = new AbortController();
     controller.abort();

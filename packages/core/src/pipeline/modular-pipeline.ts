@@ -17,10 +17,9 @@ import {
 import {
   getPretrainedHook,
   getPretrainedHooks,
-  type PipelineFromPretrainedOptions,
-  type SavePretrainedOptions,
   type SavePretrainedResult,
 } from '../hub/pretrained-hooks.js';
+import { PIPELINE_FROM_PRETRAINED_OPTIONS, SAVE_PRETRAINED_OPTIONS, type PipelineFromPretrainedOptions, type SavePretrainedOptions } from './pipeline-options.js';
 import { getLogger, type Logger } from '../logger.js';
 import type { ConfigSpec } from '../params/config-spec.js';
 import { PipelineState } from '../state/pipeline-state.js';
@@ -28,61 +27,24 @@ import type { ProgressEvent } from '../state/run-context.js';
 import { throwIfAborted, type AbortSignalLike } from '../util/abort.js';
 import { inspectSymbol } from '../util/inspect.js';
 import { getPipelineClass } from './pipeline-classes.js';
+import {
+  INIT_PIPELINE_OPTIONS,
+  RUN_OPTIONS,
+  type InitPipelineOptions,
+  type PipelineConstructor,
+  type RunOptions,
+} from './pipeline-options.js';
+import { COMPONENT_LOADER_OPTIONS, LOAD_COMPONENTS_OPTIONS, type LoadComponentsOptions } from '../components/component-load-options.js';
+import { nearestKey } from '../util/closed-options.js';
+
+export type { InitPipelineOptions, PipelineConstructor, RunOptions, LoadComponentsOptions };
 import { PipelineLoader } from './pipeline-loader.js';
-
-export interface InitPipelineOptions {
-  /** Shares loaded components across pipelines and tracks them for memory management. */
-  componentsManager?: ComponentsManager | null;
-  /** The manager collection this pipeline's components are registered under. */
-  collection?: string | null;
-  /** Loaders to use instead of the global `defaultLoaderRegistry`. */
-  loaderRegistry?: ComponentLoaderRegistry;
-  /** Resolves repo locations for loaders (default: the one the hub package installs). */
-  repoResolver?: RepoResolver | null;
-  /** The parsed `modular_model_index.json` to take component sources and config values from. */
-  modelIndex?: Record<string, unknown> | null;
-  /** Dev/test mode: unexpected inputs, undeclared reads and lost writes throw. */
-  strict?: boolean;
-  logger?: Logger;
-  /** Overrides the pipeline class chosen from the blocks' model name. */
-  pipelineClass?: PipelineConstructor<ModularPipeline>;
-  /** Options every `loadComponents` call starts from, e.g. `{ device: 'cuda' }` from fromPretrained. */
-  loadOptions?: Record<string, unknown>;
-}
-
-export type PipelineConstructor<P extends ModularPipeline> = new (
-  blocks: ModularPipelineBlocks,
-  repo: string | null,
-  options: InitPipelineOptions,
-) => P;
 
 /** The `components` argument blocks receive: the pipeline, with components as properties (`components.unet`). */
 export type PipelineComponents = ModularPipeline & Record<string, any>;
 
-export interface RunOptions {
-  signal?: AbortSignalLike;
-  /** Called after every loop iteration (each denoise step). */
-  onProgress?: (event: ProgressEvent) => void;
-  /** Overrides the pipeline's strict setting for this run. */
-  strict?: boolean;
-}
-
 /** Pipeline inputs by name, plus `output` (what to return) and `state` (a state to continue from). */
 export type RunInputs = { [input: string]: unknown; output?: string | readonly string[]; state?: PipelineState };
-
-export interface LoadComponentsOptions {
-  signal?: AbortSignalLike;
-  /**
-   * Options for single components, merged over the shared ones: `{ unet: { dtype: 'float16' } }`.
-   * A per-component `device` also pins it in the components manager: `{ vae: { device: 'cpu' } }`
-   * keeps the VAE on CPU and outside a GPU memory budget.
-   */
-  perComponent?: Record<string, Record<string, unknown>>;
-  /** 'throw' (default) raises one ComponentLoadError after trying every component; 'warn' only logs. */
-  onError?: 'throw' | 'warn';
-  /** Anything else (dtype, device, ...) goes to every loader. */
-  [option: string]: unknown;
-}
 
 export interface LoadReport {
   loaded: string[];
@@ -121,12 +83,17 @@ export class ModularPipeline {
   protected readonly configSpecs = new Map<string, ConfigSpec>();
   protected readonly componentValues = new Map<string, unknown>();
   protected readonly repoResolver: RepoResolver | null;
-  protected readonly defaultLoadOptions: Record<string, unknown>;
+  protected readonly defaultLoadOptions: LoadComponentsOptions;
+  /** The largest run this pipeline starts (see `maxMemory`); null for the default. */
+  maxMemory: number | string | null;
   protected readonly logger: Logger;
   private modelIndexRead = false;
   private cachedLoader: PipelineLoader | null = null;
 
   constructor(blocks: ModularPipelineBlocks, repo: string | null = null, options: InitPipelineOptions = {}) {
+    INIT_PIPELINE_OPTIONS.check(options);
+    options ??= {};
+    if (options.loadOptions) LOAD_COMPONENTS_OPTIONS.check(options.loadOptions, 'initPipeline loadOptions');
     this.blocks = blocks;
     this.pretrainedModelNameOrPath = repo;
     this.componentsManager = options.componentsManager ?? null;
@@ -134,6 +101,7 @@ export class ModularPipeline {
     this.loaderRegistry = options.loaderRegistry ?? defaultLoaderRegistry;
     this.repoResolver = options.repoResolver ?? null;
     this.defaultLoadOptions = { ...options.loadOptions };
+    this.maxMemory = options.maxMemory ?? null;
     this.strict = options.strict ?? false;
     this.logger = options.logger ?? getLogger();
 
@@ -164,7 +132,8 @@ export class ModularPipeline {
 
   /** Loads a pipeline shared on the Hub (blocks, specs, configs); implemented by `@modular-diffusers/hub`. */
   static async fromPretrained(repo: string, options: PipelineFromPretrainedOptions = {}): Promise<ModularPipeline & CallablePipeline> {
-    return getPretrainedHooks('ModularPipeline.fromPretrained').pipelineFromPretrained(repo, options) as Promise<
+    PIPELINE_FROM_PRETRAINED_OPTIONS.check(options);
+    return getPretrainedHooks('ModularPipeline.fromPretrained').pipelineFromPretrained(repo, options ?? {}) as Promise<
       ModularPipeline & CallablePipeline
     >;
   }
@@ -174,7 +143,8 @@ export class ModularPipeline {
    * to `dir`, and with `pushToHub` uploads them in one commit; implemented by `@modular-diffusers/hub`.
    */
   savePretrained(dir: string, options: SavePretrainedOptions = {}): Promise<SavePretrainedResult> {
-    return getPretrainedHook('savePipeline', 'ModularPipeline.savePretrained')(this, dir, options);
+    SAVE_PRETRAINED_OPTIONS.check(options, 'ModularPipeline.savePretrained');
+    return getPretrainedHook('savePipeline', 'ModularPipeline.savePretrained')(this, dir, options ?? {});
   }
 
   get className(): string {
@@ -250,7 +220,14 @@ export class ModularPipeline {
     const optionsOnly = namesOrOptions !== null && typeof namesOrOptions === 'object' && !Array.isArray(namesOrOptions);
     const names = optionsOnly ? null : (namesOrOptions as string | readonly string[] | null);
     if (optionsOnly) options = namesOrOptions as LoadComponentsOptions;
-    const { signal, perComponent = {}, onError = 'throw', ...shared } = { ...this.defaultLoadOptions, ...options };
+    LOAD_COMPONENTS_OPTIONS.check(options);
+    this.checkPerComponent(options?.perComponent);
+    const { signal, perComponent = {}, onError = 'throw', loaderOptions, ...named } = { ...this.defaultLoadOptions, ...options };
+    if (onError !== 'throw' && onError !== 'warn') {
+      throw new InvalidArgumentError(`pipeline.loadComponents: onError must be 'throw' or 'warn', got ${JSON.stringify(onError)}.`);
+    }
+    // A custom loader's own settings reach it as loader options, beside the declared ones.
+    const shared: Record<string, unknown> = { ...loaderOptions, ...named };
     if (names !== null && typeof names !== 'string' && !Array.isArray(names)) {
       throw new InvalidArgumentError(`Invalid type for names: expected a component name or a list of names, got ${typeof names}.`);
     }
@@ -275,7 +252,8 @@ export class ModularPipeline {
         report.loaded.push(name);
         continue;
       }
-      const perOptions = { ...shared, ...(perComponent[name] ?? {}) };
+      const { loaderOptions: ownLoaderOptions, ...ownOptions } = perComponent[name] ?? {};
+      const perOptions: Record<string, unknown> = { ...shared, ...ownLoaderOptions, ...ownOptions };
       const willHaveRepo = spec.pretrainedModelNameOrPath ?? perOptions.repo ?? perOptions.pretrainedModelNameOrPath;
       if (!willHaveRepo) {
         const reason = `no repo: the block specs and the model index give none (pass { perComponent: { ${name}: { repo } } } or use updateComponents)`;
@@ -472,6 +450,11 @@ export class ModularPipeline {
   run(inputs: RunInputs & { output: readonly string[] }, options?: RunOptions): Promise<Record<string, any>>;
   run(inputs?: RunInputs, options?: RunOptions): Promise<any>;
   async run(inputs: RunInputs = {}, options: RunOptions = {}): Promise<unknown> {
+    RUN_OPTIONS.check(options);
+    options ??= {};
+    if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
+      throw new InvalidArgumentError(`pipeline.run(inputs): inputs must be an object of pipeline inputs by name, got ${Array.isArray(inputs) ? 'an array' : inputs === null ? 'null' : typeof inputs}.`);
+    }
     const { output, state: given, ...values } = inputs;
     const strict = options.strict ?? this.strict;
     const state = given instanceof PipelineState ? given.copy() : new PipelineState();
@@ -561,6 +544,25 @@ export class ModularPipeline {
       specs.map((s) => this.componentValues.get(s.name)),
       `block '${name}' (${block.className})`,
     );
+  }
+
+  /** `perComponent` names components of this pipeline, each with loader options only. */
+  private checkPerComponent(perComponent: unknown): void {
+    if (perComponent === undefined || perComponent === null) return;
+    if (typeof perComponent !== 'object' || Array.isArray(perComponent)) {
+      throw new InvalidArgumentError('pipeline.loadComponents: perComponent must be an object of loader options by component name, e.g. { vae: { device: \'cpu\' } }.');
+    }
+    for (const [name, entry] of Object.entries(perComponent)) {
+      if (!this.componentSpecs.has(name)) {
+        const near = nearestKey(name, this.componentNames);
+        throw new InvalidArgumentError(
+          `pipeline.loadComponents: perComponent names '${name}', which is not a component of this pipeline.` +
+            (near ? ` Did you mean '${near}'?` : '') +
+            ` Its components are: ${this.componentNames.join(', ') || '(none)'}.`,
+        );
+      }
+      COMPONENT_LOADER_OPTIONS.check(entry, `pipeline.loadComponents perComponent.${name}`);
+    }
   }
 
   private createFromConfig(spec: ComponentSpec): unknown {

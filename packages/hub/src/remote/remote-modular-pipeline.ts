@@ -46,7 +46,9 @@ export interface RemotePipelineOptions {
   /** Per-pipeline allow-list entries by component class name, over the registered and built-in ones. */
   componentAccess?: Record<string, ComponentAccess>;
   /** Options every `loadComponents` call starts from (e.g. `{ device: 'cuda' }`). */
-  loadOptions?: Record<string, unknown>;
+  loadOptions?: LoadComponentsOptions;
+  /** The largest run it starts (see InitPipelineOptions.maxMemory). */
+  maxMemory?: number | string;
 }
 
 interface ActiveRun {
@@ -63,7 +65,7 @@ interface RemoteState {
   session: Promise<RemoteSession>;
   codec: RemoteValueCodec;
   access: Readonly<Record<string, ComponentAccess>>;
-  loadOptions: Record<string, unknown>;
+  loadOptions: LoadComponentsOptions;
   sandboxConfigTypes: ReadonlySet<string>;
   imageInputs: ReadonlySet<string>;
   revisions: Map<string, number>;
@@ -86,7 +88,8 @@ export class RemoteModularPipeline extends ModularPipeline {
 
   constructor(blocks: RemoteBlocks, repo: string | null = null, options: RemotePipelineOptions = {}) {
     const quiet = quietForSandboxBuilt(blocks, options);
-    super(blocks, repo, { ...options, logger: quiet.logger });
+    const { componentAccess: _access, ...init } = options;
+    super(blocks, repo, { ...init, logger: quiet.logger });
     quiet.done();
     const origin = blocks.remoteOrigin;
     const path = blocks.remotePath;
