@@ -22,7 +22,7 @@ import {
 import { Tensor, concat, tokenIdsToTensor, type ClipTokenizer } from '@modular-diffusers/runtime';
 import { guiderSpec } from '../components/component-specs.js';
 import type { CLIPTextModel } from '../components/clip-text-model.js';
-import { SdxlInputError } from '../errors.js';
+import { SdxlInputError, showInputValue } from '../errors.js';
 import { checkPromptInput, negativePromptList, promptList, type PromptInput } from './prompt-input.js';
 
 const MODEL = 'stable-diffusion-xl';
@@ -96,7 +96,7 @@ export class StableDiffusionXLTextEncoderStep extends PipelineBlock {
     }
     const clipSkip = state.get('clip_skip');
     if (clipSkip != null && !(Number.isInteger(clipSkip) && (clipSkip as number) >= 0)) {
-      throw new SdxlInputError(`\`clip_skip\` must be a non-negative integer (1 uses the layer before the penultimate), got ${String(clipSkip)}.`);
+      throw new SdxlInputError(`\`clip_skip\` must be a non-negative integer (1 uses the layer before the penultimate), got ${showInputValue(clipSkip)}.`);
     }
   }
 
