@@ -53,3 +53,4 @@ export * from './pipeline/pipeline-classes.js';
 export * from './pipeline/pipeline-options.js';
 export * from './components/component-load-options.js';
 export * from './util/closed-options.js';
+export * from './pipeline/run-memory.js';

@@ -36,6 +36,7 @@ import {
 } from './pipeline-options.js';
 import { COMPONENT_LOADER_OPTIONS, LOAD_COMPONENTS_OPTIONS, type LoadComponentsOptions } from '../components/component-load-options.js';
 import { nearestKey } from '../util/closed-options.js';
+import { checkRunMemory, parseMaxMemory } from './run-memory.js';
 
 export type { InitPipelineOptions, PipelineConstructor, RunOptions, LoadComponentsOptions };
 import { PipelineLoader } from './pipeline-loader.js';
@@ -102,6 +103,7 @@ export class ModularPipeline {
     this.repoResolver = options.repoResolver ?? null;
     this.defaultLoadOptions = { ...options.loadOptions };
     this.maxMemory = options.maxMemory ?? null;
+    if (this.maxMemory !== null) parseMaxMemory(this.maxMemory);
     this.strict = options.strict ?? false;
     this.logger = options.logger ?? getLogger();
 
@@ -495,6 +497,8 @@ export class ModularPipeline {
 
     throwIfAborted(options.signal, 'before it started');
     this.blocks.validateInputs(this as PipelineComponents, state);
+    // Bounded before anything is allocated: a run whose tensors would not fit is refused here.
+    checkRunMemory(this as PipelineComponents, this.blocks.modelName, state, options.maxMemory ?? this.maxMemory);
     // A component larger than the memory budget fails here, before any model has run.
     this.componentsManager?.checkMemoryBudget([...this.componentValues.values()]);
     if (!this.blocks.isComposite) await this.prepareBlock(this.blocks, this.blocks.className);
