@@ -289,7 +289,13 @@ export class ModularPipeline {
       }
     }
     if (report.failed.length > 0 && onError === 'throw') {
-      const detail = report.failed.map((f) => `'${f.name}': ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ');
+      // Components that failed for the same reason (a device without its provider, say) share one message.
+      const byMessage = new Map<string, string[]>();
+      for (const f of report.failed) {
+        const message = f.error instanceof Error ? f.error.message : String(f.error);
+        byMessage.set(message, [...(byMessage.get(message) ?? []), `'${f.name}'`]);
+      }
+      const detail = [...byMessage].map(([message, names]) => `${names.join(', ')}: ${message}`).join('; ');
       throw new ComponentLoadError(`Failed to load ${report.failed.length} component(s): ${detail}`, report.failed, {
         cause: report.failed[0]?.error,
       });
