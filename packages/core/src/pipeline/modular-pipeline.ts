@@ -289,10 +289,19 @@ export class ModularPipeline {
       }
     }
     if (report.failed.length > 0 && onError === 'throw') {
-      // Components that failed for the same reason (a device without its provider, say) share one message.
+      // Components that failed for the same root cause (a device without its provider, say) share one
+      // message, so its remedy is printed once; a failure of its own keeps its full message.
+      const rootOf = (error: unknown): string => {
+        let e = error;
+        while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+        return e instanceof Error ? e.message : String(e);
+      };
+      const counts = new Map<string, number>();
+      for (const f of report.failed) counts.set(rootOf(f.error), (counts.get(rootOf(f.error)) ?? 0) + 1);
       const byMessage = new Map<string, string[]>();
       for (const f of report.failed) {
-        const message = f.error instanceof Error ? f.error.message : String(f.error);
+        const root = rootOf(f.error);
+        const message = (counts.get(root) ?? 0) > 1 ? root : f.error instanceof Error ? f.error.message : String(f.error);
         byMessage.set(message, [...(byMessage.get(message) ?? []), `'${f.name}'`]);
       }
       const detail = [...byMessage].map(([message, names]) => `${names.join(', ')}: ${message}`).join('; ');
