@@ -4,7 +4,10 @@
  * (`dtype`, `device`, ...) go to every loader; a custom loader's own settings travel in
  * `loaderOptions`. To add an option, declare it here and read it in the loader that uses it.
  */
+import type { Logger } from '../logger.js';
 import type { AbortSignalLike } from '../util/abort.js';
+import type { ComponentLoaderRegistry } from './loader-registry.js';
+import type { RepoResolver } from './repo-resolver.js';
 import { defineOptions, option, type OptionsOf } from '../util/closed-options.js';
 
 /** What every loader may be given; these are what `perComponent` entries may hold too. */
@@ -50,3 +53,13 @@ export const LOAD_COMPONENTS_OPTIONS = COMPONENT_LOADER_OPTIONS.extend('pipeline
 });
 
 export interface LoadComponentsOptions extends OptionsOf<typeof LOAD_COMPONENTS_OPTIONS> {}
+
+/** `spec.load(options)`: the loader options, plus where loaders and repos come from. */
+export const COMPONENT_SPEC_LOAD_OPTIONS = COMPONENT_LOADER_OPTIONS.extend('ComponentSpec.load', {
+  registry: option<ComponentLoaderRegistry>(),
+  resolver: option<RepoResolver | null>(),
+  signal: option<AbortSignalLike>(),
+  logger: option<Logger>(),
+});
+
+export interface ComponentSpecLoadOptions extends OptionsOf<typeof COMPONENT_SPEC_LOAD_OPTIONS> {}

@@ -34,7 +34,7 @@ import {
   type PipelineConstructor,
   type RunOptions,
 } from './pipeline-options.js';
-import { COMPONENT_LOADER_OPTIONS, LOAD_COMPONENTS_OPTIONS, type LoadComponentsOptions } from '../components/component-load-options.js';
+import { COMPONENT_LOADER_OPTIONS, LOAD_COMPONENTS_OPTIONS, type ComponentLoaderOptions, type LoadComponentsOptions } from '../components/component-load-options.js';
 import { nearestKey } from '../util/closed-options.js';
 import { checkRunMemory, parseMaxMemory } from './run-memory.js';
 
@@ -228,8 +228,7 @@ export class ModularPipeline {
     if (onError !== 'throw' && onError !== 'warn') {
       throw new InvalidArgumentError(`pipeline.loadComponents: onError must be 'throw' or 'warn', got ${JSON.stringify(onError)}.`);
     }
-    // A custom loader's own settings reach it as loader options, beside the declared ones.
-    const shared: Record<string, unknown> = { ...loaderOptions, ...named };
+    const shared: Record<string, unknown> = { ...named };
     if (names !== null && typeof names !== 'string' && !Array.isArray(names)) {
       throw new InvalidArgumentError(`Invalid type for names: expected a component name or a list of names, got ${typeof names}.`);
     }
@@ -255,7 +254,9 @@ export class ModularPipeline {
         continue;
       }
       const { loaderOptions: ownLoaderOptions, ...ownOptions } = perComponent[name] ?? {};
-      const perOptions: Record<string, unknown> = { ...shared, ...ownLoaderOptions, ...ownOptions };
+      const perOptions: Record<string, unknown> = { ...shared, ...ownOptions };
+      // A custom loader's own settings reach it as loader options, beside the declared ones.
+      const customOptions = loaderOptions || ownLoaderOptions ? { ...loaderOptions, ...ownLoaderOptions } : undefined;
       const willHaveRepo = spec.pretrainedModelNameOrPath ?? perOptions.repo ?? perOptions.pretrainedModelNameOrPath;
       if (!willHaveRepo) {
         const reason = `no repo: the block specs and the model index give none (pass { perComponent: { ${name}: { repo } } } or use updateComponents)`;
@@ -273,7 +274,8 @@ export class ModularPipeline {
           continue;
         }
         component = await spec.load({
-          ...perOptions,
+          ...(perOptions as ComponentLoaderOptions),
+          ...(customOptions ? { loaderOptions: customOptions } : {}),
           registry: this.loaderRegistry,
           resolver: this.repoResolver ?? getDefaultRepoResolver(),
           signal,
