@@ -25,7 +25,8 @@ import { ComponentsManager, ModularPipeline, SequentialPipelineBlocks } from '@m
 import { buildPlugin, publishPlugin } from '@modular-diffusers/cli';
 import { startHubServer } from '@modular-diffusers/hub';
 import { ClassifierFreeGuidance } from '@modular-diffusers/diffusion';
-import { Generator, Tensor, generateTinySdxlRepo, type RgbImage } from '@modular-diffusers/runtime';
+import { Generator, Tensor, generateTinySdxlRepo } from '@modular-diffusers/runtime';
+import { guideImages, writeGuideImages } from './demo-images.js';
 import { IMAGE2IMAGE_BLOCKS } from '@modular-diffusers/sdxl';
 import { DIFFDIFF_BLOCKS } from '@modular-diffusers/plugin-diffdiff';
 
@@ -37,23 +38,6 @@ function heading(text: string): void {
   console.log(`\n${'='.repeat(text.length)}\n${text}\n${'='.repeat(text.length)}`);
 }
 
-/**
- * The guide's pictures, drawn here since this machine may have no internet: a red apple on a
- * light table, and a change map that keeps the left half (white), changes the right half (black)
- * and fades between them across the middle fifth.
- */
-function drawApple(size: number): RgbImage {
-  const data = new Uint8Array(size * size * 3);
-  const c = size / 2;
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const inside = (x - c) ** 2 + (y - c * 1.1) ** 2 < (size * 0.32) ** 2;
-      data.set(inside ? [196, 30, 40] : [235, 225, 205], (y * size + x) * 3);
-    }
-  }
-  return { width: size, height: size, channels: 3, data };
-}
-
 /** One float32 tensor of packages/sdxl/fixtures/real-arch/references/references.safetensors. */
 async function referenceTensor(name: string): Promise<Tensor<'float32'>> {
   const raw = await readFile(join(root, 'packages', 'sdxl', 'fixtures', 'real-arch', 'references', 'references.safetensors'));
@@ -63,14 +47,11 @@ async function referenceTensor(name: string): Promise<Tensor<'float32'>> {
   return new Tensor('float32', new Float32Array(raw.buffer.slice(start, end)), entry.shape);
 }
 
-function drawGradientMap(size: number): RgbImage {
-  const data = new Uint8Array(size * size);
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) data[y * size + x] = Math.round(255 * Math.min(1, Math.max(0, (0.6 - x / (size - 1)) / 0.2)));
-  return { width: size, height: size, channels: 1, data };
-}
-
 await rm(work, { recursive: true, force: true });
 await mkdir(work, { recursive: true });
+
+const images = await writeGuideImages(work, 256);
+console.log(`The guide's input images: ${shown(images.imagePath)}, ${shown(images.maskPath)}`);
 
 heading('1. A tiny SDXL repo on a local Hub');
 const repoDir = join(work, 'tiny-sdxl');
@@ -79,7 +60,7 @@ await generateTinySdxlRepo(repoDir, { unetPriorStd: 0.5 });
 const hub = await startHubServer({ root: join(work, 'hub'), tokens: { hf_demo_token: 'demo' } });
 const repoId = 'modular-diffusers/tiny-sdxl';
 const imported = await hub.importFolder(repoId, repoDir);
-console.log(`Serving ${repoId}@${imported.commitOid.slice(0, 8)} at ${hub.url} (${imported.files.length} files)`);
+console.log(`Serving ${repoId}@${imported.commitOid.slice(0, 8)} at ${hub.url} (${imported.files} files)`);
 // What a user of the real Hub would set (or leave unset for huggingface.co and ~/.cache/huggingface).
 process.env.HF_ENDPOINT = hub.url;
 process.env.HF_HUB_CACHE = join(work, 'hf-cache');
@@ -128,8 +109,8 @@ try {
   console.log('The blocks it loaded (described from inside the sandbox):');
   console.log(ddPipeline.blocks.toString());
   await ddPipeline.loadComponents();
-  const image = drawApple(size);
-  const mask = drawGradientMap(size);
+  // The same pictures the README's `modular run ... --image out/demo/apple.png` reads.
+  const { image, mask } = guideImages(size);
   const [out] = await ddPipeline.run({
     prompt: 'a green pear',
     negative_prompt: 'blurry',

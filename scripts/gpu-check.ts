@@ -12,7 +12,7 @@
  * re-runs itself with LD_LIBRARY_PATH pointing there (the dynamic loader
  * reads LD_LIBRARY_PATH only at process start).
  * CUDA needs onnxruntime-node's CUDA provider libraries, which the project
- * skips at install: `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`.
+ * skips at install: `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';

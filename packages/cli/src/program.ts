@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerBuildCommand } from './commands/build.js';
 import { registerCreateCommand } from './commands/create.js';
@@ -7,6 +8,7 @@ import { registerPublishCommand } from './commands/publish.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerTrustCommands } from './commands/trust.js';
 import { CliError } from './errors.js';
+import { waitForLocalHub } from './wait-for-local-hub.js';
 
 /**
  * Where a command reads and writes. Everything has a process default; tests
@@ -25,6 +27,15 @@ export interface CliIo {
   onInterrupt?: (handler: () => void) => () => void;
 }
 
+/** This package's version, from its package.json (one folder above src/ and dist/ alike). */
+export function cliVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+/** The commands that talk to the Hub (HF_ENDPOINT); they wait for a local one that is still starting. */
+const HUB_CLIENT_COMMANDS = new Set(['build', 'publish', 'inspect', 'run']);
+
 const processIo: CliIo = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
@@ -34,6 +45,7 @@ export function createProgram(io: CliIo): Command {
   const program = new Command('modular')
     .description('Modular Diffusers for Node.js: compose, share and run diffusion pipelines.')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .version(cliVersion(), '-V, --version', 'print the version of the modular command')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
   registerCreateCommand(program, io);
@@ -43,6 +55,9 @@ export function createProgram(io: CliIo): Command {
   registerRunCommand(program, io);
   registerHubCommands(program, io);
   registerTrustCommands(program, io);
+  program.hook('preAction', async (_program, action) => {
+    if (HUB_CLIENT_COMMANDS.has(action.name()) && action.parent === program) await waitForLocalHub(io.env ?? process.env, io.err);
+  });
   return program;
 }
 

@@ -50,3 +50,7 @@ export * from './hub/pretrained-hooks.js';
 export * from './pipeline/modular-pipeline.js';
 export * from './pipeline/pipeline-loader.js';
 export * from './pipeline/pipeline-classes.js';
+export * from './pipeline/pipeline-options.js';
+export * from './components/component-load-options.js';
+export * from './util/closed-options.js';
+export * from './pipeline/run-memory.js';

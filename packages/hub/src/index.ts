@@ -64,3 +64,6 @@ installOnImport();
 export * from './remote/index.js';
 import { installSandboxRemoteCodeLoader } from './remote/index.js';
 installSandboxRemoteCodeLoader();
+
+// Why a component location would be read from this machine instead of the Hub (publishing refuses those).
+export { localReason } from './pretrained/component-locations.js';

@@ -45,3 +45,4 @@ export * from './presets.js';
 export * from './auto-presets.js';
 export * from './pipeline/sdxl-pipeline-properties.js';
 export * from './pipeline/sdxl-modular-pipeline.js';
+export * from './pipeline/sdxl-run-memory.js';

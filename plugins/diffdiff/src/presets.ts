@@ -14,17 +14,17 @@ import { SDXLDiffDiffPrepareLatentsStep } from './prepare-latents-step.js';
 
 function diffDiffBlocks(): InsertableOrderedDict<BlockLike> {
   const blocks = IMAGE2IMAGE_BLOCKS.copy();
-  blocks.set('set_timesteps', TEXT2IMAGE_BLOCKS.getOrThrow('set_timesteps'));
-  blocks.set('prepare_latents', SDXLDiffDiffPrepareLatentsStep);
-  blocks.set('denoise', SDXLDiffDiffDenoiseLoop);
+  blocks['set_timesteps'] = TEXT2IMAGE_BLOCKS.getOrThrow('set_timesteps');
+  blocks['prepare_latents'] = SDXLDiffDiffPrepareLatentsStep;
+  blocks['denoise'] = SDXLDiffDiffDenoiseLoop;
   return blocks;
 }
 
 function diffDiffAutoBlocks(): InsertableOrderedDict<BlockLike> {
   const blocks = IMAGE2IMAGE_BLOCKS.copy();
-  blocks.set('prepare_latents', SDXLDiffDiffPrepareLatentsStep);
-  blocks.set('set_timesteps', TEXT2IMAGE_BLOCKS.getOrThrow('set_timesteps'));
-  blocks.set('denoise', SDXLDiffDiffAutoDenoiseStep);
+  blocks['prepare_latents'] = SDXLDiffDiffPrepareLatentsStep;
+  blocks['set_timesteps'] = TEXT2IMAGE_BLOCKS.getOrThrow('set_timesteps');
+  blocks['denoise'] = SDXLDiffDiffAutoDenoiseStep;
   blocks.insert('ip_adapter', StableDiffusionXLAutoIPAdapterStep, 0);
   blocks.insert('controlnet_input', StableDiffusionXLControlNetAutoInput, 7);
   return blocks;

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadFile, listFiles, repoExists } from '@huggingface/hub';
 import { startHubServer, type HubServer } from '@modular-diffusers/hub';
+import { generateTinySdxlRepo } from '@modular-diffusers/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modular, removeTempDirs, tempDir } from '../cli-test-kit.test-helpers.js';
 import { buildPlugin } from './build.js';
@@ -51,6 +52,31 @@ describe('modular publish', () => {
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/Published alice\/shiny@dev/);
     expect(await repoFiles('alice/shiny', 'dev')).toContain('shiny.js');
+  });
+
+  it('refuses an index naming a local folder for components, or puts the repo id named with --components-repo in its place', async () => {
+    const tiny = join(await tempDir(), 'tiny-sdxl');
+    await generateTinySdxlRepo(tiny, {});
+    const local = (await createPlugin('local', { dir: await tempDir() })).dir;
+    await buildPlugin(local, { componentsRepo: tiny });
+    const refused = await modular(['publish', local, '--repo', 'alice/local', '--skip-tests'], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain(`dist-hub/modular_model_index.json names ${JSON.stringify(tiny)} (an absolute path on this machine) for scheduler, text_encoder, text_encoder_2, tokenizer, tokenizer_2, unet, vae: anyone loading the repo would fail`);
+    expect(refused.err).toContain('Rebuild with --components-repo <owner/name>');
+    expect(refused.err).toContain('Nothing was uploaded.');
+    expect(await repoExists({ repo: 'alice/local', ...hub() })).toBe(false);
+
+    const badId = await modular(['publish', local, '--repo', 'alice/local', '--skip-tests', '--components-repo', './models'], { env });
+    expect(badId.code).toBe(2);
+    expect(badId.err).toMatch(/--components-repo \.\/models: give a Hub repo id/);
+
+    const rewritten = await modular(['publish', local, '--repo', 'alice/local', '--skip-tests', '--components-repo', 'modular-diffusers/tiny-sdxl'], { env });
+    expect(rewritten.code).toBe(0);
+    expect(rewritten.err).toContain('now name modular-diffusers/tiny-sdxl.');
+    const index = JSON.parse(await (await downloadFile({ repo: 'alice/local', path: 'modular_model_index.json', ...hub() }))!.text());
+    expect(index.unet[2].pretrained_model_name_or_path).toBe('modular-diffusers/tiny-sdxl');
+    expect(index.unet[2].subfolder).toBe('unet');
+    expect(JSON.stringify(index)).not.toContain(tiny);
   });
 
   it('refuses a plugin that was never built (exit 2) and a build older than its sources (exit 1)', async () => {

@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createBranch, createRepo, HubApiError, uploadFiles, whoAmI } from '@huggingface/hub';
 import type { Command } from 'commander';
-import { HubUnauthorizedError, MODULAR_CONFIG_FILE, pushToHub, resolveHubConfig, type FolderFile, type HubEnv } from '@modular-diffusers/hub';
+import { HubUnauthorizedError, localReason, MODULAR_CONFIG_FILE, MODULAR_MODEL_INDEX_FILE, pushToHub, resolveHubConfig, type FolderFile, type HubEnv } from '@modular-diffusers/hub';
 import { CliError, CliUsageError } from '../errors.js';
 import { BUILD_INFO_FILE, DIST_HUB, readBuildInfo } from '../plugin/build-info.js';
 import { readPluginPackage } from '../plugin/plugin-package.js';
@@ -22,6 +22,11 @@ export interface PublishPluginOptions {
   /** A branch to commit to (created from main when missing); default the main branch. */
   revision?: string;
   skipTests?: boolean;
+  /**
+   * A Hub repo id to put in place of local folders the build's model index names for components
+   * (e.g. a build made with `--components-repo ./my-export`); without it such an index is refused.
+   */
+  componentsRepo?: string;
   env?: HubEnv;
   /** Told what is happening (checks, tests, upload). */
   log?: (line: string) => void;
@@ -97,10 +102,46 @@ async function pushToBranch(repo: string, branch: string, files: FolderFile[], o
   return { repoUrl, commit: output.commit.oid };
 }
 
+/**
+ * A published index must name Hub repos for its components: a folder on this machine (what a build
+ * with `--components-repo ./path` writes) would fail for everyone else. With `componentsRepo` the
+ * local locations become that repo id; without it they are refused, before tests or uploads.
+ */
+async function checkComponentLocations(files: FolderFile[], componentsRepo: string | undefined, log: (line: string) => void): Promise<FolderFile[]> {
+  if (componentsRepo !== undefined && !REPO_ID.test(componentsRepo)) {
+    throw new CliUsageError(`--components-repo ${componentsRepo}: give a Hub repo id (owner/name), e.g. stabilityai/stable-diffusion-xl-base-1.0.`);
+  }
+  const file = files.find((f) => f.path === MODULAR_MODEL_INDEX_FILE);
+  if (!file) return files;
+  const index = JSON.parse(Buffer.from(file.content).toString('utf8')) as Record<string, unknown>;
+  const local = new Map<string, { reason: string; names: string[] }>();
+  for (const [name, entry] of Object.entries(index)) {
+    if (name.startsWith('_') || !Array.isArray(entry) || entry.length !== 3 || entry[2] === null || typeof entry[2] !== 'object') continue;
+    const spec = entry[2] as Record<string, unknown>;
+    const location = typeof spec.pretrained_model_name_or_path === 'string' ? spec.pretrained_model_name_or_path : null;
+    if (location === null) continue;
+    const reason = await localReason(location);
+    if (!reason) continue;
+    local.set(location, { reason, names: [...(local.get(location)?.names ?? []), name] });
+    if (componentsRepo !== undefined) spec.pretrained_model_name_or_path = componentsRepo;
+  }
+  if (local.size === 0) return files;
+  const described = [...local].map(([location, { reason, names }]) => `${JSON.stringify(location)} (${reason}) for ${names.join(', ')}`).join('; ');
+  if (componentsRepo === undefined) {
+    throw new CliUsageError(
+      `${DIST_HUB}/${MODULAR_MODEL_INDEX_FILE} names ${described}: anyone loading the repo would fail to find those components. ` +
+        `Rebuild with --components-repo <owner/name> (the Hub repo holding the models), or publish with --components-repo <owner/name> to put that repo id in their place. Nothing was uploaded.`,
+    );
+  }
+  log(`Components that named ${described} now name ${componentsRepo}.`);
+  return files.map((f) => (f === file ? { path: f.path, content: Buffer.from(`${JSON.stringify(index, null, 2)}\n`) } : f));
+}
+
 export async function publishPlugin(dir: string, options: PublishPluginOptions = {}): Promise<PublishedPlugin> {
   const log = options.log ?? (() => {});
   const plugin = await readPluginPackage(dir);
-  const { files } = await checkBuild(plugin.dir);
+  const built = await checkBuild(plugin.dir);
+  const files = await checkComponentLocations(built.files, options.componentsRepo, log);
   log(`Build of ${plugin.packageName}@${plugin.version} is up to date.`);
   if (options.skipTests) {
     log('WARNING: --skip-tests given: publishing WITHOUT running the plugin tests. Users will run code nobody tested.');
@@ -134,9 +175,11 @@ export function registerPublishCommand(program: Command, io: CliIo): void {
     .option('--private', 'create the repo as private')
     .option('--revision <branch>', 'commit to this branch (created from main if missing)')
     .option('--skip-tests', 'publish without running the plugin tests (not recommended)')
-    .action(async (dir: string, options: { repo?: string; private?: boolean; revision?: string; skipTests?: boolean }) => {
+    .option('--components-repo <owner/name>', "the Hub repo to name in place of local folders the build's model index points components at")
+    .action(async (dir: string, options: { repo?: string; private?: boolean; revision?: string; skipTests?: boolean; componentsRepo?: string }) => {
       const published = await publishPlugin(resolve(io.cwd ?? process.cwd(), dir), {
         repo: options.repo,
+        componentsRepo: options.componentsRepo,
         private: options.private,
         revision: options.revision,
         skipTests: options.skipTests,

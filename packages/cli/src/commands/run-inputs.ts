@@ -1,20 +1,26 @@
 /** Parsing `modular run` flags into pipeline inputs. */
 import { InvalidArgumentError } from 'commander';
 
-/** `--set key=value`: JSON when the value parses as JSON (numbers, booleans, arrays), else the string itself. */
-export function parseSetValue(pair: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+/**
+ * `--set key=value`, collected as written: the value is typed later from the pipeline's declaration
+ * of `key` (see run-set-values.ts). `guider.<key>` names a guider config value.
+ */
+export function parseSetValue(pair: string, previous: Record<string, string> = {}): Record<string, string> {
   const at = pair.indexOf('=');
-  if (at <= 0) throw new InvalidArgumentError(`expected key=value (e.g. --set guidance_scale=7.5), got '${pair}'.`);
+  if (at <= 0) throw new InvalidArgumentError(`expected key=value (e.g. --set strength=0.5 or --set guider.guidance_scale=7.5), got '${pair}'.`);
   const key = pair.slice(0, at).trim();
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new InvalidArgumentError(`'${key}' is not an input name; input names are like guidance_scale.`);
-  const raw = pair.slice(at + 1);
-  let value: unknown = raw;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    // Not JSON: a plain string such as a prompt or a file path.
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key) && !/^guider\.[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+    throw new InvalidArgumentError(`'${key}' is not an input name; input names are like num_inference_steps (guider settings like guider.guidance_scale).`);
   }
-  return { ...previous, [key]: value };
+  if (Object.hasOwn(previous, key)) throw new InvalidArgumentError(`--set ${key} is given twice; give each input once.`);
+  return { ...previous, [key]: pair.slice(at + 1) };
+}
+
+/** `--guidance-scale 7.5`: a finite number. */
+export function parseGuidanceScale(value: string): number {
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`the guidance scale must be a number (e.g. 7.5), got '${value}'.`);
+  return n;
 }
 
 export function parsePositiveInt(what: string) {

@@ -27,10 +27,10 @@ export function instantiateBlock(value: BlockLike, name = '(unnamed)'): ModularP
  * `blocks.insert('ip_adapter', StableDiffusionXLAutoIPAdapterStep, 0)` and
  * `blocks.set('denoise', controlnetDenoiseBlock)` both work.
  */
-export class BlocksDict extends InsertableOrderedDict<ModularPipelineBlocks> {
+export class BlocksDict extends InsertableOrderedDict<ModularPipelineBlocks, BlockLike> {
   constructor(init?: DictInit<BlockLike>) {
-    super();
-    if (init) for (const [k, v] of new InsertableOrderedDict<BlockLike>(init)) this.set(k, v);
+    // The base constructor adds each entry through `set`, which (on this subclass) instantiates classes.
+    super(init);
   }
 
   override set(key: string, value: BlockLike): this {

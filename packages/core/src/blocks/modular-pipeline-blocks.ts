@@ -15,6 +15,7 @@ import { BlockState, blockStateContext } from '../state/block-state.js';
 import type { PipelineState } from '../state/pipeline-state.js';
 import type { BlockDeclarations, RunContext } from '../state/run-context.js';
 import { inspectSymbol } from '../util/inspect.js';
+import { BLOCKS_FROM_PRETRAINED_OPTIONS, SAVE_PRETRAINED_OPTIONS } from '../pipeline/pipeline-options.js';
 import { BLOCK_BRAND } from './block-brand.js';
 import { BlocksDict } from './blocks-dict.js';
 import { combineOutputs, uniqueInputs } from './combine-params.js';
@@ -371,12 +372,14 @@ export class ModularPipelineBlocks {
 
   /** Loads a block class shared on the Hub; implemented by `@modular-diffusers/hub`. */
   static async fromPretrained(repo: string, options: BlocksFromPretrainedOptions = {}): Promise<ModularPipelineBlocks> {
-    return getPretrainedHooks('ModularPipelineBlocks.fromPretrained').blocksFromPretrained(repo, options);
+    BLOCKS_FROM_PRETRAINED_OPTIONS.check(options);
+    return getPretrainedHooks('ModularPipelineBlocks.fromPretrained').blocksFromPretrained(repo, options ?? {});
   }
 
   /** Writes `modular_config.json` (and a model card) to `dir`, optionally pushing it; implemented by `@modular-diffusers/hub`. */
   savePretrained(dir: string, options: SavePretrainedOptions = {}): Promise<SavePretrainedResult> {
-    return getPretrainedHook('saveBlocks', 'ModularPipelineBlocks.savePretrained')(this, dir, options);
+    SAVE_PRETRAINED_OPTIONS.check(options, 'ModularPipelineBlocks.savePretrained');
+    return getPretrainedHook('saveBlocks', 'ModularPipelineBlocks.savePretrained')(this, dir, options ?? {});
   }
 
   // ---- printing -----------------------------------------------------------------------------

@@ -39,6 +39,22 @@ describe('SequentialPipelineBlocks', () => {
     expect(() => SequentialPipelineBlocks.fromBlocksDict({ bad: {} as never })).toThrow(/must be a block class or a block instance/);
   });
 
+  it("edits sub-blocks with brackets, as the guide's dd_blocks.blocks['denoise'] = block: a class is instantiated, a non-block refused", () => {
+    const seq = SequentialPipelineBlocks.fromBlocksDict({ add: AddStep, mul: MulStep });
+    expect(seq.blocks['add']).toBeInstanceOf(AddStep);
+    seq.blocks['add'] = MulStep;
+    expect(seq.blocks.get('add')).toBeInstanceOf(MulStep);
+    const instance = new AddStep();
+    seq.blocks['extra'] = instance;
+    expect(seq.blocks.keys()).toEqual(['add', 'mul', 'extra']);
+    expect(seq.blocks['extra']).toBe(instance);
+    expect(seq.subBlocks.keys()).toEqual(['add', 'mul', 'extra']);
+    expect(() => {
+      seq.blocks['bad'] = {} as never;
+    }).toThrow(/must be a block class or a block instance/);
+    expect(seq.blocks.keys()).toEqual(['add', 'mul', 'extra']);
+  });
+
   it('excludes inputs an earlier block outputs, keeps the first declaration and upgrades required', () => {
     class SetsFactor extends PipelineBlock {
       override get inputs() {

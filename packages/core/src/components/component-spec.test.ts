@@ -83,6 +83,12 @@ describe('ComponentSpec', () => {
     expect(getLoadId(unet)).toBe('org/sdxl|unet|fp16|null');
     await expect(new ComponentSpec('unet', 'UNet2DConditionModel').load({ registry })).rejects.toThrow(ComponentLoadError);
     await expect(new ComponentSpec('vae', 'AutoencoderKL', { repo: 'r' }).load({ registry })).rejects.toThrow(LoaderNotFoundError);
+    // Closed options: a typo is refused with the meant name; a custom loader's settings go in loaderOptions.
+    // @ts-expect-error
+    await expect(spec.load({ registry, torch_dtype: 'float16' })).rejects.toThrow("ComponentSpec.load: unknown option 'torch_dtype'. Did you mean 'torchDtype'?");
+    seen.length = 0;
+    await spec.load({ registry, loaderOptions: { quantize: 'int8' }, dtype: 'float16' });
+    expect(seen).toEqual([['org/sdxl|unet|fp16|null', { quantize: 'int8', dtype: 'float16' }]]);
   });
 
   it('derives a spec from a component object (fromComponent)', () => {

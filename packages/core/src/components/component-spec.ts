@@ -1,3 +1,4 @@
+import { COMPONENT_SPEC_LOAD_OPTIONS, type ComponentSpecLoadOptions } from './component-load-options.js';
 import { ComponentLoadError, InvalidArgumentError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { typeHintName, type TypeHint } from '../params/type-hint.js';
@@ -31,20 +32,8 @@ export interface CreateOptions {
   logger?: Logger;
 }
 
-export interface LoadOptions {
-  /** Loading fields given here override (and are written back to) the spec. */
-  repo?: string | null;
-  pretrainedModelNameOrPath?: string | null;
-  subfolder?: string | null;
-  variant?: string | null;
-  revision?: string | null;
-  registry?: ComponentLoaderRegistry;
-  resolver?: RepoResolver | null;
-  signal?: AbortSignalLike;
-  logger?: Logger;
-  /** Anything else (dtype, device, session options) is passed to the loader untouched. */
-  [option: string]: unknown;
-}
+/** What `spec.load` takes (closed: see component-load-options.ts). Loading fields given here override (and are written back to) the spec. */
+export type LoadOptions = ComponentSpecLoadOptions;
 
 type SpecArgs = Omit<ComponentSpecFields, 'name' | 'type'>;
 
@@ -171,7 +160,8 @@ export class ComponentSpec {
    * the spec always says where the loaded object came from.
    */
   async load(options: LoadOptions = {}): Promise<unknown> {
-    const { registry, resolver, signal, logger, repo, pretrainedModelNameOrPath, subfolder, variant, revision, ...rest } = options;
+    COMPONENT_SPEC_LOAD_OPTIONS.check(options);
+    const { registry, resolver, signal, logger, repo, pretrainedModelNameOrPath, subfolder, variant, revision, loaderOptions, ...rest } = options ?? {};
     const path = pretrainedModelNameOrPath ?? repo;
     if (path !== undefined) this.pretrainedModelNameOrPath = path;
     if (subfolder !== undefined) this.subfolder = subfolder;
@@ -184,7 +174,8 @@ export class ComponentSpec {
       );
     }
     const component = await (registry ?? defaultLoaderRegistry).fromPretrained(this, {
-      options: rest,
+      // A custom loader's own settings (loaderOptions) reach it beside the declared ones.
+      options: { ...loaderOptions, ...rest },
       resolver,
       signal,
       logger,

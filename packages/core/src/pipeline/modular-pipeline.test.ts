@@ -182,14 +182,29 @@ describe('ModularPipeline', () => {
     expect(logger.of('warn').join('\n')).toMatch(/unknown components ignored: ghost/);
 
     const failing = blocks().initPipeline('org/toy', { loaderRegistry: registry(), logger });
-    const error = await failing.loadComponents(null, { fail: true }).catch((e) => e);
+    const error = await failing.loadComponents(null, { loaderOptions: { fail: true } }).catch((e) => e);
     expect(error).toBeInstanceOf(ComponentLoadError);
     expect(error.message).toBe("Failed to load 1 component(s): 'adder': disk on fire");
-    expect((await failing.loadComponents(null, { fail: true, onError: 'warn' })).failed.map((f) => f.name)).toEqual(['adder']);
+    expect((await failing.loadComponents(null, { loaderOptions: { fail: true }, onError: 'warn' })).failed.map((f) => f.name)).toEqual(['adder']);
 
     const controller = new AbortController();
     controller.abort();
     await expect(failing.loadComponents(null, { signal: controller.signal })).rejects.toThrow(PipelineAbortedError);
+  });
+
+  it('names components that failed for the same reason together, so a remedy is printed once', async () => {
+    class TwoAdders extends PipelineBlock {
+      override get expectedComponents() {
+        return [new ComponentSpec('adder', 'Adder'), new ComponentSpec('adder_2', 'Adder')];
+      }
+      override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+        return [components, state];
+      }
+    }
+    const pipe = new TwoAdders().initPipeline('org/toy', { loaderRegistry: registry(), logger: new MemoryLogger() });
+    const error = await pipe.loadComponents({ loaderOptions: { fail: true } }).catch((e) => e);
+    expect(error.message).toBe("Failed to load 2 component(s): 'adder', 'adder_2': disk on fire");
+    expect(error.failures).toHaveLength(2);
   });
 
   it('shares components between pipelines on one ComponentsManager by load id', async () => {

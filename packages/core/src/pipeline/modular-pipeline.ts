@@ -17,10 +17,9 @@ import {
 import {
   getPretrainedHook,
   getPretrainedHooks,
-  type PipelineFromPretrainedOptions,
-  type SavePretrainedOptions,
   type SavePretrainedResult,
 } from '../hub/pretrained-hooks.js';
+import { PIPELINE_FROM_PRETRAINED_OPTIONS, SAVE_PRETRAINED_OPTIONS, type PipelineFromPretrainedOptions, type SavePretrainedOptions } from './pipeline-options.js';
 import { getLogger, type Logger } from '../logger.js';
 import type { ConfigSpec } from '../params/config-spec.js';
 import { PipelineState } from '../state/pipeline-state.js';
@@ -28,61 +27,25 @@ import type { ProgressEvent } from '../state/run-context.js';
 import { throwIfAborted, type AbortSignalLike } from '../util/abort.js';
 import { inspectSymbol } from '../util/inspect.js';
 import { getPipelineClass } from './pipeline-classes.js';
+import {
+  INIT_PIPELINE_OPTIONS,
+  RUN_OPTIONS,
+  type InitPipelineOptions,
+  type PipelineConstructor,
+  type RunOptions,
+} from './pipeline-options.js';
+import { COMPONENT_LOADER_OPTIONS, LOAD_COMPONENTS_OPTIONS, type ComponentLoaderOptions, type LoadComponentsOptions } from '../components/component-load-options.js';
+import { nearestKey } from '../util/closed-options.js';
+import { checkRunMemory, parseMaxMemory } from './run-memory.js';
+
+export type { InitPipelineOptions, PipelineConstructor, RunOptions, LoadComponentsOptions };
 import { PipelineLoader } from './pipeline-loader.js';
-
-export interface InitPipelineOptions {
-  /** Shares loaded components across pipelines and tracks them for memory management. */
-  componentsManager?: ComponentsManager | null;
-  /** The manager collection this pipeline's components are registered under. */
-  collection?: string | null;
-  /** Loaders to use instead of the global `defaultLoaderRegistry`. */
-  loaderRegistry?: ComponentLoaderRegistry;
-  /** Resolves repo locations for loaders (default: the one the hub package installs). */
-  repoResolver?: RepoResolver | null;
-  /** The parsed `modular_model_index.json` to take component sources and config values from. */
-  modelIndex?: Record<string, unknown> | null;
-  /** Dev/test mode: unexpected inputs, undeclared reads and lost writes throw. */
-  strict?: boolean;
-  logger?: Logger;
-  /** Overrides the pipeline class chosen from the blocks' model name. */
-  pipelineClass?: PipelineConstructor<ModularPipeline>;
-  /** Options every `loadComponents` call starts from, e.g. `{ device: 'cuda' }` from fromPretrained. */
-  loadOptions?: Record<string, unknown>;
-}
-
-export type PipelineConstructor<P extends ModularPipeline> = new (
-  blocks: ModularPipelineBlocks,
-  repo: string | null,
-  options: InitPipelineOptions,
-) => P;
 
 /** The `components` argument blocks receive: the pipeline, with components as properties (`components.unet`). */
 export type PipelineComponents = ModularPipeline & Record<string, any>;
 
-export interface RunOptions {
-  signal?: AbortSignalLike;
-  /** Called after every loop iteration (each denoise step). */
-  onProgress?: (event: ProgressEvent) => void;
-  /** Overrides the pipeline's strict setting for this run. */
-  strict?: boolean;
-}
-
 /** Pipeline inputs by name, plus `output` (what to return) and `state` (a state to continue from). */
 export type RunInputs = { [input: string]: unknown; output?: string | readonly string[]; state?: PipelineState };
-
-export interface LoadComponentsOptions {
-  signal?: AbortSignalLike;
-  /**
-   * Options for single components, merged over the shared ones: `{ unet: { dtype: 'float16' } }`.
-   * A per-component `device` also pins it in the components manager: `{ vae: { device: 'cpu' } }`
-   * keeps the VAE on CPU and outside a GPU memory budget.
-   */
-  perComponent?: Record<string, Record<string, unknown>>;
-  /** 'throw' (default) raises one ComponentLoadError after trying every component; 'warn' only logs. */
-  onError?: 'throw' | 'warn';
-  /** Anything else (dtype, device, ...) goes to every loader. */
-  [option: string]: unknown;
-}
 
 export interface LoadReport {
   loaded: string[];
@@ -121,7 +84,9 @@ export class ModularPipeline {
   protected readonly configSpecs = new Map<string, ConfigSpec>();
   protected readonly componentValues = new Map<string, unknown>();
   protected readonly repoResolver: RepoResolver | null;
-  protected readonly defaultLoadOptions: Record<string, unknown>;
+  protected readonly defaultLoadOptions: LoadComponentsOptions;
+  /** The largest run this pipeline starts (see `maxMemory`); null for the default. */
+  maxMemory: number | string | null;
   protected readonly logger: Logger;
   private modelIndexRead = false;
   /** Components whose source is only the assumed `<repo>/<name>` layout: no index lists them. */
@@ -129,6 +94,9 @@ export class ModularPipeline {
   private cachedLoader: PipelineLoader | null = null;
 
   constructor(blocks: ModularPipelineBlocks, repo: string | null = null, options: InitPipelineOptions = {}) {
+    INIT_PIPELINE_OPTIONS.check(options);
+    options ??= {};
+    if (options.loadOptions) LOAD_COMPONENTS_OPTIONS.check(options.loadOptions, 'initPipeline loadOptions');
     this.blocks = blocks;
     this.pretrainedModelNameOrPath = repo;
     this.componentsManager = options.componentsManager ?? null;
@@ -136,6 +104,8 @@ export class ModularPipeline {
     this.loaderRegistry = options.loaderRegistry ?? defaultLoaderRegistry;
     this.repoResolver = options.repoResolver ?? null;
     this.defaultLoadOptions = { ...options.loadOptions };
+    this.maxMemory = options.maxMemory ?? null;
+    if (this.maxMemory !== null) parseMaxMemory(this.maxMemory);
     this.strict = options.strict ?? false;
     this.logger = options.logger ?? getLogger();
 
@@ -167,7 +137,8 @@ export class ModularPipeline {
 
   /** Loads a pipeline shared on the Hub (blocks, specs, configs); implemented by `@modular-diffusers/hub`. */
   static async fromPretrained(repo: string, options: PipelineFromPretrainedOptions = {}): Promise<ModularPipeline & CallablePipeline> {
-    return getPretrainedHooks('ModularPipeline.fromPretrained').pipelineFromPretrained(repo, options) as Promise<
+    PIPELINE_FROM_PRETRAINED_OPTIONS.check(options);
+    return getPretrainedHooks('ModularPipeline.fromPretrained').pipelineFromPretrained(repo, options ?? {}) as Promise<
       ModularPipeline & CallablePipeline
     >;
   }
@@ -177,7 +148,8 @@ export class ModularPipeline {
    * to `dir`, and with `pushToHub` uploads them in one commit; implemented by `@modular-diffusers/hub`.
    */
   savePretrained(dir: string, options: SavePretrainedOptions = {}): Promise<SavePretrainedResult> {
-    return getPretrainedHook('savePipeline', 'ModularPipeline.savePretrained')(this, dir, options);
+    SAVE_PRETRAINED_OPTIONS.check(options, 'ModularPipeline.savePretrained');
+    return getPretrainedHook('savePipeline', 'ModularPipeline.savePretrained')(this, dir, options ?? {});
   }
 
   get className(): string {
@@ -253,7 +225,13 @@ export class ModularPipeline {
     const optionsOnly = namesOrOptions !== null && typeof namesOrOptions === 'object' && !Array.isArray(namesOrOptions);
     const names = optionsOnly ? null : (namesOrOptions as string | readonly string[] | null);
     if (optionsOnly) options = namesOrOptions as LoadComponentsOptions;
-    const { signal, perComponent = {}, onError = 'throw', ...shared } = { ...this.defaultLoadOptions, ...options };
+    LOAD_COMPONENTS_OPTIONS.check(options);
+    this.checkPerComponent(options?.perComponent);
+    const { signal, perComponent = {}, onError = 'throw', loaderOptions, ...named } = { ...this.defaultLoadOptions, ...options };
+    if (onError !== 'throw' && onError !== 'warn') {
+      throw new InvalidArgumentError(`pipeline.loadComponents: onError must be 'throw' or 'warn', got ${JSON.stringify(onError)}.`);
+    }
+    const shared: Record<string, unknown> = { ...named };
     if (names !== null && typeof names !== 'string' && !Array.isArray(names)) {
       throw new InvalidArgumentError(`Invalid type for names: expected a component name or a list of names, got ${typeof names}.`);
     }
@@ -278,7 +256,10 @@ export class ModularPipeline {
         report.loaded.push(name);
         continue;
       }
-      const perOptions = { ...shared, ...(perComponent[name] ?? {}) };
+      const { loaderOptions: ownLoaderOptions, ...ownOptions } = perComponent[name] ?? {};
+      const perOptions: Record<string, unknown> = { ...shared, ...ownOptions };
+      // A custom loader's own settings reach it as loader options, beside the declared ones.
+      const customOptions = loaderOptions || ownLoaderOptions ? { ...loaderOptions, ...ownLoaderOptions } : undefined;
       const willHaveRepo = spec.pretrainedModelNameOrPath ?? perOptions.repo ?? perOptions.pretrainedModelNameOrPath;
       if (!willHaveRepo) {
         const reason = `no repo: the block specs and the model index give none (pass { perComponent: { ${name}: { repo } } } or use updateComponents)`;
@@ -304,7 +285,8 @@ export class ModularPipeline {
           continue;
         }
         component = await spec.load({
-          ...perOptions,
+          ...(perOptions as ComponentLoaderOptions),
+          ...(customOptions ? { loaderOptions: customOptions } : {}),
           registry: this.loaderRegistry,
           resolver: this.repoResolver ?? getDefaultRepoResolver(),
           signal,
@@ -320,7 +302,22 @@ export class ModularPipeline {
       }
     }
     if (report.failed.length > 0 && onError === 'throw') {
-      const detail = report.failed.map((f) => `'${f.name}': ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ');
+      // Components that failed for the same root cause (a device without its provider, say) share one
+      // message, so its remedy is printed once; a failure of its own keeps its full message.
+      const rootOf = (error: unknown): string => {
+        let e = error;
+        while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+        return e instanceof Error ? e.message : String(e);
+      };
+      const counts = new Map<string, number>();
+      for (const f of report.failed) counts.set(rootOf(f.error), (counts.get(rootOf(f.error)) ?? 0) + 1);
+      const byMessage = new Map<string, string[]>();
+      for (const f of report.failed) {
+        const root = rootOf(f.error);
+        const message = (counts.get(root) ?? 0) > 1 ? root : f.error instanceof Error ? f.error.message : String(f.error);
+        byMessage.set(message, [...(byMessage.get(message) ?? []), `'${f.name}'`]);
+      }
+      const detail = [...byMessage].map(([message, names]) => `${names.join(', ')}: ${message}`).join('; ');
       throw new ComponentLoadError(`Failed to load ${report.failed.length} component(s): ${detail}`, report.failed, {
         cause: report.failed[0]?.error,
       });
@@ -484,6 +481,11 @@ export class ModularPipeline {
   run(inputs: RunInputs & { output: readonly string[] }, options?: RunOptions): Promise<Record<string, any>>;
   run(inputs?: RunInputs, options?: RunOptions): Promise<any>;
   async run(inputs: RunInputs = {}, options: RunOptions = {}): Promise<unknown> {
+    RUN_OPTIONS.check(options);
+    options ??= {};
+    if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
+      throw new InvalidArgumentError(`pipeline.run(inputs): inputs must be an object of pipeline inputs by name, got ${Array.isArray(inputs) ? 'an array' : inputs === null ? 'null' : typeof inputs}.`);
+    }
     const { output, state: given, ...values } = inputs;
     const strict = options.strict ?? this.strict;
     const state = given instanceof PipelineState ? given.copy() : new PipelineState();
@@ -524,6 +526,8 @@ export class ModularPipeline {
 
     throwIfAborted(options.signal, 'before it started');
     this.blocks.validateInputs(this as PipelineComponents, state);
+    // Bounded before anything is allocated: a run whose tensors would not fit is refused here.
+    checkRunMemory(this as PipelineComponents, this.blocks.modelName, state, options.maxMemory ?? this.maxMemory);
     // A component larger than the memory budget fails here, before any model has run.
     this.componentsManager?.checkMemoryBudget([...this.componentValues.values()]);
     if (!this.blocks.isComposite) await this.prepareBlock(this.blocks, this.blocks.className);
@@ -573,6 +577,25 @@ export class ModularPipeline {
       specs.map((s) => this.componentValues.get(s.name)),
       `block '${name}' (${block.className})`,
     );
+  }
+
+  /** `perComponent` names components of this pipeline, each with loader options only. */
+  private checkPerComponent(perComponent: unknown): void {
+    if (perComponent === undefined || perComponent === null) return;
+    if (typeof perComponent !== 'object' || Array.isArray(perComponent)) {
+      throw new InvalidArgumentError('pipeline.loadComponents: perComponent must be an object of loader options by component name, e.g. { vae: { device: \'cpu\' } }.');
+    }
+    for (const [name, entry] of Object.entries(perComponent)) {
+      if (!this.componentSpecs.has(name)) {
+        const near = nearestKey(name, this.componentNames);
+        throw new InvalidArgumentError(
+          `pipeline.loadComponents: perComponent names '${name}', which is not a component of this pipeline.` +
+            (near ? ` Did you mean '${near}'?` : '') +
+            ` Its components are: ${this.componentNames.join(', ') || '(none)'}.`,
+        );
+      }
+      COMPONENT_LOADER_OPTIONS.check(entry, `pipeline.loadComponents perComponent.${name}`);
+    }
   }
 
   private createFromConfig(spec: ComponentSpec): unknown {

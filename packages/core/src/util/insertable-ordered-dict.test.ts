@@ -48,3 +48,50 @@ describe('InsertableOrderedDict', () => {
     expect(new InsertableOrderedDict().toString()).toBe('InsertableOrderedDict()');
   });
 });
+
+describe('InsertableOrderedDict bracket access (the guide writes d["denoise"] = X)', () => {
+  const abc = () => new InsertableOrderedDict<number>([['a', 1], ['b', 2], ['c', 3]]);
+
+  it('reads, replaces in place, appends, deletes and asks for entries with brackets', () => {
+    const d = abc();
+    expect(d['b']).toBe(2);
+    expect(d['zz']).toBeUndefined();
+    d['b'] = 20;
+    d['d'] = 4;
+    expect(d.entries()).toEqual([['a', 1], ['b', 20], ['c', 3], ['d', 4]]);
+    expect('c' in d).toBe(true);
+    expect('zz' in d).toBe(false);
+    delete d['a'];
+    expect(d.keys()).toEqual(['b', 'c', 'd']);
+    // A copy is a dict too, and edits to it never reach the original.
+    const c = d.copy();
+    c['b'] = 200;
+    expect([c['b'], d['b']]).toEqual([200, 20]);
+  });
+
+  it('a bracket name that is a member means the member; writing or deleting it is a TypeError, never a no-op', () => {
+    const d = abc();
+    expect(typeof d['keys']).toBe('function');
+    expect(d['length']).toBe(3);
+    expect(() => {
+      // @ts-expect-error the type knows 'keys' is a method too
+      d['keys'] = 5;
+    }).toThrow(new TypeError("Cannot set 'keys' on an InsertableOrderedDict: 'keys' is one of its own members, not an entry. To store an entry under that name use dict.set('keys', value) (and dict.get('keys') to read it)."));
+    expect(() => {
+      // @ts-expect-error
+      delete d['length'];
+    }).toThrow(TypeError);
+    d.set('keys', 7);
+    expect(d.get('keys')).toBe(7);
+    expect(d.keys()).toEqual(['a', 'b', 'c', 'keys']);
+    expect(() => d.set(3 as never, 1)).toThrow(new TypeError('InsertableOrderedDict.set(): keys are strings, got number.'));
+    expect(() => Object.setPrototypeOf(d, null)).toThrow(TypeError);
+  });
+
+  it('is still awaitable and printable (probes for then and other optional members read undefined)', async () => {
+    const d = abc();
+    expect(await Promise.resolve(d)).toBe(d);
+    expect(String(d)).toContain("0: ('a', 1)");
+    expect(d).toBeInstanceOf(InsertableOrderedDict);
+  });
+});

@@ -36,7 +36,14 @@ export type ConfigMeta = {
 };
 
 function show(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? String(value);
+  // JSON writes NaN and ±Infinity as null, which would tell the user the wrong value.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  if (typeof value === 'string') return `'${value}'`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 export interface NumberFieldOptions {
@@ -59,7 +66,7 @@ export function numberField(defaultValue: number, options: NumberFieldOptions = 
     default: defaultValue,
     accepts: range,
     parse(value) {
-      if (typeof value !== 'number' || Number.isNaN(value)) throw new FieldRejection(`must be ${range}`, 'invalid');
+      if (typeof value !== 'number' || Number.isNaN(value)) throw new FieldRejection(`must be ${range}${Number.isNaN(value) ? ' (NaN is not a number it can use)' : ''}`, 'invalid');
       if (options.integer && !Number.isInteger(value)) throw new FieldRejection(`must be ${range}`, 'invalid');
       if (options.min !== undefined && (options.minExclusive ? value <= options.min : value < options.min)) {
         throw new FieldRejection(`must be ${range}`, 'invalid');

@@ -38,6 +38,12 @@ describe('ClassifierFreeGuidance', () => {
     expectAllClose(original.forward({ pred_cond: t32([1]), pred_uncond: t32([0.2]) }).pred.data, [7], { rtol: 1e-6 });
   });
 
+  it('names a NaN guidance_scale as NaN (JSON would print it as null)', () => {
+    expect(() => new ClassifierFreeGuidance({ guidance_scale: NaN })).toThrow(
+      'ClassifierFreeGuidance overrides `guidance_scale` is NaN: must be a number (NaN is not a number it can use).',
+    );
+  });
+
   it('runs the model once at or below the neutral scale', () => {
     const g = new ClassifierFreeGuidance({ guidance_scale: 1 });
     expect(g.numConditions).toBe(1);

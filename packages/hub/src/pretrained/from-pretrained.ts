@@ -9,6 +9,7 @@ import type {
   PipelineFromPretrainedOptions,
   TrustRemoteCode,
 } from '@modular-diffusers/core';
+import { BLOCKS_FROM_PRETRAINED_OPTIONS, PIPELINE_FROM_PRETRAINED_OPTIONS } from '@modular-diffusers/core';
 import { HubError } from '../cache/hub-errors.js';
 import { chooseBlocks } from './choose-blocks.js';
 import { pickHubAccess, type HubAccessOptions } from './hub-access-options.js';
@@ -47,10 +48,15 @@ export interface HubFromPretrainedOptions extends HubAccessOptions {
   device?: string;
   /** diffusers' name for `accessToken`. */
   token?: string;
+  /** The largest run the pipeline starts (see InitPipelineOptions.maxMemory). */
+  maxMemory?: number | string;
+  /** ModularPipelineBlocks.fromPretrained only: the blocks' folder in the repo. */
+  subfolder?: string | null;
 }
 
 /** `ModularPipelineBlocks.fromPretrained`: the repo's blocks, from its trusted bundle or a registered class. */
 export async function blocksFromPretrained(repo: string, options: HubFromPretrainedOptions = {}): Promise<ModularPipelineBlocks> {
+  BLOCKS_FROM_PRETRAINED_OPTIONS.check(options);
   const access = pickHubAccess(options as Record<string, unknown>);
   const description = await readRepoDescription(repo, options.revision, access);
   const trusted = await passGate(description, options, access);
@@ -73,6 +79,7 @@ export async function blocksFromPretrained(repo: string, options: HubFromPretrai
  * downloading only its own files.
  */
 export async function pipelineFromPretrained(repo: string, given: HubFromPretrainedOptions = {}): Promise<ModularPipeline> {
+  PIPELINE_FROM_PRETRAINED_OPTIONS.check(given);
   const { componentManager, ...rest } = given;
   const options: HubFromPretrainedOptions = { ...rest, componentsManager: given.componentsManager ?? componentManager ?? null };
   const access = pickHubAccess(options as Record<string, unknown>);
@@ -92,6 +99,7 @@ export async function pipelineFromPretrained(repo: string, given: HubFromPretrai
     logger: options.logger,
     pipelineClass: options.pipelineClass,
     loadOptions: options.device !== undefined ? { device: options.device } : undefined,
+    ...(options.maxMemory !== undefined ? { maxMemory: options.maxMemory } : {}),
   };
   if (!trusted) return chooseBlocks(description).initPipeline(repo, init);
 
@@ -164,6 +172,7 @@ function remoteCodeRequest(
       collection: options.collection ?? null,
       loaderRegistry: options.loaderRegistry,
       device: options.device,
+      ...(options.maxMemory !== undefined ? { maxMemory: options.maxMemory } : {}),
     },
     // The trust flag is consumed here: nothing downstream can forward it to another repo.
     options: { ...options, trustRemoteCode: false } as unknown as PipelineFromPretrainedOptions,

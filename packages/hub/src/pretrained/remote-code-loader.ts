@@ -54,6 +54,7 @@ export interface RemoteCodeRequest {
     collection: string | null;
     loaderRegistry?: ComponentLoaderRegistry;
     device?: unknown;
+    maxMemory?: number | string;
   };
   /** The caller's fromPretrained options (hub credentials included), with `trustRemoteCode` set to false: trust was consumed by the gate and must not reach any other repo. */
   options: PipelineFromPretrainedOptions;

@@ -11,6 +11,9 @@
 import {
   InvalidArgumentError,
   ModularPipeline,
+  RUN_OPTIONS,
+  checkRunMemory,
+  type PipelineComponents,
   defaultLoaderRegistry,
   getLogger,
   type Logger,
@@ -46,7 +49,9 @@ export interface RemotePipelineOptions {
   /** Per-pipeline allow-list entries by component class name, over the registered and built-in ones. */
   componentAccess?: Record<string, ComponentAccess>;
   /** Options every `loadComponents` call starts from (e.g. `{ device: 'cuda' }`). */
-  loadOptions?: Record<string, unknown>;
+  loadOptions?: LoadComponentsOptions;
+  /** The largest run it starts (see InitPipelineOptions.maxMemory). */
+  maxMemory?: number | string;
 }
 
 interface ActiveRun {
@@ -63,7 +68,7 @@ interface RemoteState {
   session: Promise<RemoteSession>;
   codec: RemoteValueCodec;
   access: Readonly<Record<string, ComponentAccess>>;
-  loadOptions: Record<string, unknown>;
+  loadOptions: LoadComponentsOptions;
   sandboxConfigTypes: ReadonlySet<string>;
   imageInputs: ReadonlySet<string>;
   revisions: Map<string, number>;
@@ -86,7 +91,8 @@ export class RemoteModularPipeline extends ModularPipeline {
 
   constructor(blocks: RemoteBlocks, repo: string | null = null, options: RemotePipelineOptions = {}) {
     const quiet = quietForSandboxBuilt(blocks, options);
-    super(blocks, repo, { ...options, logger: quiet.logger });
+    const { componentAccess: _access, ...init } = options;
+    super(blocks, repo, { ...init, logger: quiet.logger });
     quiet.done();
     const origin = blocks.remoteOrigin;
     const path = blocks.remotePath;
@@ -169,6 +175,8 @@ export class RemoteModularPipeline extends ModularPipeline {
   override run(inputs: RunInputs & { output: readonly string[] }, options?: RunOptions): Promise<Record<string, any>>;
   override run(inputs?: RunInputs, options?: RunOptions): Promise<any>;
   override async run(inputs: RunInputs = {}, options: RunOptions = {}): Promise<unknown> {
+    RUN_OPTIONS.check(options);
+    options ??= {};
     const r = this._remote;
     // Runs of one pipeline go one at a time: they share the sandbox's stateful scheduler and guider.
     const turn = r.queue.then(() => this.startRun(inputs, options));
@@ -305,6 +313,10 @@ export class RemoteModularPipeline extends ModularPipeline {
     if (given !== undefined && !(given instanceof PipelineState)) {
       throw new InvalidArgumentError("run({ state }): 'state' must be a PipelineState from an earlier run.");
     }
+    // Bounded before the sandbox or any model does work: the host estimates from the inputs and defaults.
+    const sizing = new PipelineState();
+    for (const param of this.blocks.allInputs) if (param.name) sizing.set(param.name, param.name in values ? values[param.name] : param.default);
+    checkRunMemory(this as unknown as PipelineComponents, this.blocks.modelName, sizing, options.maxMemory ?? this.maxMemory);
     const session = await r.session;
     await this.prepareSandbox(session);
     const loaded = await loadImageInputs(values, r.imageInputs);

@@ -36,14 +36,15 @@ export function createSandboxRemoteCodeLoader(options: RemoteSandboxOptions = {}
     },
     async loadPipeline(request) {
       const blocks = await loadRemoteBlocks(sourceOf(request), options);
-      const { componentsManager, collection, loaderRegistry, device } = request.init;
+      const { componentsManager, collection, loaderRegistry, device, maxMemory } = request.init;
       return blocks.initPipeline(request.repo, {
         componentsManager,
         collection,
         ...(loaderRegistry ? { loaderRegistry } : {}),
         repoResolver: request.resolver,
         modelIndex: request.modelIndex,
-        loadOptions: device !== undefined && device !== null ? { device } : {},
+        loadOptions: typeof device === 'string' ? { device } : {},
+        ...(maxMemory !== undefined ? { maxMemory } : {}),
       });
     },
   };

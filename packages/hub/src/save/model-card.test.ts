@@ -1,4 +1,4 @@
-import { ModularPipelineBlocks, SequentialPipelineBlocks } from '@modular-diffusers/core';
+import { InputParam, ModularPipelineBlocks, SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { StableDiffusionXLControlNetAutoInput, TEXT2IMAGE_BLOCKS } from '@modular-diffusers/core/testing';
 import { describe, expect, it } from 'vitest';
 import { modelCardContent, renderModelCard } from './model-card.js';
@@ -19,6 +19,18 @@ describe('model card', () => {
     expect(content.tags).toEqual(['modular-diffusers', 'diffusers', 'stable-diffusion-xl', 'text-to-image']);
     expect(content.ioSpecificationSection).toContain('**Optional:**\n\n- `prompt`');
     expect(content.triggerInputsSection).toBe('');
+  });
+
+  it('lists an input the blocks need unless others stand in (metadata.requiredUnless) as required, saying so', () => {
+    class NeedsPrompt extends ModularPipelineBlocks {
+      override get inputs() {
+        return [new InputParam('prompt', { metadata: { requiredUnless: ['prompt_embeds', 'pooled_prompt_embeds'] } }), new InputParam('eta', { default: 0 })];
+      }
+    }
+    const content = modelCardContent(new NeedsPrompt());
+    expect(content.ioSpecificationSection).toContain(
+      '**Required:**\n\n- `prompt` (unless `prompt_embeds` and `pooled_prompt_embeds` are given)\n\n**Optional:**\n\n- `eta`, defaults to `0`',
+    );
   });
 
   it('derives task tags and the conditional-execution section from trigger inputs', () => {

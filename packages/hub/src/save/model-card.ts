@@ -49,12 +49,18 @@ export function modelCardContent(blocks: ModularPipelineBlocks): ModelCardConten
       : '';
 
   const inputs = blocks.allInputs.filter((p) => p.name);
-  const required = inputs.filter((p) => p.required);
-  const optional = inputs.filter((p) => !p.required);
+  // An input the blocks need unless others stand in for it (SDXL's prompt, unless prompt_embeds) is listed as required.
+  const unless = (p: (typeof inputs)[number]): string[] => {
+    const names = (p.metadata as { requiredUnless?: unknown } | null)?.requiredUnless;
+    return Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : [];
+  };
+  const required = inputs.filter((p) => p.required || unless(p).length > 0);
+  const optional = inputs.filter((p) => !p.required && unless(p).length === 0);
   const inputLine = (p: (typeof inputs)[number]) => {
     const type = typeHintName(p.typeHint);
-    const defaults = !p.required && p.default !== undefined && p.default !== null ? `, defaults to \`${pyRepr(p.default)}\`` : '';
-    return `- \`${p.name}\`${type ? ` (\`${type}\`)` : ''}${defaults}${p.description ? `: ${p.description}` : ''}`;
+    const defaults = !p.required && unless(p).length === 0 && p.default !== undefined && p.default !== null ? `, defaults to \`${pyRepr(p.default)}\`` : '';
+    const alternative = unless(p).length > 0 ? ` (unless ${unless(p).map((n) => `\`${n}\``).join(' and ')} are given)` : '';
+    return `- \`${p.name}\`${type ? ` (\`${type}\`)` : ''}${alternative}${defaults}${p.description ? `: ${p.description}` : ''}`;
   };
   let inputsText = 'No specific inputs defined.';
   if (inputs.length > 0) {

@@ -57,9 +57,9 @@ export function providerRemedy(provider: ExecutionProvider): string {
     case 'cuda':
       return (
         "To use CUDA: on Linux x64 with an NVIDIA driver, CUDA 12 and cuDNN 9, install onnxruntime-node's CUDA provider " +
-        'libraries, which this project skips at install time (.npmrc: onnxruntime-node-install=skip) because they are ' +
-        "downloaded from NuGet, not npm: run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (the package's " +
-        "script/install.js then fetches Microsoft.ML.OnnxRuntime.Gpu.Linux). Or pick device 'webgpu', 'cpu' or 'auto'."
+        'libraries, which this project skips at install time (.npmrc: ignore-scripts=true) because they are ' +
+        "downloaded from NuGet, not npm: run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false` " +
+        "(the package's script/install.js then fetches Microsoft.ML.OnnxRuntime.Gpu.Linux). Or pick device 'webgpu', 'cpu' or 'auto'."
       );
     case 'webgpu':
       return (

@@ -6,7 +6,7 @@
  */
 import { ConfigSpec, InputParam, PipelineBlock, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
 import { guiderSpec, unetSpec } from '../components/component-specs.js';
-import { SdxlInputError } from '../errors.js';
+import { SdxlInputError, showInputValue } from '../errors.js';
 import { checkAddEmbedDim, pairOf, timeIdsTensor, timestepCond } from './add-time-ids.js';
 import { additionalConditioningIntermediates, additionalConditioningOutputs, sizeInputs } from './additional-conditioning-params.js';
 import { MODEL } from './params.js';
@@ -44,7 +44,7 @@ export class StableDiffusionXLImg2ImgPrepareAdditionalConditioningStep extends P
     for (const name of ['aesthetic_score', 'negative_aesthetic_score']) {
       const value = state.get(name);
       if (value != null && !(typeof value === 'number' && Number.isFinite(value))) {
-        throw new SdxlInputError(`\`${name}\` must be a number (the refiner was trained on scores around 2-7), got ${String(value)}.`);
+        throw new SdxlInputError(`\`${name}\` must be a number (the refiner was trained on scores around 2-7), got ${showInputValue(value)}.`);
       }
     }
   }

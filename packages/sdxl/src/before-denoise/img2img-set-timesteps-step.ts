@@ -8,7 +8,7 @@ import { InputParam, OutputParam, PipelineBlock, type BlockResult, type Pipeline
 import { applyDenoisingEnd, getImg2ImgTimesteps, retrieveTimesteps } from '@modular-diffusers/diffusion';
 import { Tensor } from '@modular-diffusers/runtime';
 import { schedulerSpec } from '../components/component-specs.js';
-import { SdxlInputError } from '../errors.js';
+import { SdxlInputError, showInputValue } from '../errors.js';
 import { MODEL, batchSizeInput, timestepOutputs } from './params.js';
 import { checkScheduleInputs, requireScheduler } from './set-timesteps-step.js';
 import { numberList, timestepsTensor } from './timestep-tensor.js';
@@ -90,7 +90,7 @@ export function checkStrength(strength: unknown): void {
   if (strength == null) return;
   if (typeof strength !== 'number' || !(strength > 0 && strength <= 1)) {
     throw new SdxlInputError(
-      `\`strength\` must be in (0, 1] (how much of the schedule to run on the start image: 1 ignores the image, small values keep it), got ${String(strength)}.`,
+      `\`strength\` must be in (0, 1] (how much of the schedule to run on the start image: 1 ignores the image, small values keep it), got ${showInputValue(strength)}.`,
     );
   }
 }

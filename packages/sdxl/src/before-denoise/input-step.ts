@@ -6,7 +6,7 @@
  */
 import { InputParam, OutputParam, PipelineBlock, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
 import { Tensor, repeatBatch, repeatInterleave } from '@modular-diffusers/runtime';
-import { SdxlInputError } from '../errors.js';
+import { SdxlInputError, showInputValue } from '../errors.js';
 import { unetDtype } from '../pipeline/sdxl-pipeline-properties.js';
 import { GUIDER_FIELDS, MODEL } from './params.js';
 
@@ -61,7 +61,7 @@ export class StableDiffusionXLInputStep extends PipelineBlock {
   override validateInputs(_components: PipelineComponents, state: PipelineState): void {
     const n = state.get('num_images_per_prompt');
     if (n != null && !(Number.isInteger(n) && (n as number) >= 1)) {
-      throw new SdxlInputError(`\`num_images_per_prompt\` must be a positive integer, got ${String(n)}.`);
+      throw new SdxlInputError(`\`num_images_per_prompt\` must be a positive integer, got ${showInputValue(n)}.`);
     }
   }
 

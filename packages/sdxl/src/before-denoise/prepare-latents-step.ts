@@ -2,7 +2,7 @@
 import { InputParam, OutputParam, PipelineBlock, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
 import { Tensor, scale, scaleInPlace } from '@modular-diffusers/runtime';
 import { schedulerSpec, vaeSpec } from '../components/component-specs.js';
-import { SdxlInputError } from '../errors.js';
+import { SdxlInputError, showInputValue } from '../errors.js';
 import { defaultSampleSize, numChannelsLatents, unetDtype, vaeScaleFactor } from '../pipeline/sdxl-pipeline-properties.js';
 import { asFloat32, randnLatents } from './noise.js';
 import { MODEL, batchSizeInput, latentsOutput } from './params.js';
@@ -39,7 +39,11 @@ export class StableDiffusionXLPrepareLatentsStep extends PipelineBlock {
     const factor = vaeScaleFactor(components);
     for (const name of ['height', 'width']) {
       const value = state.get(name);
-      if (value != null && !(Number.isInteger(value) && (value as number) > 0 && (value as number) % factor === 0)) {
+      if (value == null) continue;
+      if (!(Number.isInteger(value) && (value as number) > 0)) {
+        throw new SdxlInputError(`\`${name}\` must be a whole number of pixels above 0 (a multiple of ${factor}), got ${showInputValue(value)}.`);
+      }
+      if ((value as number) % factor !== 0) {
         throw new SdxlInputError(`\`height\` and \`width\` have to be divisible by ${factor} but ${name} is ${String(value)}.`);
       }
     }

@@ -2,7 +2,7 @@
 import { InputParam, PipelineBlock, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
 import { applyDenoisingEnd, retrieveTimesteps, type Scheduler } from '@modular-diffusers/diffusion';
 import { schedulerSpec } from '../components/component-specs.js';
-import { SdxlInputError } from '../errors.js';
+import { SdxlInputError, showInputValue } from '../errors.js';
 import { MODEL, timestepOutputs } from './params.js';
 import { numberList, timestepsTensor } from './timestep-tensor.js';
 
@@ -63,12 +63,12 @@ export function checkScheduleInputs(state: PipelineState): void {
     }
   }
   if (!custom && !(Number.isInteger(steps) && (steps as number) >= 1)) {
-    throw new SdxlInputError(`\`num_inference_steps\` must be a positive integer, got ${String(steps)}.`);
+    throw new SdxlInputError(`\`num_inference_steps\` must be a positive integer, got ${showInputValue(steps)}.`);
   }
   for (const name of ['denoising_start', 'denoising_end']) {
     const value = state.get(name);
     if (value != null && !(typeof value === 'number' && value >= 0 && value <= 1)) {
-      throw new SdxlInputError(`\`${name}\` must be a fraction of the schedule between 0 and 1, got ${String(value)}.`);
+      throw new SdxlInputError(`\`${name}\` must be a fraction of the schedule between 0 and 1, got ${showInputValue(value)}.`);
     }
   }
 }

@@ -22,7 +22,7 @@ import {
 import { Tensor, concat, tokenIdsToTensor, type ClipTokenizer } from '@modular-diffusers/runtime';
 import { guiderSpec } from '../components/component-specs.js';
 import type { CLIPTextModel } from '../components/clip-text-model.js';
-import { SdxlInputError } from '../errors.js';
+import { SdxlInputError, showInputValue } from '../errors.js';
 import { checkPromptInput, negativePromptList, promptList, type PromptInput } from './prompt-input.js';
 
 const MODEL = 'stable-diffusion-xl';
@@ -63,7 +63,10 @@ export class StableDiffusionXLTextEncoderStep extends PipelineBlock {
     const precomputed = (name: string, what: string) =>
       new InputParam(name, { typeHint: 'Tensor', description: `Pre-generated ${what}; when given, the prompt is not encoded.` });
     return [
-      ...['prompt', 'prompt_2', 'negative_prompt', 'negative_prompt_2', 'cross_attention_kwargs', 'clip_skip'].map((n) => new InputParam(n)),
+      // Not `required` (diffusers: precomputed embeddings may stand in), but needed without them:
+      // model cards and `modular inspect` list it as required unless those are given.
+      new InputParam('prompt', { metadata: { requiredUnless: ['prompt_embeds', 'pooled_prompt_embeds'] } }),
+      ...['prompt_2', 'negative_prompt', 'negative_prompt_2', 'cross_attention_kwargs', 'clip_skip'].map((n) => new InputParam(n)),
       precomputed('prompt_embeds', 'text embeddings [B, 77, 2048]'),
       precomputed('negative_prompt_embeds', 'negative text embeddings'),
       precomputed('pooled_prompt_embeds', 'pooled text embeddings [B, 1280]'),
@@ -88,6 +91,9 @@ export class StableDiffusionXLTextEncoderStep extends PipelineBlock {
     if (embeds != null && !(embeds instanceof Tensor && embeds.rank === 3)) {
       throw new SdxlInputError(`\`prompt_embeds\` must be a [batch, 77, 2048] Tensor, got ${describeValue(embeds)}.`);
     }
+    if (prompt == null && embeds == null) {
+      throw new SdxlInputError('The text encoder step needs `prompt` (a string or a list of strings), or precomputed `prompt_embeds` and `pooled_prompt_embeds`.');
+    }
     const batchSize = prompt != null ? promptList(prompt).length : embeds instanceof Tensor ? embeds.shape[0]! : null;
     if (batchSize === null) return;
     for (const name of ['negative_prompt', 'negative_prompt_2']) {
@@ -96,7 +102,7 @@ export class StableDiffusionXLTextEncoderStep extends PipelineBlock {
     }
     const clipSkip = state.get('clip_skip');
     if (clipSkip != null && !(Number.isInteger(clipSkip) && (clipSkip as number) >= 0)) {
-      throw new SdxlInputError(`\`clip_skip\` must be a non-negative integer (1 uses the layer before the penultimate), got ${String(clipSkip)}.`);
+      throw new SdxlInputError(`\`clip_skip\` must be a non-negative integer (1 uses the layer before the penultimate), got ${showInputValue(clipSkip)}.`);
     }
   }
 

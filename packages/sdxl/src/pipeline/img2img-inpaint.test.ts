@@ -5,7 +5,7 @@ import { SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { Generator, OnnxModel, div, type PipelineImage } from '@modular-diffusers/runtime';
 import { createTinyRepo, type TinyRepoFixture } from '../testing/tiny-repo.js';
 import { SdxlInputError } from '../errors.js';
-import { IMAGE2IMAGE_BLOCKS, INPAINT_BLOCKS } from '../presets.js';
+import { IMAGE2IMAGE_BLOCKS, INPAINT_BLOCKS, TEXT2IMAGE_BLOCKS } from '../presets.js';
 import { BLUE, RED, halves, pixel, rightHalfMask } from './image-fixtures.test-helpers.js';
 
 let repo: TinyRepoFixture;
@@ -91,6 +91,17 @@ describe('bad inputs fail before any model runs', () => {
     for (const strength of [0, -0.5, 1.5]) await expectNoRun(img2img, { image: halves(64), strength }, /`strength` must be in \(0, 1\]/);
     await expectNoRun(inpaint, { image: halves(64), mask_image: rightHalfMask(64), strength: 2 }, /`strength` must be in \(0, 1\]/);
     await expectNoRun(img2img, { image: halves(64), strength: 0.3, num_inference_steps: 3 }, /leaves no denoising step/);
+  });
+
+  it('says what is wrong with a zero size and a step count given as a string (issue 15)', async () => {
+    const text2img = await repo.pipeline(SequentialPipelineBlocks.fromBlocksDict(TEXT2IMAGE_BLOCKS));
+    await expectNoRun(text2img, { height: 0 }, /^`height` must be a whole number of pixels above 0 \(a multiple of 8\), got 0\.$/);
+    await expectNoRun(text2img, { height: 60 }, /`height` and `width` have to be divisible by 8 but height is 60/);
+    await expectNoRun(
+      text2img,
+      { num_inference_steps: '4' },
+      /^`num_inference_steps` must be a positive integer, got the string '4' \(pass the number 4, not a string\)\.$/,
+    );
   });
 
   it('rejects a prompt list whose length differs from the negative prompts', async () => {

@@ -13,11 +13,15 @@ describe('SDXL preset printouts', () => {
   });
 
   it("print the guide's diff-diff pipeline when its blocks replace prepare_latents and denoise", () => {
+    // The guide's own lines, bracket form: DIFFDIFF_BLOCKS["denoise"] = SDXLDiffDiffDenoiseLoop.
     const dd = IMAGE2IMAGE_BLOCKS.copy();
-    dd.set('set_timesteps', TEXT2IMAGE_BLOCKS.getOrThrow('set_timesteps'));
-    dd.set('prepare_latents', toy.SDXLDiffDiffPrepareLatentsStep);
-    dd.set('denoise', toy.SDXLDiffDiffDenoiseLoop);
+    dd['set_timesteps'] = TEXT2IMAGE_BLOCKS['set_timesteps'];
+    dd['prepare_latents'] = toy.SDXLDiffDiffPrepareLatentsStep;
+    dd['denoise'] = toy.SDXLDiffDiffDenoiseLoop;
     expect(print(dd)).toBe(toy.DIFFDIFF_BLOCKS_PRINTOUT);
+    // The preset itself is untouched, and reads with brackets too.
+    expect(IMAGE2IMAGE_BLOCKS['denoise']).toBe(IMAGE2IMAGE_BLOCKS.get('denoise'));
+    expect(IMAGE2IMAGE_BLOCKS['denoise']).not.toBe(toy.SDXLDiffDiffDenoiseLoop);
   });
 
   it('print the denoise loop of the presets as the guide', () => {
