@@ -1,0 +1,44 @@
+/**
+ * UNet2DConditionModel built from safetensors against diffusers' own
+ * forward (tools/reference/model-builder/make_fixtures.py): an SDXL-shaped
+ * UNet (text_time added embeddings, linear projections, per-block
+ * transformer depth and heads) and an SD-1.5-shaped one (conv projections,
+ * upcast_attention, one head count). Tolerance: 1e-5 of the output's
+ * magnitude, also for the fp16 variant (its reference ran on the
+ * fp16-rounded weights in float32, as the builder does on CPU).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadOnnxModel, Tensor } from '@modular-diffusers/runtime';
+import { buildModel } from '../build-model.js';
+import { fixture, maxDifference, readReference } from '../testing/reference.js';
+
+const cacheDir = await mkdtemp(join(tmpdir(), 'built-graphs-unet-'));
+afterAll(() => rm(cacheDir, { recursive: true, force: true }));
+
+async function parity(name: string, variant: string | null, fused: boolean): Promise<{ diff: number; magnitude: number }> {
+  const built = await buildModel({ folder: fixture(name), variant, fusedOps: fused, cacheDir });
+  const model = await loadOnnxModel(built.graphs.model!, { externalDataFolder: built.externalDataFolder });
+  const reference = await readReference(fixture(name, variant ? 'reference.fp16.safetensors' : 'reference.safetensors'));
+  const feeds: Record<string, Tensor> = {};
+  for (const [key, value] of reference) if (key.startsWith('input.')) feeds[key.slice(6)] = value;
+  const out = await model.run(feeds);
+  await model.release();
+  return maxDifference(out.out_sample!, reference.get('output.out_sample')!);
+}
+
+describe('UNet2DConditionModel', () => {
+  it.each([
+    ['unet-sdxl', null, true],
+    ['unet-sdxl', null, false],
+    ['unet-sdxl', 'fp16', true],
+    ['unet-conv', null, true],
+    ['unet-conv', 'fp16', false],
+  ] as const)('%s variant %s fused %s: out_sample within 1e-5 of its magnitude', async (name, variant, fused) => {
+    const { diff, magnitude } = await parity(name, variant, fused);
+    expect(magnitude).toBeGreaterThan(0.5);
+    expect(diff).toBeLessThanOrEqual(1e-5 * magnitude);
+  });
+});
