@@ -118,8 +118,15 @@ export class WeightSet {
   }
 
   private nearest(key: string): string | null {
+    const keys = this.keys().filter((k) => !this.used.has(k));
+    const parent = key.slice(0, key.lastIndexOf('.'));
     const tail = key.split('.').slice(-3).join('.');
-    return this.keys().find((k) => k.endsWith(tail)) ?? null;
+    return (
+      keys.find((k) => k.startsWith(key) || key.startsWith(k)) ??
+      keys.find((k) => k.endsWith(tail)) ??
+      keys.find((k) => k.startsWith(`${parent}.`)) ??
+      null
+    );
   }
 }
 
