@@ -4,11 +4,15 @@
  * `vae_encoder/` and `vae_decoder/`, resolved through the same resolver (so a
  * Hub resolver downloads a half only when it is used). Other layouts: pass
  * `{ encoderSubfolder, decoderSubfolder }` (repo subfolders) and/or
- * `{ encoderFileName, decoderFileName }` to loadComponents().
+ * `{ encoderFileName, decoderFileName }` to loadComponents(). A diffusers-
+ * format `vae/` (config.json + safetensors) without the ONNX halves is built
+ * into both graphs in-process (model-source.ts); `modelSource` chooses.
  */
 import { stat } from 'node:fs/promises';
 import { InvalidArgumentError, type ComponentLoader, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
 import { AutoencoderKL, type OnnxModelSource } from './autoencoder-kl.js';
+import { hasBuildableWeights } from '@modular-diffusers/model-builder';
+import { chooseModel, modelSourceOption } from './model-source.js';
 import { onnxLoadOptions, onnxModelPath } from './onnx-load-options.js';
 import { readJsonConfig } from './read-json-config.js';
 
@@ -28,7 +32,7 @@ export const autoencoderKLLoader: ComponentLoader = {
       const slash = base.lastIndexOf('/');
       return `${base.slice(0, slash + 1)}${base.slice(slash + 1)}_${half}`;
     };
-    const source = (half: 'encoder' | 'decoder'): OnnxModelSource => async () => {
+    const source = (half: 'encoder' | 'decoder'): (() => Promise<string>) => async () => {
       if (!context.resolver) throw new InvalidArgumentError('AutoencoderKL needs a repo resolver to find its encoder and decoder folders.');
       const location = await context.resolver.resolve(
         { repo: spec.pretrainedModelNameOrPath ?? '', subfolder: sibling(half), revision: spec.revision, variant: spec.variant },
@@ -36,11 +40,24 @@ export const autoencoderKLLoader: ComponentLoader = {
       );
       return onnxModelPath(location.path, spec.variant, context.options[`${half}FileName`]);
     };
+    const decoderPath = await source('decoder')().catch(() => null);
+    const hasDecoderExport = decoderPath !== null && (await isFile(decoderPath));
+    const mode = modelSourceOption(context.options);
+    if (mode === 'safetensors' || (mode === 'auto' && !hasDecoderExport && (await hasBuildableWeights(path, spec.variant ?? null)))) {
+      const chosen = await chooseModel({ spec, context, weightsFolder: path, onnxPaths: decoderPath ? [decoderPath] : [], onnxAvailable: hasDecoderExport });
+      if (chosen.kind === 'built') {
+        const { graphs, externalDataFolder } = chosen.built;
+        const half = (name: 'encoder' | 'decoder'): OnnxModelSource => async () => ({ path: graphs[name]!, externalDataFolder });
+        const vae = new AutoencoderKL(config, { encoder: half('encoder'), decoder: half('decoder'), loadOptions: onnxLoadOptions(context.options) });
+        await vae.preloadDecoder();
+        return vae;
+      }
+    }
+    if (mode === 'auto' && hasDecoderExport) context.logger.info(`${spec.name}: using the ONNX export ${decoderPath} (and its vae_encoder sibling).`);
     const vae = new AutoencoderKL(config, { encoder: source('encoder'), decoder: source('decoder'), loadOptions: onnxLoadOptions(context.options) });
     // Every pipeline but a latent-only one decodes: load the decoder now when it is there, so load
     // errors and memory show up at loadComponents() time. A missing decoder fails at decode() instead.
-    const decoderPath = await source('decoder')().catch(() => null);
-    if (decoderPath && (await isFile(decoderPath))) await vae.preloadDecoder();
+    if (hasDecoderExport) await vae.preloadDecoder();
     return vae;
   },
 };
