@@ -75,9 +75,9 @@ function recordingLogger(lines: string[]): Logger {
   return { debug() {}, info: (m) => lines.push(m), warn: (m) => lines.push(`warn: ${m}`), error: (m) => lines.push(`error: ${m}`) };
 }
 
-async function pipeline(blocks: Record<string, unknown>, repo: string, options: Record<string, unknown> = {}, log: string[] = []) {
+async function pipeline(blocks: Parameters<typeof SequentialPipelineBlocks.fromBlocksDict>[0], repo: string, options: Record<string, unknown> = {}, log: string[] = []) {
   const registry = registerSdxlComponentLoaders(new ComponentLoaderRegistry());
-  const pipe = (SequentialPipelineBlocks.fromBlocksDict(blocks as never) as any).initPipeline(repo, {
+  const pipe = (SequentialPipelineBlocks.fromBlocksDict(blocks) as any).initPipeline(repo, {
     repoResolver: new LocalFolderRepoResolver(),
     loaderRegistry: registry,
     logger: recordingLogger(log),
