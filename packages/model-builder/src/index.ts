@@ -11,3 +11,4 @@ export * from './builders/unet-2d-condition.js';
 export * from './builders/autoencoder-kl.js';
 export * from './model-classes.js';
 export * from './build-model.js';
+export * from './list-model-weights.js';

@@ -192,6 +192,40 @@ def unet_case(name, config, seed, text_dim, batch=2, seq=77):
     export(Export(model), tuple(inputs[k] for k in names), os.path.join(folder, 'export', 'model.onnx'), names, ['out_sample'])
 
 
+def unet_controlnet_case(name, config, seed, text_dim, batch=2, seq=77):
+    """The same UNet as unet_case(name) (same seed, same weights) called with ControlNet residuals:
+    reference.controlnet.safetensors beside the other references; no other file is rewritten."""
+    model = UNet2DConditionModel(**config).eval()
+    randomize(model, seed)
+    folder = os.path.join(OUT, name)
+    g = torch.Generator().manual_seed(seed + 2)
+    size = config['sample_size']
+    inputs = {
+        'sample': torch.randn((batch, config['in_channels'], size, size), generator=g),
+        'timestep': torch.tensor([999.0, 421.5][:batch]),
+        'encoder_hidden_states': torch.randn((batch, seq, config['cross_attention_dim']), generator=g),
+        'text_embeds': torch.randn((batch, text_dim), generator=g),
+        'time_ids': torch.tensor([[1024.0, 1024.0, 0.0, 0.0, 1024.0, 1024.0], [768.0, 512.0, 16.0, 32.0, 768.0, 512.0]][:batch]),
+    }
+    channels = config['block_out_channels']
+    shapes = [(channels[0], size)]
+    h = size
+    for i, c in enumerate(channels):
+        shapes += [(c, h)] * config['layers_per_block']
+        if i < len(channels) - 1:
+            h //= 2
+            shapes.append((c, h))
+    down = [0.5 * torch.randn((batch, c, s, s), generator=g) for c, s in shapes]
+    mid = 0.5 * torch.randn((batch, channels[-1], h, h), generator=g)
+    out = model(inputs['sample'], inputs['timestep'], inputs['encoder_hidden_states'],
+                added_cond_kwargs={'text_embeds': inputs['text_embeds'], 'time_ids': inputs['time_ids']},
+                down_block_additional_residuals=tuple(down), mid_block_additional_residual=mid).sample
+    refs = {f'input.{k}': v for k, v in inputs.items()}
+    refs.update({f'input.down_block_additional_residual_{i}': t for i, t in enumerate(down)})
+    refs['input.mid_block_additional_residual'] = mid
+    save_safetensors({**refs, 'output.out_sample': out}, os.path.join(folder, 'reference.controlnet.safetensors'))
+
+
 # ---- VAE ----------------------------------------------------------------------------------
 
 VAE = dict(in_channels=3, out_channels=3, down_block_types=['DownEncoderBlock2D', 'DownEncoderBlock2D'],
@@ -245,6 +279,7 @@ if __name__ == '__main__':
                                                   dict(CLIP_BASE, hidden_act='gelu', projection_dim=16, eos_token_id=999, pad_token_id=5),
                                                   12, token_ids(2, 999, 5)),
         'unet-sdxl': lambda: unet_case('unet-sdxl', UNET_SDXL, 21, 32),
+        'unet-sdxl-controlnet': lambda: unet_controlnet_case('unet-sdxl', UNET_SDXL, 21, 32),
         'unet-conv': lambda: unet_case('unet-conv', UNET_CONV, 22, 0, seq=11),
         'vae': lambda: vae_case('vae', VAE, 31),
     }

@@ -42,3 +42,30 @@ describe('UNet2DConditionModel', () => {
     expect(diff).toBeLessThanOrEqual(1e-5 * magnitude);
   });
 });
+
+describe('UNet2DConditionModel with ControlNet residual inputs', () => {
+  it('adds down and mid residuals where diffusers adds them (within 1e-5)', async () => {
+    const built = await buildModel({ folder: fixture('unet-sdxl'), cacheDir, unet: { controlNetResiduals: true } });
+    const model = await loadOnnxModel(built.graphs.model!, { externalDataFolder: built.externalDataFolder });
+    const reference = await readReference(fixture('unet-sdxl', 'reference.controlnet.safetensors'));
+    const feeds: Record<string, Tensor> = {};
+    for (const [key, value] of reference) if (key.startsWith('input.')) feeds[key.slice(6)] = value;
+    expect(model.inputNames.filter((n) => n.startsWith('down_block_additional_residual_'))).toHaveLength(9);
+    expect(Object.keys(feeds).sort()).toEqual([...model.inputNames].sort());
+    const out = await model.run(feeds);
+    const { diff, magnitude } = maxDifference(out.out_sample!, reference.get('output.out_sample')!);
+    expect(diff).toBeLessThanOrEqual(1e-5 * magnitude);
+    // Without residuals (zeros) it is the plain UNet.
+    const zeros: Record<string, Tensor> = { ...feeds };
+    for (const name of model.inputNames) if (name.includes('additional_residual')) zeros[name] = Tensor.zeros('float32', feeds[name]!.shape);
+    const plainBuilt = await buildModel({ folder: fixture('unet-sdxl'), cacheDir });
+    expect(plainBuilt.cacheEntry).not.toBe(built.cacheEntry);
+    const plain = await loadOnnxModel(plainBuilt.graphs.model!, { externalDataFolder: plainBuilt.externalDataFolder });
+    const plainFeeds = Object.fromEntries(plain.inputNames.map((n) => [n, feeds[n]!]));
+    const a = (await model.run(zeros)).out_sample!;
+    const b = (await plain.run(plainFeeds)).out_sample!;
+    expect(maxDifference(a, b).diff).toBeLessThanOrEqual(1e-6 * maxDifference(a, b).magnitude);
+    await model.release();
+    await plain.release();
+  });
+});

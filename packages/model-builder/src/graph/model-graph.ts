@@ -6,8 +6,19 @@
  */
 import { OnnxDataType } from '@modular-diffusers/runtime';
 import { ModelBuildError } from '../errors.js';
-import type { WeightSet } from '../safetensors/weight-set.js';
-import type { WeightBinder } from './weight-binder.js';
+import type { WeightRef } from '../safetensors/weight-set.js';
+import type { BoundWeight } from './weight-binder.js';
+
+/** Where a graph takes its weights by key (a WeightSet, or a recorder that lists what a config needs). */
+export interface WeightSource {
+  take(key: string, shape: readonly number[] | null): WeightRef;
+  has(key: string): boolean;
+}
+
+/** Decides where an initializer's bytes come from (a WeightBinder). */
+export interface WeightPlacer {
+  bind(ref: WeightRef): BoundWeight;
+}
 
 export const OPSET = 17;
 export const CONTRIB_DOMAIN = 'com.microsoft';
@@ -45,8 +56,8 @@ export class ModelGraph {
 
   constructor(
     readonly name: string,
-    readonly weights: WeightSet,
-    private readonly binder: WeightBinder,
+    readonly weights: WeightSource,
+    private readonly binder: WeightPlacer,
   ) {}
 
   input(name: string, type: ValueType, dims: readonly Dim[]): string {
