@@ -11,6 +11,7 @@ import { benchSdxlPipeline } from '../packages/sdxl/bench/pipeline.js';
 import { benchRemoteColdStart } from '../packages/hub/bench/cold-start.js';
 import { benchRemoteStep } from '../packages/hub/bench/remote-step.js';
 import { benchMemory } from '../packages/sdxl/bench/memory.js';
+import { benchBuilder } from '../packages/model-builder/bench/builder.js';
 
 interface Row {
   name: string;
@@ -34,6 +35,7 @@ const sections: Section[] = [
   { name: 'pipeline', title: 'SDXL text2img on the tiny repo: the engine next to session.run (sdxl)', run: () => benchSdxlPipeline() },
   { name: 'cold-start', title: 'Cold start: fromPretrained with trusted remote code on a warm cache (hub)', run: () => benchRemoteColdStart() },
   { name: 'remote-step', title: 'Per-step cost of the sandbox: plugins/diffdiff run as trusted remote code vs the same blocks on the host (hub)', run: () => benchRemoteStep() },
+  { name: 'builder', title: 'Graphs built from safetensors vs Optimum-style exports of the same weights: session.run, build time, peak RSS while loading (model-builder)', run: () => benchBuilder() },
   { name: 'memory', title: 'Peak RSS of a tiny-repo text2img run next to its weight files, with and without a budget (sdxl)', run: () => benchMemory() },
 ];
 

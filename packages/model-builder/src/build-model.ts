@@ -111,7 +111,7 @@ export async function buildModel(options: BuildModelOptions): Promise<BuiltModel
   const encoded: Array<[string, Uint8Array]> = [];
   for (const graphName of definition.graphs) {
     options.signal?.throwIfAborted();
-    const graph = new ModelGraph(`${className}.${graphName}`, weights, binder);
+    const graph = new ModelGraph(`${className}.${graphName}`, weights, binder, { fused });
     definition.build(graph, graphName, { config, configFile, layerOptions: { fused }, unet: options.unet });
     encoded.push([graphName, ModelProto.encode(ModelProto.fromObject(graph.toModelProto())).finish()]);
   }

@@ -69,8 +69,7 @@ export function buildClipTextModel(g: ModelGraph, config: ModelConfig, configFil
 
   const seqDims = ['batch_size', 'sequence_length', hidden];
   if (className === 'CLIPTextModelWithProjection') {
-    const w = g.weight('text_projection.weight', [projectionDim, hidden]);
-    g.output('text_embeds', g.op('MatMul', [pooled, g.op('Transpose', [w], { perm: { ints: [1, 0] } })]), 'float32', ['batch_size', projectionDim]);
+    g.output('text_embeds', linear(g, pooled, 'text_projection', hidden, projectionDim, false), 'float32', ['batch_size', projectionDim]);
   } else {
     g.output('pooler_output', pooled, 'float32', ['batch_size', hidden]);
   }

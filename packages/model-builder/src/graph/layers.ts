@@ -16,11 +16,17 @@ const f = (value: number) => ({ f: value });
 const i = (value: number) => ({ i: value });
 const ints = (value: readonly number[]) => ({ ints: value });
 
-/** torch.nn.Linear on the last axis: x @ W^T + b. */
+/**
+ * torch.nn.Linear on the last axis: x @ W^T + b. Fused, com.microsoft
+ * FusedMatMul reads W [out, in] as stored (transB), so the session holds one
+ * copy of it; the plain fallback transposes it (onnxruntime folds that once,
+ * at session creation, briefly holding both).
+ */
 export function linear(g: ModelGraph, x: string, prefix: string, inFeatures: number, outFeatures: number, bias = true): string {
   const w = g.weight(`${prefix}.weight`, [outFeatures, inFeatures]);
-  // onnxruntime folds the transpose of a constant once, at session creation.
-  const y = g.op('MatMul', [x, g.op('Transpose', [w], { perm: ints([1, 0]) })]);
+  const y = g.layerOptions.fused
+    ? g.op('FusedMatMul', [x, w], { transB: i(1), alpha: f(1) }, CONTRIB_DOMAIN)
+    : g.op('MatMul', [x, g.op('Transpose', [w], { perm: ints([1, 0]) })]);
   return bias ? g.op('Add', [y, g.weight(`${prefix}.bias`, [outFeatures])]) : y;
 }
 

@@ -58,6 +58,8 @@ export class ModelGraph {
     readonly name: string,
     readonly weights: WeightSource,
     private readonly binder: WeightPlacer,
+    /** How layers are built (fused contrib operators or plain ONNX). */
+    readonly layerOptions: { readonly fused: boolean } = { fused: true },
   ) {}
 
   input(name: string, type: ValueType, dims: readonly Dim[]): string {
