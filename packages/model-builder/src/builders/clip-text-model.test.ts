@@ -42,3 +42,17 @@ describe.each([
     await model.release();
   });
 });
+
+describe('fp16 weights kept as they are (the cuda/webgpu path), run here on CPU', () => {
+  it('reads the fp16 tensors in place, casts them in the graph, and gives the fp16 reference', async () => {
+    const built = await buildModel({ folder: fixture('clip-text-projection'), variant: 'fp16', keepHalfPrecision: true, cacheDir });
+    expect(built.placement).toBe('in-place');
+    expect(built.externalDataFolder).toBe(fixture('clip-text-projection').replace(/\/$/, ''));
+    const model = await loadOnnxModel(built.graphs.model!, { externalDataFolder: built.externalDataFolder });
+    const reference = await readReference(fixture('clip-text-projection', 'reference.fp16.safetensors'));
+    const out = await model.run({ input_ids: int32Ids(reference.get('input.input_ids')!) });
+    const { diff, magnitude } = maxDifference(out.text_embeds!, reference.get('output.text_embeds')!);
+    expect(diff).toBeLessThanOrEqual(1e-5 * magnitude);
+    await model.release();
+  });
+});

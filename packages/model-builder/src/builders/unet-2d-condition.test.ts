@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadOnnxModel, Tensor } from '@modular-diffusers/runtime';
 import { buildModel } from '../build-model.js';
+import type { CrossAttentionHook } from './unet-parts.js';
 import { fixture, maxDifference, readReference } from '../testing/reference.js';
 
 const cacheDir = await mkdtemp(join(tmpdir(), 'built-graphs-unet-'));
@@ -67,5 +68,42 @@ describe('UNet2DConditionModel with ControlNet residual inputs', () => {
     expect(maxDifference(a, b).diff).toBeLessThanOrEqual(1e-6 * maxDifference(a, b).magnitude);
     await model.release();
     await plain.release();
+  });
+});
+
+describe('UNet cross-attention hook (the IP-Adapter extension point)', () => {
+  it('is called at every attn2 with its key prefix; what it returns is added before to_out', async () => {
+    const sites: string[] = [];
+    const hook: CrossAttentionHook = (site) => {
+      sites.push(site.prefix);
+      // A stand-in for an image K/V attention: the image embedding, tiled to the attention width, broadcast over tokens.
+      return site.g.op('Tile', ['image_embeds', site.g.constInt64([1, 1, site.dim / 8])]);
+    };
+    const built = await buildModel({
+      folder: fixture('unet-sdxl'),
+      cacheDir,
+      unet: { crossAttentionHook: hook, declareInputs: (g, batch) => void g.input('image_embeds', 'float32', [batch, 1, 8]) },
+      extensionId: 'test-zero-hook',
+    });
+    expect(sites).toEqual([
+      'down_blocks.1.attentions.0.transformer_blocks.0.attn2', 'down_blocks.1.attentions.1.transformer_blocks.0.attn2',
+      'down_blocks.2.attentions.0.transformer_blocks.0.attn2', 'down_blocks.2.attentions.0.transformer_blocks.1.attn2',
+      'down_blocks.2.attentions.1.transformer_blocks.0.attn2', 'down_blocks.2.attentions.1.transformer_blocks.1.attn2',
+      'mid_block.attentions.0.transformer_blocks.0.attn2', 'mid_block.attentions.0.transformer_blocks.1.attn2',
+      ...[0, 1, 2].flatMap((l) => [0, 1].map((b) => `up_blocks.0.attentions.${l}.transformer_blocks.${b}.attn2`)),
+      ...[0, 1, 2].map((l) => `up_blocks.1.attentions.${l}.transformer_blocks.0.attn2`),
+    ]);
+    const model = await loadOnnxModel(built.graphs.model!, { externalDataFolder: built.externalDataFolder });
+    expect(model.inputNames).toContain('image_embeds');
+    const reference = await readReference(fixture('unet-sdxl', 'reference.safetensors'));
+    const feeds: Record<string, Tensor> = { image_embeds: Tensor.zeros('float32', [2, 1, 8]) };
+    for (const [key, value] of reference) if (key.startsWith('input.')) feeds[key.slice(6)] = value;
+    // Zero image embeddings add nothing: the output stays diffusers' plain UNet output; others change it.
+    const { diff, magnitude } = maxDifference((await model.run(feeds)).out_sample!, reference.get('output.out_sample')!);
+    expect(diff).toBeLessThanOrEqual(1e-5 * magnitude);
+    const changed = await model.run({ ...feeds, image_embeds: Tensor.float32(new Array(16).fill(0.5), [2, 1, 8]) });
+    expect(maxDifference(changed.out_sample!, reference.get('output.out_sample')!).diff).toBeGreaterThan(1e-2);
+    await model.release();
+    await expect(buildModel({ folder: fixture('unet-sdxl'), cacheDir, unet: { crossAttentionHook: hook } })).rejects.toThrow(/needs an extensionId/);
   });
 });
