@@ -8,11 +8,11 @@ import { mkdtemp, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadOnnxModel } from '@modular-diffusers/runtime';
+import { loadOnnxModel, Tensor } from '@modular-diffusers/runtime';
 import { buildModel, defaultBuiltGraphsDir, hasBuildableWeights } from './build-model.js';
 import { CONVERTED_WEIGHTS_FILE } from './graph/weight-binder.js';
 import { copyFixture } from './testing/fixture-copies.js';
-import { fixture } from './testing/reference.js';
+import { fixture, readReference } from './testing/reference.js';
 
 const cleanups: string[] = [];
 afterEach(async () => {
@@ -97,5 +97,49 @@ describe('buildModel and the built-graph cache', () => {
       if (previous === undefined) delete process.env.HF_HOME;
       else process.env.HF_HOME = previous;
     }
+  });
+});
+
+describe('weightOverride (how a fused LoRA reaches the graph)', () => {
+  it('stores the computed weights in the graph, keeps the rest in place, and keys the cache by its id', async () => {
+    const cacheDir = await tempDir('mb-cache-');
+    const seen: Array<[string, number]> = [];
+    const built = await buildModel({
+      folder: fixture('vae'),
+      variant: 'fp16',
+      keepHalfPrecision: true,
+      cacheDir,
+      weightOverride: {
+        id: 'zero-conv-out',
+        keys: new Set(['decoder.conv_out.weight']),
+        compute: (key, base) => {
+          seen.push([key, base.length]);
+          return new Float32Array(base.length);
+        },
+      },
+    });
+    expect(seen).toEqual([['decoder.conv_out.weight', 3 * 16 * 3 * 3]]);
+    expect(built.placement).toBe('in-place');
+    const decoder = await loadOnnxModel(built.graphs.decoder!, { externalDataFolder: built.externalDataFolder });
+    const out = (await decoder.run({ latent_sample: Tensor.float32(new Array(4 * 4 * 4).fill(0.3), [1, 4, 4, 4]) })).sample!;
+    // With conv_out's kernel zeroed, every pixel is conv_out's bias (the fp16 file's: within fp16 rounding of the float32 one).
+    expect(out.shape).toEqual([1, 3, 8, 8]);
+    const plain = await readReference(fixture('vae', 'diffusion_pytorch_model.safetensors'));
+    const b = plain.get('decoder.conv_out.bias')!.data as Float32Array;
+    const plane = 8 * 8;
+    for (let c = 0; c < 3; c++) {
+      for (const i of [0, 17, plane - 1]) expect(out.data[c * plane + i]).toBeCloseTo(b[c]!, 3);
+    }
+    await decoder.release();
+    const plainBuilt = await buildModel({ folder: fixture('vae'), variant: 'fp16', keepHalfPrecision: true, cacheDir });
+    expect(plainBuilt.cacheEntry).not.toBe(built.cacheEntry);
+  });
+
+  it('refuses an override naming a weight the graph does not use', async () => {
+    const cacheDir = await tempDir('mb-cache-');
+    await expect(
+      buildModel({ folder: fixture('vae'), cacheDir, weightOverride: { id: 'x', keys: new Set(['decoder.lora_up.weight']), compute: (_k, b) => b } }),
+    ).rejects.toThrow(/names 'decoder.lora_up.weight', which the AutoencoderKL graph does not use/);
+    expect(await readdir(cacheDir)).toEqual([]);
   });
 });

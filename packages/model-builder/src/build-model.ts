@@ -11,7 +11,7 @@
  * error, a kill or a concurrent build never leaves a half-written entry.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { modularDiffusersHome } from '@modular-diffusers/core';
 import { ModelProto } from '@modular-diffusers/runtime';
@@ -20,7 +20,8 @@ import { ModelGraph } from './graph/model-graph.js';
 import { WeightBinder, type WeightPlacement } from './graph/weight-binder.js';
 import { modelClassDefinition } from './model-classes.js';
 import type { UNetExtensions } from './builders/unet-2d-condition.js';
-import { WeightSet, WEIGHT_BASE_NAMES } from './safetensors/weight-set.js';
+import { bfloat16ToFloat32Into, float16ToFloat32Into } from './graph/half-precision.js';
+import { WeightSet, WEIGHT_BASE_NAMES, type WeightRef } from './safetensors/weight-set.js';
 
 /** Bump when a builder's output changes, so old cache entries are not reused. */
 export const BUILDER_VERSION = 1;
@@ -40,7 +41,21 @@ export interface BuildModelOptions {
   readonly unet?: UNetExtensions;
   /** Names what the extensions add, for the cache key (required with a crossAttentionHook or declareInputs). */
   readonly extensionId?: string;
+  /** Weights computed from the checkpoint's own (fused LoRAs), stored in the graph; the rest stay in place. */
+  readonly weightOverride?: WeightOverride;
   readonly signal?: AbortSignal;
+}
+
+/**
+ * Replaces some weights by values computed from them, e.g. a LoRA fused
+ * into the UNet: W' = W + scale * up @ down. `compute` gets the float32
+ * base weight (converted from fp16/bf16 if need be) and returns W'.
+ */
+export interface WeightOverride {
+  /** Identifies the override for the cache key (e.g. the LoRA files' hashes and scales). */
+  readonly id: string;
+  readonly keys: ReadonlySet<string>;
+  compute(key: string, base: Float32Array, shape: readonly number[]): Promise<Float32Array> | Float32Array;
 }
 
 export interface BuiltModel {
@@ -99,7 +114,10 @@ export async function buildModel(options: BuildModelOptions): Promise<BuiltModel
   const weights = await WeightSet.open(paths);
   const keepHalf = options.keepHalfPrecision ?? false;
   const fused = options.fusedOps ?? true;
-  const key = await cacheKey({ className, config, variant, keepHalf, fused, controlNet: !!options.unet?.controlNetResiduals, extensionId: options.extensionId ?? null }, weights);
+  const key = await cacheKey(
+    { className, config, variant, keepHalf, fused, controlNet: !!options.unet?.controlNetResiduals, extensionId: options.extensionId ?? null, weightOverride: options.weightOverride?.id ?? null },
+    weights,
+  );
   const cacheDir = options.cacheDir ?? defaultBuiltGraphsDir();
   const entry = join(cacheDir, key);
 
@@ -109,11 +127,28 @@ export async function buildModel(options: BuildModelOptions): Promise<BuiltModel
   const started = performance.now();
   const binder = await WeightBinder.plan(weights.files.map((f) => ({ path: f.path, dtypes: new Set([...f.tensors.values()].map((t) => t.dtype)) })), keepHalf);
   const encoded: Array<[string, Uint8Array]> = [];
+  const overridden = new Set<string>();
   for (const graphName of definition.graphs) {
     options.signal?.throwIfAborted();
     const graph = new ModelGraph(`${className}.${graphName}`, weights, binder, { fused });
     definition.build(graph, graphName, { config, configFile, layerOptions: { fused }, unet: options.unet });
+    if (options.weightOverride) {
+      for (const [weightKey, ref] of graph.takenWeights()) {
+        if (!options.weightOverride.keys.has(weightKey)) continue;
+        const values = await options.weightOverride.compute(weightKey, await readFloat32(ref), ref.info.shape);
+        if (values.length !== ref.info.byteLength / (ref.info.dtype === 'F32' ? 4 : 2)) {
+          throw new ModelBuildError(`weightOverride '${options.weightOverride.id}' returned ${values.length} values for '${weightKey}' of shape [${ref.info.shape.join(', ')}].`, ref.file.path, weightKey);
+        }
+        graph.embedWeight(weightKey, values);
+        overridden.add(weightKey);
+      }
+    }
     encoded.push([graphName, ModelProto.encode(ModelProto.fromObject(graph.toModelProto())).finish()]);
+  }
+  for (const wanted of options.weightOverride?.keys ?? []) {
+    if (!overridden.has(wanted)) {
+      throw new WeightMismatchError(`weightOverride '${options.weightOverride!.id}' names '${wanted}', which the ${className} graph does not use; check the adapter's key mapping.`, weights.files[0]!.path, wanted);
+    }
   }
   const unused = weights.unusedKeys();
   if (unused.length > 0) {
@@ -155,6 +190,23 @@ export async function buildModel(options: BuildModelOptions): Promise<BuiltModel
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** One weight as float32 (widened from fp16/bf16). */
+async function readFloat32(ref: WeightRef): Promise<Float32Array> {
+  const handle = await open(ref.file.path, 'r');
+  try {
+    const raw = Buffer.alloc(ref.info.byteLength);
+    await handle.read(raw, 0, raw.length, ref.info.fileOffset);
+    const bytes = new Uint8Array(raw).buffer;
+    if (ref.info.dtype === 'F32') return new Float32Array(bytes);
+    const out = new Float32Array(raw.length / 2);
+    if (ref.info.dtype === 'F16') float16ToFloat32Into(new Uint16Array(bytes), out);
+    else bfloat16ToFloat32Into(new Uint16Array(bytes), out);
+    return out;
+  } finally {
+    await handle.close();
   }
 }
 

@@ -51,6 +51,7 @@ export class ModelGraph {
   private readonly inputs: Record<string, unknown>[] = [];
   private readonly outputs: Record<string, unknown>[] = [];
   private readonly weightNames = new Map<string, string>();
+  private readonly weightRefs = new Map<string, WeightRef>();
   private counter = 0;
   private usesContrib = false;
 
@@ -89,6 +90,7 @@ export class ModelGraph {
     const known = this.weightNames.get(key);
     if (known) return known;
     const ref = this.weights.take(key, shape);
+    this.weightRefs.set(key, ref);
     const bound = this.binder.bind(ref);
     this.initializers.push({
       name: key,
@@ -117,6 +119,25 @@ export class ModelGraph {
 
   constInt64(values: readonly number[], dims: readonly number[] = [values.length]): string {
     return this.embedded(OnnxDataType.int64, dims, new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer));
+  }
+
+  /** The weights this graph took, by key. */
+  takenWeights(): ReadonlyMap<string, WeightRef> {
+    return this.weightRefs;
+  }
+
+  /**
+   * Replaces weight `key`'s external reference by float32 values stored in
+   * the graph itself (a fused LoRA's W + scale * up @ down): the other
+   * weights still point into the safetensors files.
+   */
+  embedWeight(key: string, values: Float32Array): void {
+    const init = this.initializers.find((i) => i.name === key);
+    if (!init) throw new ModelBuildError(`Graph '${this.name}' has no weight '${key}' to replace.`, null, key);
+    delete init.externalData;
+    delete init.dataLocation;
+    init.dataType = OnnxDataType.float32;
+    init.rawData = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   }
 
   toModelProto(): Record<string, unknown> {
