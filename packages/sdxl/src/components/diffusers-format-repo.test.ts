@@ -2,14 +2,16 @@
  * An SDXL repo in diffusers' format only (the real-architecture fixture repo
  * with every ONNX file removed, as most SDXL repos on the Hub are): the
  * loaders build the UNet, the VAE and both CLIP encoders from config.json +
- * safetensors. The built text encoders encode the tokenizers' real ids to
- * diffusers' own embeddings (packages/sdxl/fixtures/real-arch/references,
- * made by tools/reference/diffusers-fixtures; within 1e-5), and text2img and
- * img2img give what the same pipelines give over the repo's ONNX exports of
- * the same weights: final latents within 1e-4 of their magnitude, uint8
- * pixels within 2. (The built classes alone match diffusers within 1e-5 in
- * @modular-diffusers/model-builder's tests; the pipeline-level comparison
- * with diffusers' own final latents belongs to the SDXL pipeline's tests.)
+ * safetensors. Against diffusers' own StableDiffusionXLPipeline
+ * (packages/sdxl/fixtures/real-arch/references, made by
+ * tools/reference/diffusers-fixtures): the built text encoders encode the
+ * tokenizers' real ids to diffusers' embeddings (1e-5), and text2img, from
+ * the prompts or from given embeddings, ends on diffusers' final latents
+ * within 1e-4 of their magnitude and its uint8 image within 2. img2img is
+ * checked against the same pipeline over the repo's ONNX exports (same
+ * tolerances): against diffusers' img2img reference the pipeline itself
+ * differs today with the exports too (its generator draws), which is the
+ * SDXL pipeline's to fix, not the builder's.
  * The fp16 variant (`*.fp16.safetensors`, converted to float32 on CPU)
  * against the float32 runs: embeddings within 2e-3, latents within 5e-3 of
  * their magnitude, uint8 within 2 (measured: about 5e-4, 8e-4 and 1), the
@@ -23,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComponentLoaderRegistry, SequentialPipelineBlocks, type Logger } from '@modular-diffusers/core';
+import { ClassifierFreeGuidance } from '@modular-diffusers/diffusion';
 import { readSafetensorsHeader } from '@modular-diffusers/model-builder';
 import { Generator, Tensor } from '@modular-diffusers/runtime';
 import { IMAGE2IMAGE_BLOCKS, TEXT2IMAGE_BLOCKS } from '../presets.js';
@@ -83,6 +86,8 @@ async function pipeline(blocks: Parameters<typeof SequentialPipelineBlocks.fromB
     logger: recordingLogger(log),
   });
   await pipe.loadComponents(options);
+  // diffusers' references ran at guidance_scale 5; here that is the guider's setting, not a call input.
+  pipe.updateComponents({ guider: ClassifierFreeGuidance.fromConfig({ guidance_scale: 5 }) });
   pipes.push(pipe);
   return pipe;
 }
@@ -105,7 +110,7 @@ function maxPixelDifference(actual: Uint8Array, expected: Uint8Array): number {
   return diff;
 }
 
-const PARAMS = { prompt: 'a photo of a red fox in the snow', negative_prompt: 'blurry low quality', guidance_scale: 5, num_inference_steps: 4, height: 64, width: 96 };
+const PARAMS = { prompt: 'a photo of a red fox in the snow', negative_prompt: 'blurry low quality', num_inference_steps: 4, height: 64, width: 96 };
 const image = () => ({ width: 96, height: 64, channels: 3 as const, data: references.get('image.uint8')!.data as Uint8Array });
 
 // The same pipelines over the ONNX exports of the same weights, run once: what the built graphs must reproduce.
@@ -123,7 +128,7 @@ describe.each([
   { variant: null, embeds: 1e-5, latents: 1e-4, pixels: 2 },
   { variant: 'fp16', embeds: 2e-3, latents: 5e-3, pixels: 2 },
 ] as const)('a diffusers-format-only SDXL repo, variant $variant', ({ variant, embeds, latents: latentTolerance, pixels: pixelTolerance }) => {
-  it('builds every model component; text2img from the prompts encodes like diffusers and denoises like the ONNX export', async () => {
+  it('builds every model component; text2img from the prompts (real token ids) matches diffusers', async () => {
     const log: string[] = [];
     const pipe = await pipeline(TEXT2IMAGE_BLOCKS, diffusersOnly, variant ? { variant } : {}, log);
     for (const name of ['text_encoder', 'text_encoder_2', 'unet', 'vae']) {
@@ -134,9 +139,25 @@ describe.each([
     expect(relativeError(state.get('prompt_embeds'), ref('text2img_prompt.prompt_embeds'))).toBeLessThan(embeds);
     expect(relativeError(state.get('negative_prompt_embeds'), ref('text2img_prompt.negative_prompt_embeds'))).toBeLessThan(embeds);
     expect(relativeError(state.get('pooled_prompt_embeds'), ref('text2img_prompt.pooled_prompt_embeds'))).toBeLessThan(embeds);
-    const reference = (await exportedRuns()).text2img;
-    expect(relativeError(state.get('latents'), reference.get('latents'))).toBeLessThan(latentTolerance);
-    expect(maxPixelDifference(state.get('images')[0].data, reference.get('images')[0].data)).toBeLessThanOrEqual(pixelTolerance);
+    expect(relativeError(state.get('latents'), ref('text2img_prompt.final_latents'))).toBeLessThan(latentTolerance);
+    // And what the same pipeline gives over the repo's ONNX exports.
+    const exportedRun = (await exportedRuns()).text2img;
+    expect(relativeError(state.get('latents'), exportedRun.get('latents'))).toBeLessThan(latentTolerance);
+    expect(maxPixelDifference(state.get('images')[0].data, exportedRun.get('images')[0].data)).toBeLessThanOrEqual(pixelTolerance);
+  });
+
+  it('runs text2img from diffusers\' embeddings to diffusers\' uint8 image', async () => {
+    const pipe = await pipeline(TEXT2IMAGE_BLOCKS, diffusersOnly, variant ? { variant } : {});
+    const state = await pipe({
+      num_inference_steps: 4, height: 64, width: 96,
+      prompt_embeds: ref('text2img.prompt_embeds'),
+      negative_prompt_embeds: ref('text2img.negative_prompt_embeds'),
+      pooled_prompt_embeds: ref('text2img.pooled_prompt_embeds'),
+      negative_pooled_prompt_embeds: ref('text2img.negative_pooled_prompt_embeds'),
+      latents: ref('text2img.latents'),
+    });
+    expect(relativeError(state.get('latents'), ref('text2img.final_latents'))).toBeLessThan(latentTolerance);
+    expect(maxPixelDifference(state.get('images')[0].data, references.get('text2img.image_uint8')!.data as Uint8Array)).toBeLessThanOrEqual(pixelTolerance);
   });
 
   it('runs img2img at strength 0.5 with a seeded generator like the ONNX export', async () => {
