@@ -104,12 +104,13 @@ export function buildUNet2DConditionModel(g: ModelGraph, config: ModelConfig, co
   if (addition === 'text_time') {
     const timeEmbedDim = c.int('addition_time_embed_dim');
     const projDim = c.int('projection_class_embeddings_input_dim');
-    const textDim = projDim - 6 * timeEmbedDim;
-    if (textDim <= 0) c.fail('projection_class_embeddings_input_dim', `(${projDim}) must exceed 6 x addition_time_embed_dim (${6 * timeEmbedDim}).`);
-    const textEmbeds = g.input('text_embeds', 'float32', [batch, textDim]);
-    const timeIds = g.input('time_ids', 'float32', [batch, 6]);
+    // SDXL base passes 6 time ids (2816 = 1280 + 6 x 256), the refiner 5 (2560 = 1280 + 5 x 256, with the aesthetic
+    // score): diffusers just concatenates, so both sizes stay symbolic and add_embedding's weight checks the sum.
+    const textEmbeds = g.input('text_embeds', 'float32', [batch, 'text_embeds_dim']);
+    const timeIds = g.input('time_ids', 'float32', [batch, 'time_ids_length']);
     const flat = g.op('Reshape', [timeIds, g.constInt64([-1])]);
-    const timeEmbeds = g.op('Reshape', [timestepProjection(g, flat, timeEmbedDim, flip, freqShift), g.constInt64([-1, 6 * timeEmbedDim])]);
+    const rowsOfText = g.op('Slice', [g.op('Shape', [textEmbeds]), g.constInt64([0]), g.constInt64([1])]);
+    const timeEmbeds = g.op('Reshape', [timestepProjection(g, flat, timeEmbedDim, flip, freqShift), g.op('Concat', [rowsOfText, g.constInt64([-1])], { axis: { i: 0 } })]);
     const added = g.op('Concat', [textEmbeds, timeEmbeds], { axis: { i: -1 } });
     const aug = linear(g, silu(g, linear(g, added, 'add_embedding.linear_1', projDim, timeDim)), 'add_embedding.linear_2', timeDim, timeDim);
     emb = g.op('Add', [emb, aug]);
