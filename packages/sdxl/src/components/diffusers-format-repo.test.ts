@@ -187,6 +187,13 @@ describe('a repo with both formats (stabilityai layout)', () => {
     expect(await readdir(join(process.env.HF_HOME!, 'modular-diffusers', 'built-graphs'))).toEqual(entries);
   });
 
+  it('controlNetResiduals: true builds a UNet with residual inputs, fed neutrally when no ControlNet runs', async () => {
+    const pipe = await pipeline(TEXT2IMAGE_BLOCKS, diffusersOnly, { perComponent: { unet: { controlNetResiduals: true } } });
+    expect(pipe.unet.acceptsControlNetResiduals).toBe(true);
+    const state = await pipe({ ...PARAMS, latents: ref('text2img_prompt.latents') });
+    expect(relativeError(state.get('latents'), ref('text2img_prompt.final_latents'))).toBeLessThan(1e-4);
+  });
+
   it('refuses an unknown modelSource', async () => {
     await expect(pipeline(TEXT2IMAGE_BLOCKS, diffusersOnly, { modelSource: 'pytorch' })).rejects.toThrow(/modelSource must be one of 'auto', 'onnx', 'safetensors'/);
   });
