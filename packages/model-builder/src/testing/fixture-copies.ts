@@ -31,3 +31,31 @@ export async function editSafetensorsHeader(path: string, edit: (header: Record<
   prefix.writeBigUInt64LE(BigInt(text.length));
   await writeFile(path, Buffer.concat([prefix, Buffer.from(text), bytes.subarray(8 + length)]));
 }
+
+/** Rewrites every F32 tensor of a safetensors file through `convert` (to dtype `to`), keeping names and order. */
+export async function convertSafetensors(source: string, target: string, to: 'F32' | 'BF16', convert: (values: Float32Array) => Uint8Array): Promise<void> {
+  const bytes = await readFile(source);
+  const length = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + length).toString('utf8')) as Record<string, HeaderEntry>;
+  const dataStart = 8 + length;
+  const entries = Object.entries(header).filter(([k]) => k !== '__metadata__').sort(([, a], [, b]) => a.data_offsets[0] - b.data_offsets[0]);
+  const chunks: Buffer[] = [];
+  let offset = 0;
+  const out: Record<string, HeaderEntry> = {};
+  for (const [key, entry] of entries) {
+    let raw: Uint8Array = bytes.subarray(dataStart + entry.data_offsets[0], dataStart + entry.data_offsets[1]);
+    let dtype = entry.dtype;
+    if (entry.dtype === 'F32') {
+      raw = convert(new Float32Array(new Uint8Array(raw).buffer));
+      dtype = to;
+    }
+    out[key] = { dtype, shape: entry.shape, data_offsets: [offset, offset + raw.length] };
+    chunks.push(Buffer.from(raw));
+    offset += raw.length;
+  }
+  let text = JSON.stringify(out);
+  text += ' '.repeat((8 - (text.length % 8)) % 8);
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(text.length));
+  await writeFile(target, Buffer.concat([prefix, Buffer.from(text), ...chunks]));
+}
