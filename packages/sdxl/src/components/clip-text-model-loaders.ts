@@ -16,7 +16,7 @@ function textModelLoader(type: string, Model: typeof CLIPTextModel): ComponentLo
     async fromPretrained(spec: ComponentSpec, context: LoaderContext) {
       const { path } = await context.resolve();
       const config = (await readJsonConfig(path, 'config.json', { optional: true })) ?? {};
-      const chosen = await chooseModel({ spec, context, weightsFolder: path, onnxPaths: [onnxModelPath(path, spec.variant, context.options.fileName)] });
+      const chosen = await chooseModel({ spec, context, weightsFolder: path, onnxPaths: [onnxModelPath(path, spec.variant, context.options.fileName)], onnxFileNamed: context.options.fileName !== undefined });
       const model = await loadChosenModel(chosen, 'model', onnxLoadOptions(context.options));
       return new Model(model, config, path);
     },

@@ -37,6 +37,8 @@ export interface ChooseModelRequest {
   readonly onnxPaths: readonly string[];
   /** Overrides the file check (the VAE's halves live in sibling folders the loader resolves itself). */
   readonly onnxAvailable?: boolean;
+  /** The caller named the ONNX file (`fileName`): 'auto' then means that file. */
+  readonly onnxFileNamed?: boolean;
   /** For a UNet built with adapter inputs (the ControlNet/IP-Adapter loaders). */
   readonly unet?: UNetExtensions;
   readonly extensionId?: string;
@@ -48,7 +50,7 @@ export async function chooseModel(request: ChooseModelRequest): Promise<ChosenMo
   const source = modelSourceOption(context.options);
   const variant = spec.variant ?? null;
   const hasOnnx = request.onnxAvailable ?? (onnxPaths.length > 0 && (await Promise.all(onnxPaths.map(isFile))).every(Boolean));
-  const useOnnx = source === 'onnx' || (source === 'auto' && hasOnnx);
+  const useOnnx = source === 'onnx' || (source === 'auto' && (hasOnnx || request.onnxFileNamed === true));
   if (useOnnx) {
     if (source === 'auto') context.logger.info(`${spec.name}: using the ONNX export ${onnxPaths.join(', ')}.`);
     return { kind: 'onnx', path: onnxPaths[0]! };

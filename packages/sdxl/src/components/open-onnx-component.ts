@@ -30,7 +30,7 @@ export async function openOnnxComponent(spec: ComponentSpec, context: LoaderCont
   if (controlNetResiduals !== undefined && typeof controlNetResiduals !== 'boolean') {
     throw new InvalidArgumentError('controlNetResiduals must be true or false (build the UNet with ControlNet residual inputs).');
   }
-  const chosen = await chooseModel({ spec, context, weightsFolder: path, onnxPaths: [file], ...(controlNetResiduals ? { unet: { controlNetResiduals } } : {}) });
+  const chosen = await chooseModel({ spec, context, weightsFolder: path, onnxPaths: [file], onnxFileNamed: (context.options.fileName ?? context.options.weightName) !== undefined, ...(controlNetResiduals ? { unet: { controlNetResiduals } } : {}) });
   const model = await loadChosenModel(chosen, 'model', onnxLoadOptions(context.options));
   warnOnPrecisionMismatch(spec, context, model);
   return { model, config, folder: path };
