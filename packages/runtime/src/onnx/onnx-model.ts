@@ -6,7 +6,7 @@
  * re-created, on the same or another provider (`ensureResident`), while the
  * object stays the same, which is what a memory budget needs.
  */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Tensor } from '../tensor/tensor.js';
@@ -45,6 +45,14 @@ export interface LoadOnnxModelOptions {
    * The file and its external data are still checked to exist.
    */
   deferSession?: boolean;
+  /**
+   * The folder the model's external data locations are resolved in, when
+   * it is not the model file's own (a graph built over safetensors files
+   * that lie elsewhere). onnxruntime only reads external data inside that
+   * one folder, so the session is created from the model's bytes with
+   * `session.model_external_initializers_file_folder_path` set to it.
+   */
+  externalDataFolder?: string;
 }
 
 export interface OnnxRunOptions {
@@ -76,6 +84,7 @@ export class OnnxModel {
   /** The device a re-created session is asked for: the load device, then whatever `ensureResident` last named. */
   private targetDevice: Device;
   private readonly sessionOptions: LoadOnnxModelOptions['sessionOptions'];
+  private readonly externalDataFolder: string | undefined;
   private disposed = false;
   private pendingSession: Promise<void> | null = null;
   private activeRuns = 0;
@@ -98,6 +107,7 @@ export class OnnxModel {
     this.attempts = skippedProviders;
     this.targetDevice = loadOptions.device ?? provider;
     this.sessionOptions = loadOptions.sessionOptions;
+    this.externalDataFolder = loadOptions.externalDataFolder;
     if ('inputMetadata' in session) {
       this.session = session as ort.InferenceSession;
       this.sessionCreations = 1;
@@ -205,7 +215,7 @@ export class OnnxModel {
     if (this.session && (target === 'auto' || target === this.currentProvider)) return;
     this.pendingSession = (async () => {
       // The new session first: if its provider fails, the model keeps the one it has.
-      const choice = await createSession(this.path, target, this.sessionOptions);
+      const choice = await createSession(this.path, target, this.sessionOptions, this.externalDataFolder);
       if (this.disposed) {
         await choice.value.release();
         this.throwIfReleased();
@@ -266,7 +276,7 @@ export class OnnxModel {
 /** Load an ONNX model file (with any external data beside it) on the requested device. */
 export async function loadOnnxModel(path: string, options: LoadOnnxModelOptions = {}): Promise<OnnxModel> {
   const modelPath = resolve(path);
-  const sizeBytes = await onnxModelSizeBytes(modelPath);
+  const sizeBytes = await onnxModelSizeBytes(modelPath, options.externalDataFolder);
   if (options.deferSession) {
     const device = options.device ?? 'cpu';
     providerCandidates(device); // an unknown device fails at load, as without deferral
@@ -277,7 +287,7 @@ export async function loadOnnxModel(path: string, options: LoadOnnxModelOptions 
     const provider = (device === 'auto' ? 'cpu' : device) as ExecutionProvider;
     return new OnnxModel(io, modelPath, provider, sizeBytes, [], options);
   }
-  const choice = await createSession(modelPath, options.device ?? 'cpu', options.sessionOptions);
+  const choice = await createSession(modelPath, options.device ?? 'cpu', options.sessionOptions, options.externalDataFolder);
   return new OnnxModel(choice.value, modelPath, choice.provider, sizeBytes, choice.skipped, options);
 }
 
@@ -285,15 +295,15 @@ export async function loadOnnxModel(path: string, options: LoadOnnxModelOptions 
  * Bytes on disk of an ONNX model: the file plus the external data files it
  * names, read without creating a session (what a memory budget counts).
  */
-export async function onnxModelSizeBytes(path: string): Promise<number> {
+export async function onnxModelSizeBytes(path: string, externalDataFolder?: string): Promise<number> {
   const modelPath = resolve(path);
   const size = await fileSize(modelPath);
   if (size === undefined) {
     throw new OnnxModelLoadError(`No ONNX model at ${modelPath}; check the path (and the subfolder, for a repo).`);
   }
   let sizeBytes = size;
-  for (const location of await listExternalDataFiles(modelPath)) {
-    const dataPath = resolve(dirname(modelPath), location);
+  for (const location of new Set(await listExternalDataFiles(modelPath))) {
+    const dataPath = resolve(externalDataFolder ?? dirname(modelPath), location);
     const dataSize = await fileSize(dataPath);
     if (dataSize === undefined) {
       throw new OnnxModelLoadError(
@@ -305,13 +315,21 @@ export async function onnxModelSizeBytes(path: string): Promise<number> {
   return sizeBytes;
 }
 
-function createSession(
+async function createSession(
   modelPath: string,
   device: Device,
   sessionOptions: LoadOnnxModelOptions['sessionOptions'],
+  externalDataFolder?: string,
 ): Promise<ProviderChoice<ort.InferenceSession>> {
+  const options = externalDataFolder
+    ? withDefaultSessionOptions({ ...sessionOptions, extra: { ...sessionOptions?.extra, session: { ...(sessionOptions?.extra?.session as object | undefined), model_external_initializers_file_folder_path: externalDataFolder } } })
+    : withDefaultSessionOptions(sessionOptions);
+  // The graph alone is small (weights are external), so reading it costs little.
+  const source = externalDataFolder ? await readFile(modelPath) : modelPath;
   return createWithProvider(device, (provider) =>
-    ort.InferenceSession.create(modelPath, { ...withDefaultSessionOptions(sessionOptions), executionProviders: [provider] }),
+    typeof source === 'string'
+      ? ort.InferenceSession.create(source, { ...options, executionProviders: [provider] })
+      : ort.InferenceSession.create(source, { ...options, executionProviders: [provider] }),
   ).catch((error: unknown) => {
     if (error instanceof ExecutionProviderUnavailableError || error instanceof UnknownDeviceError) throw error;
     throw new OnnxModelLoadError(`onnxruntime could not load ${modelPath}: ${(error as Error).message}`);

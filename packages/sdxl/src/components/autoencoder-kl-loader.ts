@@ -7,10 +7,15 @@
  * into `vae_decoder/` (and `vae_encoder/`), so the config comes from there.
  * Other layouts: pass `{ encoderSubfolder, decoderSubfolder }` (repo
  * subfolders) and/or `{ encoderFileName, decoderFileName }` to loadComponents().
+ * A diffusers-format `vae/` (config.json + safetensors) without the ONNX
+ * halves is built into both graphs in-process (model-source.ts);
+ * `modelSource` chooses.
  */
 import { stat } from 'node:fs/promises';
 import { ComponentLoadError, InvalidArgumentError, type ComponentLoader, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
 import { AutoencoderKL, type OnnxModelSource } from './autoencoder-kl.js';
+import { hasBuildableWeights } from '@modular-diffusers/model-builder';
+import { chooseModel, modelSourceOption } from './model-source.js';
 import { onnxLoadOptions, onnxModelPath } from './onnx-load-options.js';
 import { readJsonConfig } from './read-json-config.js';
 
@@ -28,7 +33,7 @@ export const autoencoderKLLoader: ComponentLoader = {
       const slash = base.lastIndexOf('/');
       return `${base.slice(0, slash + 1)}${base.slice(slash + 1)}_${half}`;
     };
-    const source = (half: 'encoder' | 'decoder'): OnnxModelSource => async () => {
+    const source = (half: 'encoder' | 'decoder'): (() => Promise<string>) => async () => {
       if (!context.resolver) throw new InvalidArgumentError('AutoencoderKL needs a repo resolver to find its encoder and decoder folders.');
       const location = await context.resolver.resolve(
         { repo: spec.pretrainedModelNameOrPath ?? '', subfolder: sibling(half), revision: spec.revision, variant: spec.variant },
@@ -42,11 +47,27 @@ export const autoencoderKLLoader: ComponentLoader = {
         { signal: context.signal },
       ),
     );
+    const decoderPath = await source('decoder')().catch(() => null);
+    const hasDecoderExport = decoderPath !== null && (await isFile(decoderPath));
+    const mode = modelSourceOption(context.options);
+    // The diffusers-format weights live in the spec's own folder (vae/), which a pure Optimum export lacks.
+    const weightsFolder =
+      mode === 'safetensors' ? (await context.resolve()).path : mode === 'auto' && !hasDecoderExport ? await context.resolve().then((l) => l.path, () => null) : null;
+    if (weightsFolder !== null && (mode === 'safetensors' || (await hasBuildableWeights(weightsFolder, spec.variant ?? null)))) {
+      const chosen = await chooseModel({ spec, context, weightsFolder, onnxPaths: decoderPath ? [decoderPath] : [], onnxAvailable: hasDecoderExport });
+      if (chosen.kind === 'built') {
+        const { graphs, externalDataFolder } = chosen.built;
+        const half = (name: 'encoder' | 'decoder'): OnnxModelSource => async () => ({ path: graphs[name]!, externalDataFolder });
+        const vae = new AutoencoderKL(config, { encoder: half('encoder'), decoder: half('decoder'), loadOptions: onnxLoadOptions(context.options) });
+        await vae.preloadDecoder();
+        return vae;
+      }
+    }
+    if (mode === 'auto' && hasDecoderExport) context.logger.info(`${spec.name}: using the ONNX export ${decoderPath} (and its vae_encoder sibling).`);
     const vae = new AutoencoderKL(config, { encoder: source('encoder'), decoder: source('decoder'), loadOptions: onnxLoadOptions(context.options) });
     // Every pipeline but a latent-only one decodes: load the decoder now when it is there, so load
     // errors and memory show up at loadComponents() time. A missing decoder fails at decode() instead.
-    const decoderPath = await source('decoder')().catch(() => null);
-    if (decoderPath && (await isFile(decoderPath))) await vae.preloadDecoder();
+    if (hasDecoderExport) await vae.preloadDecoder();
     return vae;
   },
 };

@@ -27,8 +27,12 @@ import {
 import { Float16OverflowError } from './float16-overflow-error.js';
 import { floatDtypeOf } from './onnx-load-options.js';
 
-/** Where a VAE half lives: resolved (and downloaded) only when first used. */
-export type OnnxModelSource = () => Promise<string>;
+/**
+ * Where a VAE half lives: resolved (and downloaded, or built) only when
+ * first used. A path, or a graph built from safetensors with the folder its
+ * external data is read from.
+ */
+export type OnnxModelSource = () => Promise<string | { path: string; externalDataFolder: string }>;
 
 export interface AutoencoderKLParts {
   encoder: OnnxModelSource | null;
@@ -237,10 +241,12 @@ export class AutoencoderKL implements OffloadableComponent {
       );
     }
     try {
-      const path = await source();
+      const located = await source();
+      const path = typeof located === 'string' ? located : located.path;
+      const externalDataFolder = typeof located === 'string' ? undefined : located.externalDataFolder;
       if (this.residencyHook) {
         // Let a memory budget make room for the new half before its session exists.
-        this.incomingBytes = await onnxModelSizeBytes(path);
+        this.incomingBytes = await onnxModelSizeBytes(path, externalDataFolder);
         try {
           await this.residencyHook();
         } finally {
@@ -248,7 +254,7 @@ export class AutoencoderKL implements OffloadableComponent {
         }
       }
       const device = this.targetDevice ?? this.parts.loadOptions?.device;
-      const model = await loadOnnxModel(path, { ...this.parts.loadOptions, ...(device ? { device } : {}) });
+      const model = await loadOnnxModel(path, { ...this.parts.loadOptions, ...(device ? { device } : {}), ...(externalDataFolder ? { externalDataFolder } : {}) });
       model.setResidencyHook(this.residencyHook);
       return model;
     } catch (error) {

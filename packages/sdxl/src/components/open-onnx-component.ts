@@ -2,13 +2,17 @@
  * Opens the ONNX model of a spec's folder for the UNet, ControlNet and image
  * encoder loaders: `<repo>/<subfolder>/model.onnx` (or `model.<variant>.onnx`,
  * or the `fileName` / `weightName` loader option) plus its `config.json`.
- * Loader options `device` and `sessionOptions` go to onnxruntime.
+ * Loader options `device` and `sessionOptions` go to onnxruntime. A folder
+ * with only config.json + safetensors is built into a graph (model-source.ts;
+ * `controlNetResiduals: true` builds a UNet with ControlNet residual inputs).
  * `dtype`/`torch_dtype` cannot change an export's element types (they are
  * fixed in the file); when they ask for another precision than the export
  * has, the loader says so and how to get it (`variant: 'fp16'`).
  */
-import type { ComponentSpec, LoaderContext } from '@modular-diffusers/core';
-import { loadOnnxModel, type OnnxModel } from '@modular-diffusers/runtime';
+import { InvalidArgumentError, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
+import type { OnnxModel } from '@modular-diffusers/runtime';
+import { loadChosenModel } from './load-chosen-model.js';
+import { chooseModel } from './model-source.js';
 import { onnxLoadOptions, onnxModelPath } from './onnx-load-options.js';
 import { readJsonConfig } from './read-json-config.js';
 
@@ -22,7 +26,12 @@ export async function openOnnxComponent(spec: ComponentSpec, context: LoaderCont
   const { path } = await context.resolve();
   const config = (await readJsonConfig(path, 'config.json', { optional: true })) ?? {};
   const file = onnxModelPath(path, spec.variant, context.options.fileName ?? context.options.weightName);
-  const model = await loadOnnxModel(file, onnxLoadOptions(context.options));
+  const controlNetResiduals = context.options.controlNetResiduals;
+  if (controlNetResiduals !== undefined && typeof controlNetResiduals !== 'boolean') {
+    throw new InvalidArgumentError('controlNetResiduals must be true or false (build the UNet with ControlNet residual inputs).');
+  }
+  const chosen = await chooseModel({ spec, context, weightsFolder: path, onnxPaths: [file], onnxFileNamed: (context.options.fileName ?? context.options.weightName) !== undefined, ...(controlNetResiduals ? { unet: { controlNetResiduals } } : {}) });
+  const model = await loadChosenModel(chosen, 'model', onnxLoadOptions(context.options));
   warnOnPrecisionMismatch(spec, context, model);
   return { model, config, folder: path };
 }
