@@ -98,12 +98,12 @@ export class Exchange {
   }
 
   error(error: HubHttpError): Promise<void> {
-    const headers: OutgoingHttpHeaders = { 'X-Error-Message': encodeURIComponent(error.message).slice(0, 2000) };
+    const headers: OutgoingHttpHeaders = { ...error.headers, 'X-Error-Message': encodeURIComponent(error.message).slice(0, 2000) };
     if (error.errorCode) headers['X-Error-Code'] = error.errorCode;
     // A HEAD answer has no body: announcing JSON would make @huggingface/hub's error
     // reader parse an empty body and throw a SyntaxError instead of a HubApiError.
     if (this.method === 'HEAD') return this.send(error.status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
-    return this.json(error.status, { error: error.message }, headers);
+    return this.json(error.status, { ...error.body, error: error.message }, headers);
   }
 
   /**

@@ -16,6 +16,7 @@ import { branch, createRepo, deleteRepo, listCommits, listRefs, repoInfo, revisi
 import { matchRoute, type MatchedRoute } from './route-table.js';
 import type { RouteHandler, ServerContext } from './server-context.js';
 import { commit, lfsBatch, lfsUpload, preupload } from './upload-routes.js';
+import { validateYaml } from './validate-yaml.js';
 
 export interface HubServerOptions {
   /** Folder holding the store; created if missing, reused across restarts. */
@@ -67,6 +68,7 @@ const HANDLERS: Partial<Record<HubRouteName, Partial<Record<string, RouteHandler
   whoami: { GET: whoami },
   'create-repo': { POST: createRepo },
   'delete-repo': { DELETE: deleteRepo },
+  'validate-yaml': { POST: validateYaml },
   'repo-info': { GET: repoInfo },
   'revision-info': { GET: revisionInfo },
   tree: { GET: tree },
