@@ -1,7 +1,7 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { resolveHubConfig, type HubEnv } from '../config/hub-config.js';
-import { assertRepoPath, CacheLayout, COMMIT_SHA } from './cache-layout.js';
+import { assertRepoPath, assertRevision, CacheLayout, COMMIT_SHA } from './cache-layout.js';
 import { blobHashKind, hashBlobFile } from './content-hash.js';
 import { ensureBlob } from './download-blob.js';
 import type { FileLockOptions } from './file-lock.js';
@@ -134,6 +134,7 @@ export async function fetchRepoFiles(options: FetchRepoFilesOptions): Promise<Fe
   if (await isLocalFolder(options.repo)) return fetchLocalFolder(options, revision);
 
   const repo = parseRepoRef(options.repo);
+  assertRevision(revision, repo.designation);
   const selection = selectionOf(options, repo.designation);
   const config = resolveHubConfig({ env: options.env, hubUrl: options.hubUrl, accessToken: options.accessToken, cacheDir: options.cacheDir, offline: options.localFilesOnly });
   const layout = new CacheLayout(config.cacheDir, repo);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
-import { assertRepoPath, COMMIT_SHA } from './cache-layout.js';
+import { assertBlobName, assertRepoPath, COMMIT_SHA } from './cache-layout.js';
 import type { RemoteFile } from './remote-files.js';
 import type { RepoRef } from './repo-ref.js';
 
@@ -33,6 +33,7 @@ export class ListingCache {
       for (const file of parsed.files) {
         if (typeof file.path !== 'string' || typeof file.etag !== 'string' || typeof file.size !== 'number') return undefined;
         assertRepoPath(file.path, this.repo.designation);
+        assertBlobName(file.etag, this.repo.designation, file.path);
       }
       return parsed.files;
     } catch {

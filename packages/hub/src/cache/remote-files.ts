@@ -1,5 +1,5 @@
 import { listFiles, pathsInfo, type ListFileEntry, type PathInfo } from '@huggingface/hub';
-import { assertRepoPath } from './cache-layout.js';
+import { assertBlobName, assertRepoPath } from './cache-layout.js';
 import { EntryNotFoundError, HubRequestError } from './hub-errors.js';
 import type { HubSession } from './hub-session.js';
 
@@ -15,6 +15,9 @@ function toRemoteFile(entry: PathInfo | ListFileEntry, session: HubSession): Rem
   const etag = entry.lfs?.oid ?? entry.xetHash ?? entry.oid;
   if (!etag) throw new HubRequestError(`The Hub gave no id for ${entry.path} of ${session.repo.designation}, so it cannot be cached; is HF_ENDPOINT a Hugging Face Hub?`);
   assertRepoPath(entry.path, session.repo.designation);
+  assertBlobName(etag, session.repo.designation, entry.path);
+  const size = entry.lfs?.size ?? entry.size;
+  if (!Number.isSafeInteger(size) || size < 0) throw new HubRequestError(`The Hub gave ${JSON.stringify(size)} as the size of ${entry.path} of ${session.repo.designation}; is HF_ENDPOINT a Hugging Face Hub?`);
   return { path: entry.path, size: entry.lfs?.size ?? entry.size, etag };
 }
 
