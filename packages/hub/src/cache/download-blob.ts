@@ -6,7 +6,7 @@ import type { CacheLayout } from './cache-layout.js';
 import { blobHashKind, hashBlobFile } from './content-hash.js';
 import type { FileLockOptions } from './file-lock.js';
 import { EntryNotFoundError, HubIntegrityError, HubRequestError } from './hub-errors.js';
-import type { HubSession } from './hub-session.js';
+import { isTransient, type HubSession } from './hub-session.js';
 import { withOsLock } from './os-file-lock.js';
 import type { RemoteFile } from './remote-files.js';
 
@@ -89,9 +89,8 @@ async function assertOnDisk(options: BlobDownloadOptions, incomplete: string): P
 }
 
 function isRetryable(error: unknown): boolean {
-  if (error instanceof HubIntegrityError) return true;
   // Network failures have no status; 5xx, 408 and 429 are worth another try, other 4xx are not.
-  return error instanceof HubRequestError && (error.status === undefined || error.status >= 500 || error.status === 408 || error.status === 429);
+  return error instanceof HubIntegrityError || isTransient(error);
 }
 
 /** `blob.stream()` of the client reports an HTTP failure as bare text; recover its status from the fetch log. */

@@ -28,7 +28,7 @@ export async function describeFiles(session: HubSession, commit: string, revisio
   const found = new Map<string, PathInfo>();
   for (let i = 0; i < paths.length; i += PATHS_PER_REQUEST) {
     const batch = paths.slice(i, i + PATHS_PER_REQUEST);
-    const entries = await session.call(revision, () => pathsInfo({ ...session.params, repo: session.repo.designation, paths: batch, revision: commit }));
+    const entries = await session.metadata(revision, () => pathsInfo({ ...session.params, repo: session.repo.designation, paths: batch, revision: commit }));
     for (const entry of entries) found.set(entry.path, entry);
   }
   const missing = paths.filter((p) => !found.has(p));
@@ -42,7 +42,7 @@ export async function describeFiles(session: HubSession, commit: string, revisio
 
 /** Every file of a commit, following the listing's pages. */
 export async function listRemoteFiles(session: HubSession, commit: string, revision: string): Promise<RemoteFile[]> {
-  return session.call(revision, async () => {
+  return session.metadata(revision, async () => {
     const files: RemoteFile[] = [];
     for await (const entry of listFiles({ ...session.params, repo: session.repo.designation, recursive: true, revision: commit })) {
       if (entry.type === 'file') files.push(toRemoteFile(entry, session));
