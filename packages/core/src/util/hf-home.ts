@@ -1,5 +1,11 @@
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+// Core is also bundled into the plugin sandbox, which refuses static imports of Node built-ins;
+// these functions only run on the host, so they fetch the modules when called.
+const os = () => process.getBuiltinModule('node:os');
+const path = () => process.getBuiltinModule('node:path');
+const homedir = () => os().homedir();
+const isAbsolute = (p: string) => path().isAbsolute(p);
+const join = (...parts: string[]) => path().join(...parts);
+const resolve = (p: string) => path().resolve(p);
 
 /** Environment variables as a plain object, so callers and tests can pass their own instead of `process.env`. */
 export type EnvVars = Readonly<Record<string, string | undefined>>;
