@@ -32,6 +32,8 @@ async function sha256OfFile(path: string): Promise<string> {
 }
 
 let root: string;
+/** An HF_HOME inside the test folder: nothing reaches the real ~/.cache/huggingface. */
+const isolated = () => ({ HF_HOME: join(root, 'hf-home') });
 let server: HubServer;
 let commit: string;
 let big: Buffer;
@@ -135,7 +137,7 @@ describe.skipIf(!haveLocks)('(6) another writer of the same blob', () => {
       repo: REPO,
       hubUrl: server.url,
       cacheDir,
-      env: {},
+      env: isolated(),
       revision: commit,
       files: ['medium.bin'],
       onProgress: (p) => {
@@ -175,7 +177,7 @@ describe.skipIf(!haveLocks)('(6) another writer of the same blob', () => {
         server.clearRequestLog();
         const writer = spawn('flock', ['-x', lock, process.execPath, WRITER, url, blob, String(big.byteLength)], { stdio: ['ignore', 'ignore', 'pipe'] });
         const [ours, theirs] = await Promise.all([
-          fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: {}, revision: commit, files: ['model.bin'] }),
+          fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: isolated(), revision: commit, files: ['model.bin'] }),
           exitOf(writer),
         ]);
         expect(theirs, `round ${round}: ${theirs.stderr}`).toMatchObject({ code: 0 });

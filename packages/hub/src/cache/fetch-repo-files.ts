@@ -150,7 +150,7 @@ export async function fetchRepoFiles(options: FetchRepoFilesOptions): Promise<Fe
 
 async function fetchThroughCache(options: FetchRepoFilesOptions, revision: string, repo: RepoRef, selection: Selection, config: HubConfig): Promise<FetchedRepo> {
   const layout = new CacheLayout(config.cacheDir, repo);
-  const listings = new ListingCache(config.cacheDir, repo);
+  const listings = new ListingCache(config, repo);
   const isSha = COMMIT_SHA.test(revision);
 
   // 1. The cache alone, without a request.

@@ -12,6 +12,8 @@ import { HubError } from './hub-errors.js';
 
 const REPO = 'org/tiny';
 let root: string;
+/** An HF_HOME inside the test folder: nothing reaches the real ~/.cache/huggingface. */
+const isolated = () => ({ HF_HOME: join(root, 'hf-home') });
 let server: HubServer;
 let commit: string;
 
@@ -56,7 +58,7 @@ describe('(8) paths built from responses', () => {
       if (e.path === 'config.json') e.oid = escape;
     });
     for (const files of [undefined, ['config.json']]) {
-      const error = await fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: {}, files, fetch: hostile }).catch((e) => e);
+      const error = await fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: isolated(), files, fetch: hostile }).catch((e) => e);
       expect(error).toBeInstanceOf(HubError);
       expect(error.message).toContain(JSON.stringify(escape));
     }
@@ -68,13 +70,13 @@ describe('(8) paths built from responses', () => {
   it('a non-hex oid (which would have skipped the hash check) and an LFS oid that is not sha256 are refused', async () => {
     const cacheDir = join(root, 'cache-nonhex');
     const plain = await fetchRepoFiles({
-      repo: REPO, hubUrl: server.url, cacheDir, env: {}, files: ['config.json'],
+      repo: REPO, hubUrl: server.url, cacheDir, env: isolated(), files: ['config.json'],
       fetch: rewriting((e) => { if (e.path === 'config.json') e.oid = 'not-a-hash'; }),
     }).catch((e) => e);
     expect(plain).toBeInstanceOf(HubError);
     expect(plain.message).toContain('"not-a-hash"');
     const lfs = await fetchRepoFiles({
-      repo: REPO, hubUrl: server.url, cacheDir, env: {}, files: ['model.onnx'],
+      repo: REPO, hubUrl: server.url, cacheDir, env: isolated(), files: ['model.onnx'],
       fetch: rewriting((e) => { if (e.lfs) (e.lfs as Record<string, unknown>).oid = 'ABC/../x'; }),
     }).catch((e) => e);
     expect(lfs).toBeInstanceOf(HubError);
@@ -83,7 +85,7 @@ describe('(8) paths built from responses', () => {
 
   it('a file path with ".." in a listing is refused', async () => {
     const error = await fetchRepoFiles({
-      repo: REPO, hubUrl: server.url, cacheDir: join(root, 'cache-path'), env: {},
+      repo: REPO, hubUrl: server.url, cacheDir: join(root, 'cache-path'), env: isolated(),
       fetch: rewriting((e) => { if (e.path === 'config.json') e.path = '../../outside.json'; }),
     }).catch((e) => e);
     expect(error).toBeInstanceOf(HubError);
@@ -97,7 +99,7 @@ describe('(8) paths built from responses', () => {
     server.clearRequestLog();
     for (const revision of ['../../x', 'refs/../../x', 'main..dev', '.hidden', 'a/b.lock', 'has space', 'x~1', 'a//b', '/abs', 'trailing/', 'a@{1}']) {
       for (const localFilesOnly of [false, true]) {
-        const error = await fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: {}, revision, files: ['config.json'], localFilesOnly }).catch((e) => e);
+        const error = await fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: isolated(), revision, files: ['config.json'], localFilesOnly }).catch((e) => e);
         expect(error, revision).toBeInstanceOf(HubError);
         expect(error.message, revision).toContain(JSON.stringify(revision));
       }
@@ -108,7 +110,7 @@ describe('(8) paths built from responses', () => {
 
   it('real branch, tag, PR and commit names pass', async () => {
     for (const ok of ['main', 'v1.0', 'refs/pr/1', 'feature/x-y_z', 'release-2024.01', commit]) expect(isValidRevision(ok), ok).toBe(true);
-    const result = await fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir: join(root, 'cache-ok'), env: {}, revision: commit, files: ['config.json'] });
+    const result = await fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir: join(root, 'cache-ok'), env: isolated(), revision: commit, files: ['config.json'] });
     expect(result.commit).toBe(commit);
   });
 });

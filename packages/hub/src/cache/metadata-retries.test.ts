@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { HubRouteName } from '../server/fault-injection.js';
 import { startHubServer, type HubServer } from '../server/hub-server.js';
 import { fetchRepoFiles, type FetchRepoFilesOptions } from './fetch-repo-files.js';
 import { mapHubError } from './hub-error-mapping.js';
@@ -13,6 +14,8 @@ import { HubCacheWriteError, HubRequestError } from './hub-errors.js';
 
 const REPO = 'org/tiny';
 let root: string;
+/** An HF_HOME inside the test folder: nothing reaches the real ~/.cache/huggingface. */
+const isolated = () => ({ HF_HOME: join(root, 'hf-home') });
 let server: HubServer;
 let cacheCount = 0;
 
@@ -31,17 +34,21 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const load = (options: Partial<FetchRepoFilesOptions> = {}) =>
-  fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir: join(root, `cache-${++cacheCount}`), env: {}, ...options });
+/** A cold cache and a cold HF_HOME (listings live there), so every load asks the Hub. */
+const load = (options: Partial<FetchRepoFilesOptions> = {}) => {
+  const n = ++cacheCount;
+  return fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir: join(root, `cache-${n}`), env: { HF_HOME: join(root, `hf-home-${n}`) }, ...options });
+};
 
 describe('(7) retries of metadata calls', () => {
-  it.each([
+  const cases: [HubRouteName, number, Partial<FetchRepoFilesOptions>][] = [
     ['revision-info', 503, { files: ['config.json'] }],
     ['revision-info', 429, { files: ['config.json'] }],
     ['paths-info', 502, { files: ['config.json'] }],
     ['tree', 503, { allowPatterns: ['*.json'] }],
     ['tree', 429, {}],
-  ] as const)('one %s answer of %i is retried and the load succeeds', async (route, status, selection) => {
+  ];
+  it.each(cases)('one %s answer of %i is retried and the load succeeds', async (route, status, selection) => {
     server.setFaults([{ kind: 'error', status, route, times: 1 }]);
     server.clearRequestLog();
     const result = await load({ ...selection });
@@ -68,12 +75,12 @@ describe('(7) retries of metadata calls', () => {
 describe('(7) the disk, not the connection', () => {
   it.skipIf(!existsSync('/dev/full'))('a full disk (ENOSPC) says so and names the cache, without retrying the download', async () => {
     const cacheDir = join(root, 'cache-full');
-    const first = await fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: {}, files: ['config.json'] });
+    const first = await fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: isolated(), files: ['config.json'] });
     // The next blob's partial file is a link to /dev/full: every write to it fails with ENOSPC.
     const onnxSha = (await (await fetch(`${server.url}/${REPO}/resolve/main/model.onnx`, { method: 'HEAD' })).headers.get('x-linked-etag'))!.replaceAll('"', '');
     await symlink('/dev/full', join(cacheDir, 'models--org--tiny', 'blobs', `${onnxSha}.incomplete`));
     server.clearRequestLog();
-    const error = await fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: {}, revision: first.commit!, files: ['model.onnx'] }).catch((e) => e);
+    const error = await fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: isolated(), revision: first.commit!, files: ['model.onnx'] }).catch((e) => e);
     expect(error).toBeInstanceOf(HubCacheWriteError);
     expect(error.code).toBe('ENOSPC');
     expect(error.message).toContain(`No space left on the disk of the Hugging Face cache ${cacheDir}`);
