@@ -23,6 +23,8 @@ export interface HubServeOptions {
   port: number;
   host: string;
   token?: Record<string, string>;
+  /** The address clients use when it is not a loopback name (a reverse proxy in front). */
+  publicUrl?: string;
 }
 
 /** Starts the server and resolves once it listens; the caller decides when to close it. */
@@ -32,7 +34,7 @@ export async function serveHub(folder: string, options: HubServeOptions): Promis
     throw new Error(`${root} is a file; give a folder to keep the Hub's repos in (it is created if missing).`);
   }
   mkdirSync(root, { recursive: true });
-  return startHubServer({ root, port: options.port, host: options.host, tokens: options.token });
+  return startHubServer({ root, port: options.port, host: options.host, tokens: options.token, publicUrl: options.publicUrl });
 }
 
 export function registerHubCommands(program: Command, io: { out: (text: string) => void }): void {
@@ -44,6 +46,7 @@ export function registerHubCommands(program: Command, io: { out: (text: string) 
     .option('-p, --port <port>', 'port to listen on (0 picks a free one)', parsePort, 8080)
     .option('--host <host>', 'loopback address to bind', '127.0.0.1')
     .option('--token <token=user>', 'accept this access token as this user (repeatable)', parseToken)
+    .option('--public-url <url>', 'the address clients use behind a reverse proxy; requests naming any other host than loopback and this are refused')
     .action(async (folder: string, options: HubServeOptions) => {
       const server = await serveHub(folder, options);
       io.out(`Hub serving ${server.root} at ${server.url}\n`);

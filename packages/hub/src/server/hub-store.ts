@@ -196,8 +196,12 @@ export class HubStore {
           body,
           async function* (source: AsyncIterable<Buffer>) {
             for await (const chunk of source) {
-              hash.update(chunk);
               size += chunk.byteLength;
+              // More bytes than the object has: stop reading, whatever the client still sends.
+              if (size > expected.size) {
+                throw new HubHttpError(413, `The upload is larger than the ${expected.size} bytes announced for LFS object ${expected.oid}.`, 'PayloadTooLarge', { Connection: 'close' });
+              }
+              hash.update(chunk);
               yield chunk;
             }
           },

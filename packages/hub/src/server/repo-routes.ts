@@ -50,9 +50,13 @@ function repoFromBody(ex: Exchange, body: CreateRepoBody): HubRepoId {
   return { type, namespace, name: body.name };
 }
 
+/** Inline files of a new repo come base64 in the JSON body. */
+const MAX_CREATE_REPO_BODY = 16 * 1024 * 1024;
+
 /** `POST /api/repos/create` */
 export async function createRepo(ex: Exchange, ctx: ServerContext): Promise<void> {
-  const body = await ex.readJson<CreateRepoBody>();
+  ctx.access.requireCaller(ex.caller);
+  const body = await ex.readJson<CreateRepoBody>(MAX_CREATE_REPO_BODY);
   const repo = repoFromBody(ex, body);
   ctx.access.assertCanWrite(repo, undefined, ex.caller);
   if (body.visibility !== undefined && body.visibility !== 'private' && body.visibility !== 'public') {
@@ -77,6 +81,7 @@ export async function createRepo(ex: Exchange, ctx: ServerContext): Promise<void
 
 /** `DELETE /api/repos/delete` */
 export async function deleteRepo(ex: Exchange, ctx: ServerContext): Promise<void> {
+  ctx.access.requireCaller(ex.caller);
   const body = await ex.readJson<CreateRepoBody>();
   const repo = repoFromBody(ex, body);
   const record = await ctx.store.getRepo(repo);
