@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { closeSync, createReadStream, existsSync, openSync, writeSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -143,11 +143,11 @@ describe.skipIf(!haveLocks)('(6) another writer of the same blob', () => {
       onProgress: (p) => {
         if (tampered || p.fileBytes < 128 * 1024 || p.fileBytes >= p.fileSize) return;
         tampered = true;
-        // A writer that ignores the lock overwrites the start of the shared file, as a second `open(..., "w")` does.
-        void open(incomplete, 'r+').then(async (handle) => {
-          await handle.write(Buffer.alloc(4096, 0xee), 0, 4096, 0);
-          await handle.close();
-        });
+        // A writer that ignores the lock overwrites the start of the shared file, as a second `open(..., "w")` does
+        // (synchronously, so it lands while the transfer is still running).
+        const fd = openSync(incomplete, 'r+');
+        writeSync(fd, Buffer.alloc(4096, 0xee), 0, 4096, 0);
+        closeSync(fd);
       },
     });
     server.setFaults([]);
@@ -176,10 +176,10 @@ describe.skipIf(!haveLocks)('(6) another writer of the same blob', () => {
         await mkdir(dirname(lock), { recursive: true });
         server.clearRequestLog();
         const writer = spawn('flock', ['-x', lock, process.execPath, WRITER, url, blob, String(big.byteLength)], { stdio: ['ignore', 'ignore', 'pipe'] });
-        const [ours, theirs] = await Promise.all([
-          fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: isolated(), revision: commit, files: ['model.bin'] }),
-          exitOf(writer),
-        ]);
+        const writerDone = exitOf(writer);
+        // Every other round this client starts only once the other writer is writing, so it meets a held lock.
+        if (round % 2 === 1) await expect.poll(() => existsSync(`${blob}.incomplete`) || existsSync(blob), { timeout: 60_000, interval: 5 }).toBe(true);
+        const [ours, theirs] = await Promise.all([fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: isolated(), revision: commit, files: ['model.bin'] }), writerDone]);
         expect(theirs, `round ${round}: ${theirs.stderr}`).toMatchObject({ code: 0 });
         expect(await sha256OfFile(blob), `round ${round}`).toBe(bigSha);
         expect(await sha256OfFile(ours.files[0]!.localPath), `round ${round}`).toBe(bigSha);
@@ -194,5 +194,7 @@ describe.skipIf(!haveLocks)('(6) another writer of the same blob', () => {
       server.setFaults([]);
     }
     expect(transfers.ours + transfers.theirs).toBe(ROUNDS);
+    // The rounds where this client came second waited for the other writer's lock and took its blob.
+    expect(transfers.theirs).toBeGreaterThanOrEqual(ROUNDS / 2);
   });
 });
