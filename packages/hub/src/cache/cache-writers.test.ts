@@ -13,11 +13,11 @@ import { acquireOsLock, osLockHelper } from './os-file-lock.js';
 // Other programs writing the same cache: Python's huggingface_hub locks
 // `.locks/<repo folder>/<etag>.lock` with flock(2) and appends to
 // `blobs/<etag>.incomplete`. These tests race this project's client against a
-// second process that follows that convention (test-support/python-style-writer.mjs
+// second process that follows that convention (test/python-style-writer.mjs
 // under flock(1)); `npm run test:interop` races the real Python client.
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const WRITER = join(packageDir, 'test-support', 'python-style-writer.mjs');
+const WRITER = join(packageDir, 'test', 'python-style-writer.mjs');
 /** The blob the writers race for. 8 MiB by default to keep CI fast; the interop script uses 100 MB. */
 const BLOB_MB = Number(process.env.MODULAR_DIFFUSERS_WRITERS_BLOB_MB ?? 8);
 const ROUNDS = 10;
