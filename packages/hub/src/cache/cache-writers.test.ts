@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHubServer, type HubServer } from '../server/hub-server.js';
 import { fetchRepoFiles } from './fetch-repo-files.js';
-import { acquireOsLock, osLockHelper } from './os-file-lock.js';
+import { acquireOsLock, acquireOsLockWith, osLockHelper } from './os-file-lock.js';
 
 // Other programs writing the same cache: Python's huggingface_hub locks
 // `.locks/<repo folder>/<etag>.lock` with flock(2) and appends to
@@ -95,6 +95,20 @@ describe.skipIf(!haveLocks)('the OS lock (what Python’s filelock takes)', () =
     expect(spawnSync('flock', ['-n', '-x', path, 'true']).status).toBe(1);
     await ours.value!.release();
     expect(spawnSync('flock', ['-n', '-x', path, 'true']).status).toBe(0);
+  });
+
+  it.skipIf(spawnSync('perl', ['-MFcntl=:flock', '-e', '1']).status !== 0)('the perl helper (where flock(1) is missing, e.g. macOS) takes the same lock', async () => {
+    const path = join(root, 'locks', 'perl.lock');
+    const ours = await acquireOsLockWith('perl', path);
+    expect(spawnSync('flock', ['-n', '-x', path, 'true']).status).toBe(1);
+    await ours.release();
+    const other = await holdWithFlockCommand(path);
+    const waiting = settled(acquireOsLockWith('perl', path));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(waiting.done).toBe(false);
+    await other.release();
+    await expect.poll(() => waiting.done, { timeout: 10_000 }).toBe(true);
+    await waiting.value!.release();
   });
 
   it('a holder that is killed frees the lock at once (no stale lock files to wait out)', async () => {

@@ -58,10 +58,14 @@ function waitForExit(child: ChildProcess): Promise<void> {
  * Takes an exclusive OS lock on `path` (created if missing), waiting as long
  * as another process (of any language) holds it; `signal` stops the wait.
  */
-export async function acquireOsLock(path: string, options: FileLockOptions = {}): Promise<FileLock> {
+export function acquireOsLock(path: string, options: FileLockOptions = {}): Promise<FileLock> {
+  return acquireOsLockWith(osLockHelper(), path, options);
+}
+
+/** {@link acquireOsLock} with a given helper (tests check each one against the others). */
+export async function acquireOsLockWith(helper: OsLockHelper, path: string, options: FileLockOptions = {}): Promise<FileLock> {
   options.signal?.throwIfAborted();
   await mkdir(dirname(path), { recursive: true });
-  const helper = osLockHelper();
   if (helper === 'none') return acquireFileLock(path, options);
   const [command, args] = holderCommand(helper, path);
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
