@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHubServer, type HubServer } from '../server/hub-server.js';
 import { isValidRevision } from './cache-layout.js';
@@ -53,7 +53,10 @@ async function exists(path: string): Promise<boolean> {
 describe('(8) paths built from responses', () => {
   it('a listing whose oid climbs out of blobs/ is refused, naming the value, and nothing is written outside the cache', async () => {
     const cacheDir = join(root, 'cache-oid');
-    const escape = '../../../../escaped';
+    // From <cache>/models--org--tiny/blobs/ this lands in the test's own folder (where the old code wrote it).
+    const escape = '../../../escaped';
+    const target = resolve(cacheDir, 'models--org--tiny', 'blobs', escape);
+    expect(target).toBe(join(root, 'escaped'));
     const hostile = rewriting((e) => {
       if (e.path === 'config.json') e.oid = escape;
     });
@@ -62,8 +65,7 @@ describe('(8) paths built from responses', () => {
       expect(error).toBeInstanceOf(HubError);
       expect(error.message).toContain(JSON.stringify(escape));
     }
-    expect(await exists(join(root, 'escaped'))).toBe(false);
-    expect(await exists(join(cacheDir, 'escaped'))).toBe(false);
+    for (const suffix of ['', '.incomplete', '.lock']) expect(await exists(`${target}${suffix}`)).toBe(false);
     expect(await readdir(join(cacheDir, 'models--org--tiny')).catch(() => [])).not.toContain('blobs');
   });
 
