@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ViteUserConfig } from 'vitest/config';
 
 // Workspace packages export their TypeScript sources under the "source"
@@ -12,6 +15,9 @@ export const sharedTestConfig: ViteUserConfig = {
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // A test that reads the process environment (or a child process it starts) never writes to the
+    // real ~/.cache/huggingface: this project's files live in $HF_HOME/modular-diffusers.
+    env: { HF_HOME: mkdtempSync(join(tmpdir(), 'modular-diffusers-test-hf-home-')) },
     reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
   },
 };

@@ -64,6 +64,9 @@ console.log(`Serving ${repoId}@${imported.commitOid.slice(0, 8)} at ${hub.url} (
 // What a user of the real Hub would set (or leave unset for huggingface.co and ~/.cache/huggingface).
 process.env.HF_ENDPOINT = hub.url;
 process.env.HF_HUB_CACHE = join(work, 'hf-cache');
+// HF_HOME too: the remote-code lock and listings live in $HF_HOME/modular-diffusers, and the demo's
+// local Hub is new on every run, so its pins must not outlive out/demo.
+process.env.HF_HOME = join(work, 'hf-home');
 process.env.HF_TOKEN = 'hf_demo_token';
 
 try {

@@ -32,6 +32,8 @@ beforeAll(async () => {
     HF_ENDPOINT: hub.url,
     HF_TOKEN: 'hf_e2e_author',
     HF_HUB_CACHE: join(work, 'hf-cache'),
+    // The remote-code lock and listings live in $HF_HOME/modular-diffusers: kept inside the test's folder.
+    HF_HOME: join(work, 'hf-home'),
     MODULAR_SANDBOX_CACHE: join(work, 'sandbox-libraries'),
   };
 });

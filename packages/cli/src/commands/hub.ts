@@ -53,6 +53,8 @@ export interface HubServeOptions {
   seed?: HubSeedName[];
   /** Called with what was seeded, before the server listens. */
   log?: (line: string) => void;
+  /** The address clients use when it is not a loopback name (a reverse proxy in front). */
+  publicUrl?: string;
 }
 
 function hubFolder(folder: string): string {
@@ -91,7 +93,7 @@ export async function serveHub(folder: string, options: HubServeOptions): Promis
   const root = hubFolder(folder);
   await seedHub(root, options.seed ?? [], options.log);
   try {
-    return await startHubServer({ root, port: options.port, host: options.host, tokens: options.token });
+    return await startHubServer({ root, port: options.port, host: options.host, tokens: options.token, publicUrl: options.publicUrl });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new CliUsageError(
@@ -137,6 +139,7 @@ export function registerHubCommands(program: Command, io: { out: (text: string) 
     .option('--host <host>', 'loopback address to bind', '127.0.0.1')
     .option('--token <token=user>', 'accept this access token as this user (repeatable)', parseToken)
     .option('--seed <name>', `put a repo on the Hub before it starts, unless it is there already (repeatable): ${Object.entries(HUB_SEEDS).map(([n, s]) => `${n} (${s.repo})`).join(', ')}`, parseSeedName)
+    .option('--public-url <url>', 'the address clients use behind a reverse proxy; requests naming any other host than loopback and this are refused')
     .action(async (folder: string, options: HubServeOptions) => {
       const server = await serveHub(folder, { ...options, log: (line) => io.out(`${line}\n`) });
       io.out(`Hub serving ${server.root} at ${server.url}\n`);

@@ -52,7 +52,7 @@ describe('modular inspect', () => {
   });
 
   it('fails with exit code 1 and the Hub error for a repo that does not exist', async () => {
-    const result = await modular(['inspect', join(tiny, 'missing')], { env: { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: tiny } });
+    const result = await modular(['inspect', join(tiny, 'missing')], { env: { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: tiny, HF_HOME: await tempDir('modular-hf-home-') } });
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/modular: /);
   });

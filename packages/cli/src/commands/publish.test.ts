@@ -16,7 +16,7 @@ const inRepo: string[] = [];
 beforeAll(async () => {
   process.env.MODULAR_SANDBOX_CACHE ??= join(await tempDir('modular-sandbox-cache-'), 'libs');
   server = await startHubServer({ root: await tempDir('modular-hub-'), tokens: { hf_cli_publish: 'alice' } });
-  env = { HF_ENDPOINT: server.url, HF_TOKEN: 'hf_cli_publish', HF_HUB_CACHE: await tempDir('modular-hf-cache-') };
+  env = { HF_ENDPOINT: server.url, HF_TOKEN: 'hf_cli_publish', HF_HUB_CACHE: await tempDir('modular-hf-cache-'), HF_HOME: await tempDir('modular-hf-home-') };
   plugin = (await createPlugin('shiny', { dir: await tempDir() })).dir;
   await buildPlugin(plugin, { componentsRepo: false });
 });

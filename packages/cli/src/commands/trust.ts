@@ -12,9 +12,9 @@ export interface TrustListEntry extends RemoteCodePin {
   repo: string;
 }
 
-/** The lock of the cache the environment names (HF_HUB_CACHE / HF_HOME). */
+/** The lock under the HF_HOME the environment names (`$HF_HOME/modular-diffusers/remote-code.lock.json`). */
 export function remoteCodeLock(env?: HubEnv): RemoteCodeLock {
-  return new RemoteCodeLock(resolveHubConfig({ env }).cacheDir);
+  return new RemoteCodeLock(resolveHubConfig({ env }));
 }
 
 /** Every pin, sorted by repo. */

@@ -5,6 +5,46 @@ import { HubError } from './hub-errors.js';
 import type { RepoRef } from './repo-ref.js';
 
 export const COMMIT_SHA = /^[0-9a-f]{40}$/;
+/** Blob names the Hub gives: a git blob sha1 (40 hex) or an LFS sha256 (64 hex). */
+export const BLOB_NAME = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * A blob name that came from the Hub (a listing's `oid`, an etag) before it
+ * names a file: anything but 40 or 64 lowercase hex could climb out of
+ * `blobs/` or skip the hash check.
+ */
+export function assertBlobName(etag: string, repo: string, path?: string): void {
+  if (typeof etag !== 'string' || !BLOB_NAME.test(etag)) {
+    throw new HubError(
+      `The Hub gave ${JSON.stringify(etag)} as the id of ${path ?? 'a file'} of ${repo}; a blob id must be 40 or 64 lowercase hex characters (git sha1 or sha256), so it is not used as a file name. Is HF_ENDPOINT a Hugging Face Hub?`,
+    );
+  }
+}
+
+/**
+ * A revision as git allows a ref name (`git check-ref-format`), or a commit
+ * sha: no `..`, no part starting with `.` or ending with `.lock`, no `@{`,
+ * spaces, control characters or `~^:?*[\\`, no empty part. It becomes a
+ * path under `refs/`, so anything else is refused before it reaches the disk.
+ */
+export function isValidRevision(revision: string): boolean {
+  if (typeof revision !== 'string' || revision === '' || revision === '@' || revision.length > 255) return false;
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(revision) || revision.includes('..') || revision.includes('@{')) return false;
+  if (revision.startsWith('/') || revision.endsWith('/') || revision.endsWith('.')) return false;
+  return revision.split('/').every((part) => part !== '' && !part.startsWith('.') && !part.endsWith('.lock'));
+}
+
+export function assertRevision(revision: string, repo: string): void {
+  if (!isValidRevision(revision)) {
+    throw new HubError(
+      `${JSON.stringify(revision)} is not a valid revision of ${repo}: use a branch or tag name as git allows them (no "..", no part starting with "." or ending with ".lock", no spaces or ~^:?*[\\) or a full 40-character commit sha.`,
+    );
+  }
+}
+
+function assertCommit(commit: string, repo: string): void {
+  if (!COMMIT_SHA.test(commit)) throw new HubError(`${JSON.stringify(commit)} is not a commit sha of ${repo} (40 lowercase hex characters); it is not used as a cache folder name.`);
+}
 
 /**
  * The layout Python's `huggingface_hub` writes and reads, so either side can
@@ -22,20 +62,33 @@ export class CacheLayout {
   }
 
   blobPath(etag: string): string {
+    assertBlobName(etag, this.repo.designation);
     return join(this.repoDir, 'blobs', etag);
   }
 
+  /**
+   * The lock Python's `huggingface_hub` takes while it writes a blob:
+   * `<cache>/.locks/<repo folder>/<etag>.lock` (an OS lock, see os-file-lock.ts).
+   */
+  lockPath(etag: string): string {
+    assertBlobName(etag, this.repo.designation);
+    return join(resolve(this.cacheDir), '.locks', this.repo.folderName, `${etag}.lock`);
+  }
+
   snapshotDir(commit: string): string {
+    assertCommit(commit, this.repo.designation);
     return join(this.repoDir, 'snapshots', commit);
   }
 
-  /** Where a repo file appears inside a snapshot; the path was checked by {@link assertRepoPath}. */
+  /** Where a repo file appears inside a snapshot; the path is checked again here, whoever gave it. */
   pointerPath(commit: string, path: string): string {
+    assertRepoPath(path, this.repo.designation);
     return join(this.snapshotDir(commit), ...path.split('/'));
   }
 
   /** `refs/<revision>`; a revision such as `refs/pr/1` nests, as in Python. */
   refPath(revision: string): string {
+    assertRevision(revision, this.repo.designation);
     return join(this.repoDir, 'refs', ...revision.split('/'));
   }
 
@@ -57,6 +110,8 @@ export class CacheLayout {
 
   /** Python's marker that a file does not exist at a commit: `.no_exist/<commit>/<path>`. */
   noExistPath(commit: string, path: string): string {
+    assertCommit(commit, this.repo.designation);
+    assertRepoPath(path, this.repo.designation);
     return join(this.repoDir, '.no_exist', commit, ...path.split('/'));
   }
 

@@ -18,6 +18,8 @@ const content = { 'unet/model.onnx': Buffer.alloc(96 * 1024, 3), 'vae/model.onnx
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 let root: string;
+/** An HF_HOME inside the test folder: nothing reaches the real ~/.cache/huggingface. */
+const isolated = () => ({ HF_HOME: join(root, 'hf-home') });
 let server: HubServer;
 let script: string;
 
@@ -38,7 +40,7 @@ beforeAll(async () => {
 import { readFile } from 'node:fs/promises';
 import { fetchRepoFiles } from ${JSON.stringify(entry)};
 const [hubUrl, cacheDir] = process.argv.slice(2);
-const result = await fetchRepoFiles({ repo: ${JSON.stringify(REPO)}, hubUrl, cacheDir, env: {}, concurrency: 1 });
+const result = await fetchRepoFiles({ repo: ${JSON.stringify(REPO)}, hubUrl, cacheDir, env: { HF_HOME: cacheDir + '-hf-home' }, concurrency: 1 });
 const files = {};
 for (const f of result.files) files[f.path] = createHash('sha256').update(await readFile(f.localPath)).digest('hex');
 console.log(JSON.stringify({ commit: result.commit, files, downloaded: result.downloaded }));
@@ -85,7 +87,7 @@ describe('concurrent loads', () => {
   it('two concurrent calls in one process share the work too', async () => {
     const cacheDir = join(root, 'cache-calls');
     server.clearRequestLog();
-    const [a, b] = await Promise.all([fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: {} }), fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: {} })]);
+    const [a, b] = await Promise.all([fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: isolated() }), fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: isolated() })]);
     expect(a.files).toEqual(b.files);
     expect(await readFile(a.files.find((f) => f.path === 'unet/model.onnx')!.localPath)).toEqual(content['unet/model.onnx']);
     expect(server.requestLog.filter((r) => r.route === 'resolve' && r.range === undefined)).toHaveLength(4);

@@ -3,10 +3,11 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CacheLayout } from './cache-layout.js';
-import { BlobHasher, blobHashKind, hashFileInto } from './content-hash.js';
-import { withFileLock, type FileLockOptions } from './file-lock.js';
+import { blobHashKind, hashBlobFile } from './content-hash.js';
+import type { FileLockOptions } from './file-lock.js';
 import { EntryNotFoundError, HubIntegrityError, HubRequestError } from './hub-errors.js';
-import type { HubSession } from './hub-session.js';
+import { isTransient, type HubSession } from './hub-session.js';
+import { withOsLock } from './os-file-lock.js';
 import type { RemoteFile } from './remote-files.js';
 
 export interface BlobDownloadOptions {
@@ -37,26 +38,31 @@ async function blobPresent(path: string, size: number): Promise<boolean> {
 }
 
 /**
- * Puts a file's blob in `blobs/<etag>` and returns its path (and whether this call transferred it). Bytes go to
- * `blobs/<etag>.incomplete` (the name Python uses, so either side resumes the
- * other's partial file), are hashed on the way and renamed only when the hash
- * matches the etag: a final name never holds a partial or wrong file. A lock
- * (`blobs/<etag>.lock`) lets concurrent processes share the work: the second
- * waits, then finds the blob.
+ * Puts a file's blob in `blobs/<etag>` and returns its path (and whether this
+ * call transferred it). The work runs under the lock Python's
+ * `huggingface_hub` takes for the same blob, `.locks/<repo folder>/<etag>.lock`
+ * with an OS lock ({@link withOsLock}), so the two never write the same
+ * file at once. Bytes go to `blobs/<etag>.incomplete` (the name Python uses,
+ * so either side resumes the other's partial file). Before the rename the file
+ * **on disk** is checked (size, then sha256 or git sha1 against the name): bytes
+ * another writer left or added cannot reach the final name; a mismatch is
+ * deleted and downloaded again.
  */
 export async function ensureBlob(options: BlobDownloadOptions): Promise<{ blobPath: string; transferred: boolean }> {
   const { layout, file } = options;
   const blobPath = layout.blobPath(file.etag);
   if (await blobPresent(blobPath, file.size)) return { blobPath, transferred: false };
   await mkdir(dirname(blobPath), { recursive: true });
-  return withFileLock(`${blobPath}.lock`, { ...options.lock, signal: options.session.signal }, async () => {
+  return withOsLock(layout.lockPath(file.etag), { ...options.lock, signal: options.session.signal }, async () => {
     if (await blobPresent(blobPath, file.size)) return { blobPath, transferred: false };
     // A blob of the wrong size is damaged: replace it.
     await rm(blobPath, { force: true });
+    const incomplete = `${blobPath}.incomplete`;
     for (let attempt = 0; ; attempt++) {
       try {
-        await downloadToIncomplete(options, `${blobPath}.incomplete`);
-        await rename(`${blobPath}.incomplete`, blobPath);
+        await downloadToIncomplete(options, incomplete);
+        await assertOnDisk(options, incomplete);
+        await rename(incomplete, blobPath);
         return { blobPath, transferred: true };
       } catch (error) {
         const mapped = error instanceof HubIntegrityError || error instanceof EntryNotFoundError ? error : toDownloadError(options, error);
@@ -68,10 +74,23 @@ export async function ensureBlob(options: BlobDownloadOptions): Promise<{ blobPa
   });
 }
 
+/**
+ * The file as it is on disk, not the bytes this call streamed, must match the
+ * name: size first, then the hash. A mismatch deletes it, so the next attempt
+ * starts over and nothing wrong is ever committed.
+ */
+async function assertOnDisk(options: BlobDownloadOptions, incomplete: string): Promise<void> {
+  const { session, file } = options;
+  const size = await sizeOf(incomplete);
+  const actual = size === file.size ? await hashBlobFile(incomplete, blobHashKind(file.etag)) : `${size ?? 0} bytes instead of ${file.size}`;
+  if (actual === undefined || actual === file.etag) return;
+  await rm(incomplete, { force: true });
+  throw new HubIntegrityError(session.repo.designation, file.path, file.etag, actual, 'The bad download was deleted and is fetched again; if it repeats, the Hub, a proxy or another program writing the same cache corrupts it.');
+}
+
 function isRetryable(error: unknown): boolean {
-  if (error instanceof HubIntegrityError) return true;
   // Network failures have no status; 5xx, 408 and 429 are worth another try, other 4xx are not.
-  return error instanceof HubRequestError && (error.status === undefined || error.status >= 500 || error.status === 408 || error.status === 429);
+  return error instanceof HubIntegrityError || isTransient(error);
 }
 
 /** `blob.stream()` of the client reports an HTTP failure as bare text; recover its status from the fetch log. */
@@ -90,8 +109,7 @@ function toDownloadError(options: BlobDownloadOptions, error: unknown, failuresB
 
 /**
  * Fills `incomplete` up to the file's size, resuming after the bytes already
- * there (a `Range` request through the client's blob slice), then checks the
- * hash. A mismatch deletes the partial file so the next attempt restarts.
+ * there (a `Range` request through the client's blob slice).
  */
 async function downloadToIncomplete(options: BlobDownloadOptions, incomplete: string): Promise<void> {
   const { session, file } = options;
@@ -100,8 +118,6 @@ async function downloadToIncomplete(options: BlobDownloadOptions, incomplete: st
     await rm(incomplete, { force: true });
     have = 0;
   }
-  const hasher = new BlobHasher(blobHashKind(file.etag), file.size);
-  await hashFileInto(hasher, incomplete, have);
   options.onBytes(have);
 
   if (have < file.size || file.size === 0) {
@@ -116,7 +132,6 @@ async function downloadToIncomplete(options: BlobDownloadOptions, incomplete: st
       const stream = (have > 0 ? blob.slice(have) : blob).stream();
       for await (const chunk of stream as AsyncIterable<Uint8Array>) {
         await handle.write(chunk);
-        hasher.update(chunk);
         have += chunk.byteLength;
         options.onBytes(have);
       }
@@ -128,10 +143,5 @@ async function downloadToIncomplete(options: BlobDownloadOptions, incomplete: st
   }
   if (have !== file.size) {
     throw new HubRequestError(`The download of ${file.path} of ${session.repo.designation} ended after ${have} of ${file.size} bytes.`);
-  }
-  const actual = hasher.digest();
-  if (actual !== undefined && actual !== file.etag) {
-    await rm(incomplete, { force: true });
-    throw new HubIntegrityError(session.repo.designation, file.path, file.etag, actual, 'The bad download was deleted; run again, and if it repeats the Hub or a proxy between serves wrong bytes.');
   }
 }

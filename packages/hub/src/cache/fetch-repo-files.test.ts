@@ -39,6 +39,8 @@ const gitSha1 = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).u
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 let root: string;
+/** An HF_HOME inside the test folder: nothing reaches the real ~/.cache/huggingface. */
+const isolated = () => ({ HF_HOME: join(root, 'hf-home') });
 let server: HubServer;
 let commit: string;
 let cacheCount = 0;
@@ -52,11 +54,13 @@ async function writeTree(dir: string, files: Record<string, Buffer>): Promise<vo
 
 /** A fresh cache folder and an empty environment, so the machine's HF_* variables never leak in. */
 function fresh(): { cacheDir: string; env: Record<string, string> } {
-  return { cacheDir: join(root, `cache-${++cacheCount}`), env: { HOME: join(root, 'home') } };
+  const n = ++cacheCount;
+  return { cacheDir: join(root, `cache-${n}`), env: { HOME: join(root, `home-${n}`) } };
 }
 
 function load(options: Partial<FetchRepoFilesOptions> & { cacheDir: string }): ReturnType<typeof fetchRepoFiles> {
-  return fetchRepoFiles({ repo: REPO, hubUrl: server.url, env: { HOME: join(root, 'home') }, ...options });
+  // The HOME (so HF_HOME, where listings are kept) follows the cache, so each cache starts cold.
+  return fetchRepoFiles({ repo: REPO, hubUrl: server.url, env: { HOME: `${options.cacheDir}-home` }, ...options });
 }
 
 beforeAll(async () => {
@@ -443,13 +447,13 @@ describe('local folders and JSON files', () => {
 
   it('readJsonFile parses through the cache and names a malformed file', async () => {
     const { cacheDir } = fresh();
-    const index = await readJsonFile<{ _class_name: string }>({ repo: REPO, path: 'model_index.json', cacheDir, hubUrl: server.url, env: {} });
+    const index = await readJsonFile<{ _class_name: string }>({ repo: REPO, path: 'model_index.json', cacheDir, hubUrl: server.url, env: isolated() });
     expect(index.data._class_name).toBe('StableDiffusionXLPipeline');
     expect(index.commit).toBe(commit);
-    const broken = await readJsonFile({ repo: REPO, path: 'broken.json', cacheDir, hubUrl: server.url, env: {} }).catch((e) => e);
+    const broken = await readJsonFile({ repo: REPO, path: 'broken.json', cacheDir, hubUrl: server.url, env: isolated() }).catch((e) => e);
     expect(broken).toBeInstanceOf(HubJsonError);
     expect(broken.message).toMatch(/^broken\.json of org\/tiny is not valid JSON/);
-    expect(await readOptionalJsonFile({ repo: REPO, path: 'modular_model_index.json', cacheDir, hubUrl: server.url, env: {} })).toBeUndefined();
+    expect(await readOptionalJsonFile({ repo: REPO, path: 'modular_model_index.json', cacheDir, hubUrl: server.url, env: isolated() })).toBeUndefined();
     const local = await readJsonFile<{ _class_name: string }>({ repo: join(root, 'src'), path: 'model_index.json' });
     expect(local.data._class_name).toBe('StableDiffusionXLPipeline');
   });

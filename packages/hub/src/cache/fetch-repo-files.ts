@@ -1,11 +1,11 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { resolveHubConfig, type HubEnv } from '../config/hub-config.js';
-import { assertRepoPath, CacheLayout, COMMIT_SHA } from './cache-layout.js';
+import { resolveHubConfig, type HubConfig, type HubEnv } from '../config/hub-config.js';
+import { assertRepoPath, assertRevision, CacheLayout, COMMIT_SHA } from './cache-layout.js';
 import { blobHashKind, hashBlobFile } from './content-hash.js';
 import { ensureBlob } from './download-blob.js';
 import type { FileLockOptions } from './file-lock.js';
-import { EntryNotFoundError, HubCacheMissError, HubError, HubIntegrityError } from './hub-errors.js';
+import { cacheWriteError, EntryNotFoundError, HubCacheMissError, HubError, HubIntegrityError } from './hub-errors.js';
 import { HubSession } from './hub-session.js';
 import { ListingCache } from './listing-cache.js';
 import { isLocalFolder, listFolderFiles } from './local-files.js';
@@ -62,7 +62,10 @@ export interface FetchRepoFilesOptions {
   fetch?: typeof fetch;
   /** Files downloaded at the same time. Default 4. */
   concurrency?: number;
-  /** Further attempts per file after a dropped connection, a 5xx or a failed hash; each resumes. Default 2. */
+  /**
+   * Further attempts after a dropped connection, a 5xx, 408 or 429, for every request (revision,
+   * listing, each file), and after a failed hash for a file; a file resumes. Default 2.
+   */
   retries?: number;
   /** Lock timing; tests shorten it. */
   lock?: Omit<FileLockOptions, 'signal'>;
@@ -134,10 +137,20 @@ export async function fetchRepoFiles(options: FetchRepoFilesOptions): Promise<Fe
   if (await isLocalFolder(options.repo)) return fetchLocalFolder(options, revision);
 
   const repo = parseRepoRef(options.repo);
+  assertRevision(revision, repo.designation);
   const selection = selectionOf(options, repo.designation);
   const config = resolveHubConfig({ env: options.env, hubUrl: options.hubUrl, accessToken: options.accessToken, cacheDir: options.cacheDir, offline: options.localFilesOnly });
+  try {
+    return await fetchThroughCache(options, revision, repo, selection, config);
+  } catch (error) {
+    // A full disk or an unwritable cache is said as such, never as a connection problem.
+    throw cacheWriteError(error, config.cacheDir) ?? error;
+  }
+}
+
+async function fetchThroughCache(options: FetchRepoFilesOptions, revision: string, repo: RepoRef, selection: Selection, config: HubConfig): Promise<FetchedRepo> {
   const layout = new CacheLayout(config.cacheDir, repo);
-  const listings = new ListingCache(config.cacheDir, repo);
+  const listings = new ListingCache(config, repo);
   const isSha = COMMIT_SHA.test(revision);
 
   // 1. The cache alone, without a request.
@@ -164,7 +177,7 @@ export async function fetchRepoFiles(options: FetchRepoFilesOptions): Promise<Fe
   // 2. The Hub: resolve, describe what is missing, download it.
   const inner = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, inner.signal]) : inner.signal;
-  const live = new HubSession(repo, config, signal, options.fetch);
+  const live = new HubSession(repo, config, signal, options.fetch, options.retries ?? 2);
   if (!commit) {
     commit = isSha ? revision : await resolveRevision(live, revision);
     listing = await listings.read(commit);

@@ -1,6 +1,7 @@
 import { HubApiError } from '@huggingface/hub';
 import type { TokenSource } from '../config/hub-config.js';
 import {
+  cacheWriteError,
   EntryNotFoundError,
   HubError,
   HubRequestError,
@@ -18,6 +19,8 @@ export interface HubErrorContext {
   signal?: AbortSignal;
   /** The file being fetched, for an `EntryNotFound` answer. */
   path?: string;
+  /** The cache root, named when the disk is full or not writable. */
+  cacheDir: string;
 }
 
 const TOKEN_NAMES: Record<TokenSource, string> = {
@@ -37,6 +40,8 @@ const TOKEN_NAMES: Record<TokenSource, string> = {
 export function mapHubError(error: unknown, ctx: HubErrorContext): unknown {
   if (ctx.signal?.aborted) return ctx.signal.reason;
   if (error instanceof HubError) return error;
+  const diskError = cacheWriteError(error, ctx.cacheDir);
+  if (diskError) return diskError;
   const hadToken = ctx.tokenSource !== 'none';
   if (error instanceof HubApiError) {
     const code = ctx.errorCode(error.url);

@@ -123,3 +123,38 @@ export class HubJsonError extends HubError {
     super(`${path} of ${repo} is not valid JSON (${reason}). Fix the file in the repo, or pin a revision where it is valid.`);
   }
 }
+
+/** Errno codes of a cache that cannot be written, each with its own advice. */
+export type CacheWriteCode = 'ENOSPC' | 'EDQUOT' | 'EACCES' | 'EPERM' | 'EROFS';
+const CACHE_WRITE_CODES: readonly string[] = ['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS'];
+
+/** The disk under the cache is full, or the cache is not writable: not a network problem. */
+export class HubCacheWriteError extends HubError {
+  override name = 'HubCacheWriteError';
+  constructor(
+    readonly code: CacheWriteCode,
+    readonly path: string | undefined,
+    readonly cacheDir: string,
+    options?: { cause?: unknown },
+  ) {
+    const where = path ? ` (writing ${path})` : '';
+    super(
+      code === 'ENOSPC' || code === 'EDQUOT'
+        ? `No space left on the disk of the Hugging Face cache ${cacheDir}${where}${code === 'EDQUOT' ? ': the disk quota is used up' : ''}. ` +
+            'Free some space (a partial download resumes where it stopped), delete repos you no longer use from the cache, or point HF_HUB_CACHE at a larger disk.'
+        : `The Hugging Face cache ${cacheDir} cannot be written${where}: ${code === 'EROFS' ? 'it is on a read-only file system' : 'permission denied'}. ` +
+            'Fix its permissions (a cache created by another user or with sudo is a common cause), point HF_HUB_CACHE at a folder you own, or set HF_HUB_OFFLINE=1 to only read it.',
+      options,
+    );
+  }
+}
+
+/** The {@link HubCacheWriteError} for a file-system error of that kind, found in `error` or its causes. */
+export function cacheWriteError(error: unknown, cacheDir: string): HubCacheWriteError | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof HubCacheWriteError) return e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== undefined && CACHE_WRITE_CODES.includes(code)) return new HubCacheWriteError(code as CacheWriteCode, (e as NodeJS.ErrnoException).path, cacheDir, { cause: e });
+  }
+  return undefined;
+}

@@ -8,9 +8,11 @@ export { RemoteCodeChangedError } from './remote-code-lock-errors.js';
 export type { RemoteCodeFileChange } from './remote-code-lock-errors.js';
 export { sha256File } from './content-hash.js';
 export { filterRepoPaths } from './path-patterns.js';
+export type { CacheWriteCode } from './hub-errors.js';
 export {
   EntryNotFoundError,
   HubCacheMissError,
+  HubCacheWriteError,
   HubError,
   HubIntegrityError,
   HubJsonError,

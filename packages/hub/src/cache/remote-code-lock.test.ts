@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubError } from './hub-errors.js';
-import { projectCacheDir } from './listing-cache.js';
 import { RemoteCodeChangedError } from './remote-code-lock-errors.js';
 import { RemoteCodeLock, type RemoteCodeObservation } from './remote-code-lock.js';
 
@@ -24,9 +23,8 @@ const seen = (commit: string, files: Record<string, string>, revision = 'main'):
 
 describe('RemoteCodeLock', () => {
   it('pins commit and file hashes; the same commit and bytes pass, anything else is a named change', async () => {
-    const lock = new RemoteCodeLock(cacheDir);
-    // In this project's own folder (projectCacheDir), never inside Python's repo folders.
-    expect(lock.path).toBe(join(projectCacheDir(cacheDir), 'remote-code.lock.json'));
+    const lock = new RemoteCodeLock({ projectDir: join(cacheDir, 'project') });
+    expect(lock.path).toBe(join(cacheDir, 'project', 'remote-code.lock.json'));
     const first = seen(COMMIT_A, { 'block.js': SHA_1, 'modular_config.json': SHA_2, 'modular_model_index.json': SHA_3 });
     expect(await lock.check('org/blocks', first)).toEqual({ status: 'new' });
     await lock.trust('org/blocks', first);
@@ -69,10 +67,10 @@ describe('RemoteCodeLock', () => {
   it('revokes a pin, lists what is left, and keeps concurrent writers\' pins with no temporary files left', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'remote-code-lock-'));
     const repos = Array.from({ length: 8 }, (_, i) => `org/r${i}`);
-    await Promise.all(repos.map((repo) => new RemoteCodeLock(dir).trust(repo, seen(COMMIT_A, { 'b.js': SHA_1 }))));
-    const lock = new RemoteCodeLock(dir);
+    await Promise.all(repos.map((repo) => new RemoteCodeLock({ projectDir: dir }).trust(repo, seen(COMMIT_A, { 'b.js': SHA_1 }))));
+    const lock = new RemoteCodeLock({ projectDir: dir });
     expect(Object.keys(await lock.read()).sort()).toEqual(repos);
-    expect(await readdir(projectCacheDir(dir))).toEqual(['remote-code.lock.json']);
+    expect(await readdir(dir)).toEqual(['remote-code.lock.json']);
     const revoked = await lock.revoke('org/r3');
     expect(revoked?.commit).toBe(COMMIT_A);
     expect(await lock.revoke('org/r3')).toBeUndefined();
@@ -86,7 +84,7 @@ describe('RemoteCodeLock', () => {
 
   it('reads a version-1 lock: its bundle pins hold, and the files it did not record are recorded for the same commit', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'remote-code-lock-'));
-    const lock = new RemoteCodeLock(dir);
+    const lock = new RemoteCodeLock({ projectDir: dir });
     await mkdir(dirname(lock.path), { recursive: true });
     await writeFile(lock.path, JSON.stringify({ version: 1, repos: { 'org/old': { commit: COMMIT_A, files: { 'block.js': SHA_1 }, pinnedAt: '2026-01-01T00:00:00.000Z' } } }));
     expect(await lock.get('org/old')).toEqual({ commit: COMMIT_A, revision: null, files: { 'block.js': SHA_1 }, trustedAt: '2026-01-01T00:00:00.000Z' });
@@ -101,7 +99,8 @@ describe('RemoteCodeLock', () => {
   });
 
   it('rejects bad ids and a damaged lock file with a message saying what to do', async () => {
-    const lock = new RemoteCodeLock(cacheDir);
+    const lock = new RemoteCodeLock({ projectDir: join(cacheDir, 'damaged') });
+    await mkdir(join(cacheDir, 'damaged'), { recursive: true });
     await expect(lock.trust('org/x', seen('main', { 'a.js': SHA_1 }))).rejects.toThrow(/full 40-character commit/);
     await expect(lock.trust('org/x', seen(COMMIT_A, { 'a.js': 'abc' }))).rejects.toThrow(/64 lowercase hex/);
     await writeFile(lock.path, '{ nope');

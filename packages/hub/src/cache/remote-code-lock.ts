@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { COMMIT_SHA } from './cache-layout.js';
 import { withFileLock } from './file-lock.js';
 import { HubError } from './hub-errors.js';
-import { projectCacheDir } from './listing-cache.js';
+import { migrateLegacyProjectDir, type ProjectLocation } from './project-dir.js';
 import { RemoteCodeChangedError, type RemoteCodeFileChange } from './remote-code-lock-errors.js';
 
 /** The lock file's name inside this project's own folder (see RemoteCodeLock). */
@@ -57,9 +57,10 @@ const validFiles = (files: unknown): files is Record<string, string> =>
  * (`trustRemoteCode: { update: true }`, `modular run --update-trust`), names the new commit
  * explicitly (`revision: '<sha>'`), or revokes the pin (`modular trust revoke`).
  *
- * It lives in this project's own folder, never inside Python's repo folders of the HF cache:
- * `<project dir>/remote-code.lock.json`, the project dir being what `projectCacheDir` gives
- * (`$HF_HOME/modular-diffusers/` once the interop work lands). Format (version 2):
+ * It lives in this project's own folder, outside the HF cache (`hub/`):
+ * `$HF_HOME/modular-diffusers/remote-code.lock.json` (`HubConfig.projectDir`). A lock that
+ * older versions kept at `<HF_HUB_CACHE>/modular-diffusers/` is merged into it on first use
+ * (its pins keep their meaning; a pin already at the new place wins) and removed. Format (version 2):
  *
  * ```json
  * { "version": 2,
@@ -74,43 +75,19 @@ const validFiles = (files: unknown): files is Record<string, string> =>
 export class RemoteCodeLock {
   readonly path: string;
 
-  constructor(cacheDir: string) {
-    this.path = join(projectCacheDir(cacheDir), REMOTE_CODE_LOCK_FILE);
+  /** `location`: a {@link HubConfig} (`projectDir`, and `cacheDir` for the migration), or the folders themselves. */
+  constructor(private readonly location: ProjectLocation) {
+    this.path = join(location.projectDir, REMOTE_CODE_LOCK_FILE);
   }
 
   /** Every pin, by repo. An absent file is an empty lock. */
   async read(): Promise<Record<string, RemoteCodePin>> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw error;
-    }
-    let content: unknown;
-    try {
-      content = JSON.parse(text);
-    } catch (error) {
-      throw this.damaged(`is not valid JSON (${(error as Error).message})`);
-    }
-    if (!isRecord(content) || !isRecord(content.repos)) throw this.damaged('does not have the expected shape');
-    const repos: Record<string, RemoteCodePin> = {};
-    for (const [repo, raw] of Object.entries(content.repos)) {
-      if (!isRecord(raw) || typeof raw.commit !== 'string' || !COMMIT_SHA.test(raw.commit) || !validFiles(raw.files)) {
-        throw this.damaged(`has a malformed entry for ${JSON.stringify(repo)}`);
-      }
-      if (content.version === 1) {
-        repos[repo] = { commit: raw.commit, revision: null, files: { ...raw.files }, trustedAt: typeof raw.pinnedAt === 'string' ? raw.pinnedAt : '' };
-      } else if (content.version === 2) {
-        if (!(raw.revision === null || typeof raw.revision === 'string') || typeof raw.trustedAt !== 'string') {
-          throw this.damaged(`has a malformed entry for ${JSON.stringify(repo)}`);
-        }
-        repos[repo] = { commit: raw.commit, revision: raw.revision, files: { ...raw.files }, trustedAt: raw.trustedAt };
-      } else {
-        throw this.damaged(`has version ${JSON.stringify(content.version)}; this version of @modular-diffusers/hub reads versions 1 and 2`);
-      }
-    }
-    return repos;
+    await migrateLegacyProjectDir(this.location);
+    return this.readFile();
+  }
+
+  private readFile(): Promise<Record<string, RemoteCodePin>> {
+    return readLockFile(this.path);
   }
 
   async get(repo: string): Promise<RemoteCodePin | undefined> {
@@ -164,8 +141,13 @@ export class RemoteCodeLock {
   }
 
   private async update<T>(change: (repos: Record<string, RemoteCodePin>) => T): Promise<T> {
+    await migrateLegacyProjectDir(this.location);
+    return this.updateFile(change);
+  }
+
+  private async updateFile<T>(change: (repos: Record<string, RemoteCodePin>) => T): Promise<T> {
     return withFileLock(`${this.path}.lock`, {}, async () => {
-      const repos = await this.read();
+      const repos = await this.readFile();
       const result = change(repos);
       const sorted = Object.fromEntries(Object.keys(repos).sort().map((k) => [k, repos[k]!]));
       const content: LockFileV2 = { version: 2, repos: sorted };
@@ -174,12 +156,60 @@ export class RemoteCodeLock {
     });
   }
 
-  private damaged(problem: string): HubError {
-    return new HubError(
-      `The remote-code lock file ${this.path} ${problem}: fix it, or delete it (or \`modular trust revoke <repo>\`) to trust remote code anew. ` +
-        'Expected { "version": 2, "repos": { "org/name": { "commit", "revision", "files": { "<path>": "<sha256>" }, "trustedAt" } } }.',
-    );
+  /**
+   * Merges the pins of an older lock file (read with the same rules, version 1 or 2) into this one,
+   * under this lock's lock file, then deletes the old file. Pins already here win; the others keep
+   * their commit, revision (null for version 1), hashes and date, so they mean what they meant.
+   */
+  static async migrateFrom(legacyPath: string, location: ProjectLocation): Promise<void> {
+    const old = await readLockFile(legacyPath);
+    await new RemoteCodeLock({ projectDir: location.projectDir }).updateFile((repos) => {
+      for (const [repo, pin] of Object.entries(old)) if (!Object.hasOwn(repos, repo)) repos[repo] = pin;
+    });
+    await rm(legacyPath, { force: true });
   }
+
+}
+
+async function readLockFile(path: string): Promise<Record<string, RemoteCodePin>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw error;
+  }
+  let content: unknown;
+  try {
+    content = JSON.parse(text);
+  } catch (error) {
+    throw damagedLock(path, `is not valid JSON (${(error as Error).message})`);
+  }
+  if (!isRecord(content) || !isRecord(content.repos)) throw damagedLock(path, 'does not have the expected shape');
+  const repos: Record<string, RemoteCodePin> = {};
+  for (const [repo, raw] of Object.entries(content.repos)) {
+    if (!isRecord(raw) || typeof raw.commit !== 'string' || !COMMIT_SHA.test(raw.commit) || !validFiles(raw.files)) {
+      throw damagedLock(path, `has a malformed entry for ${JSON.stringify(repo)}`);
+    }
+    if (content.version === 1) {
+      repos[repo] = { commit: raw.commit, revision: null, files: { ...raw.files }, trustedAt: typeof raw.pinnedAt === 'string' ? raw.pinnedAt : '' };
+    } else if (content.version === 2) {
+      if (!(raw.revision === null || typeof raw.revision === 'string') || typeof raw.trustedAt !== 'string') {
+        throw damagedLock(path, `has a malformed entry for ${JSON.stringify(repo)}`);
+      }
+      repos[repo] = { commit: raw.commit, revision: raw.revision, files: { ...raw.files }, trustedAt: raw.trustedAt };
+    } else {
+      throw damagedLock(path, `has version ${JSON.stringify(content.version)}; this version of @modular-diffusers/hub reads versions 1 and 2`);
+    }
+  }
+  return repos;
+}
+
+function damagedLock(path: string, problem: string): HubError {
+  return new HubError(
+    `The remote-code lock file ${path} ${problem}: fix it, or delete it (or \`modular trust revoke <repo>\`) to trust remote code anew. ` +
+      'Expected { "version": 2, "repos": { "org/name": { "commit", "revision", "files": { "<path>": "<sha256>" }, "trustedAt" } } }.',
+  );
 }
 
 function compare(pin: RemoteCodePin, observed: RemoteCodeObservation): RemoteCodeLockCheck {

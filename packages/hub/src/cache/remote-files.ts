@@ -1,5 +1,5 @@
 import { listFiles, pathsInfo, type ListFileEntry, type PathInfo } from '@huggingface/hub';
-import { assertRepoPath } from './cache-layout.js';
+import { assertBlobName, assertRepoPath } from './cache-layout.js';
 import { EntryNotFoundError, HubRequestError } from './hub-errors.js';
 import type { HubSession } from './hub-session.js';
 
@@ -15,6 +15,9 @@ function toRemoteFile(entry: PathInfo | ListFileEntry, session: HubSession): Rem
   const etag = entry.lfs?.oid ?? entry.xetHash ?? entry.oid;
   if (!etag) throw new HubRequestError(`The Hub gave no id for ${entry.path} of ${session.repo.designation}, so it cannot be cached; is HF_ENDPOINT a Hugging Face Hub?`);
   assertRepoPath(entry.path, session.repo.designation);
+  assertBlobName(etag, session.repo.designation, entry.path);
+  const size = entry.lfs?.size ?? entry.size;
+  if (!Number.isSafeInteger(size) || size < 0) throw new HubRequestError(`The Hub gave ${JSON.stringify(size)} as the size of ${entry.path} of ${session.repo.designation}; is HF_ENDPOINT a Hugging Face Hub?`);
   return { path: entry.path, size: entry.lfs?.size ?? entry.size, etag };
 }
 
@@ -25,7 +28,7 @@ export async function describeFiles(session: HubSession, commit: string, revisio
   const found = new Map<string, PathInfo>();
   for (let i = 0; i < paths.length; i += PATHS_PER_REQUEST) {
     const batch = paths.slice(i, i + PATHS_PER_REQUEST);
-    const entries = await session.call(revision, () => pathsInfo({ ...session.params, repo: session.repo.designation, paths: batch, revision: commit }));
+    const entries = await session.metadata(revision, () => pathsInfo({ ...session.params, repo: session.repo.designation, paths: batch, revision: commit }));
     for (const entry of entries) found.set(entry.path, entry);
   }
   const missing = paths.filter((p) => !found.has(p));
@@ -39,7 +42,7 @@ export async function describeFiles(session: HubSession, commit: string, revisio
 
 /** Every file of a commit, following the listing's pages. */
 export async function listRemoteFiles(session: HubSession, commit: string, revision: string): Promise<RemoteFile[]> {
-  return session.call(revision, async () => {
+  return session.metadata(revision, async () => {
     const files: RemoteFile[] = [];
     for await (const entry of listFiles({ ...session.params, repo: session.repo.designation, recursive: true, revision: commit })) {
       if (entry.type === 'file') files.push(toRemoteFile(entry, session));

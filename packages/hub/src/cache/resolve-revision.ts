@@ -10,7 +10,7 @@ import type { HubSession } from './hub-session.js';
  */
 export async function resolveRevision(session: HubSession, revision: string): Promise<string> {
   const params = { ...session.params, name: session.repo.id.name, revision, additionalFields: ['sha' as const] };
-  const info = await session.call(revision, async (): Promise<{ sha?: unknown }> => {
+  const info = await session.metadata(revision, async (): Promise<{ sha?: unknown }> => {
     switch (session.repo.id.type) {
       case 'dataset':
         return datasetInfo(params);

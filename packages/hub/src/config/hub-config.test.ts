@@ -25,8 +25,12 @@ describe('resolveHubConfig', () => {
       tokenPath: join(home, '.cache', 'huggingface', 'token'),
       hfHome: join(home, '.cache', 'huggingface'),
       cacheDir: join(home, '.cache', 'huggingface', 'hub'),
+      // The project's own files: beside hub/, never inside it (Python's scan_cache_dir reads hub/).
+      projectDir: join(home, '.cache', 'huggingface', 'modular-diffusers'),
       offline: false,
     });
+    // It follows HF_HOME, not an explicit cache: pins and listings belong to the user, not to a shared cache.
+    expect(resolveHubConfig({ env: { HF_HOME: '/h', HF_HUB_CACHE: '/shared/hub' }, cacheDir: '/x' }).projectDir).toBe(join('/h', 'modular-diffusers'));
   });
 
   it('HF_HOME, XDG_CACHE_HOME, HF_HUB_CACHE and the legacy HUGGINGFACE_HUB_CACHE', () => {

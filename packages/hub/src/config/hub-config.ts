@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expandUserPath, resolveHfHome } from '@modular-diffusers/core';
+import { expandUserPath, modularDiffusersHome, resolveHfHome } from '@modular-diffusers/core';
 import { HubConfigError } from './hub-config-error.js';
 
 /** Environment variables as a plain object, so tests can pass their own instead of `process.env`. */
@@ -35,6 +35,13 @@ export interface HubConfig {
   hfHome: string;
   /** `HF_HUB_CACHE`: where `models--org--name/{blobs,snapshots,refs}` live. */
   cacheDir: string;
+  /**
+   * `$HF_HOME/modular-diffusers`: this project's own files (listings, the remote-code lock, built
+   * graphs), outside `cacheDir` so that Python's `scan_cache_dir` finds only its own layout there.
+   * It follows `HF_HOME` (and `env`), not `cacheDir`: a test or tool that isolates the cache sets
+   * `HF_HOME` (or `HOME`) in `env` too.
+   */
+  projectDir: string;
   offline: boolean;
 }
 
@@ -113,6 +120,7 @@ export function resolveHubConfig(options: HubConfigOptions = {}): HubConfig {
     tokenPath,
     hfHome,
     cacheDir,
+    projectDir: modularDiffusersHome(env),
     offline: options.offline ?? isTrueEnvValue(env.HF_HUB_OFFLINE),
   };
 }

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { HubCacheMissError, HubJsonError, RepoNotFoundError, RevisionNotFoundError, HubUnauthorizedError } from '../cache/hub-errors.js';
 import { RemoteCodeChangedError } from '../cache/remote-code-lock-errors.js';
 import { RemoteCodeLock } from '../cache/remote-code-lock.js';
+import { resolveHubConfig } from '../config/hub-config.js';
 import { installHubIntegration } from './install-hub-integration.js';
 import { setRemoteCodeLoader, type RemoteCodeLoader, type RemoteCodeRequest } from './remote-code-loader.js';
 import {
@@ -257,7 +258,7 @@ describe('the remote-code gate', () => {
     });
     expect(request.options.trustRemoteCode).toBe(false);
     expect(await readFile(request.bundlePath, 'utf8')).toBe(BUNDLE_SOURCE);
-    const lock = JSON.parse(await readFile(new RemoteCodeLock(opts.cacheDir).path, 'utf8'));
+    const lock = JSON.parse(await readFile(new RemoteCodeLock(resolveHubConfig({ env: opts.env, cacheDir: opts.cacheDir })).path, 'utf8'));
     expect(lock.repos[CODE_REPO]).toMatchObject({ commit: hub.commits[CODE_REPO], files: { 'block.js': sha256(BUNDLE_SOURCE) } });
     await pipeline.loadComponents();
     expect(await pipeline({ prompt: 'hello', output: 'result' })).toBe(60);
@@ -296,7 +297,7 @@ describe('the remote-code gate', () => {
     // A warm cache, so the offline combinations reach the gate too.
     await ModularPipeline.fromPretrained(CODE_REPO, { ...base, trustRemoteCode: true });
     loader.requests.length = 0;
-    const lockFile = new RemoteCodeLock(base.cacheDir).path;
+    const lockFile = new RemoteCodeLock(resolveHubConfig({ env: base.env, cacheDir: base.cacheDir })).path;
     const lockBefore = await readFile(lockFile, 'utf8');
     const trusts = [true, {}, { update: true }, { update: false }];
     const envs = [undefined, {}, { ...base.env }, { ...base.env, MODULAR_DIFFUSERS_DISABLE_REMOTE_CODE: '0', DIFFUSERS_DISABLE_REMOTE_CODE: 'false' }];

@@ -155,7 +155,7 @@ export interface HubFixture {
   root: string;
   server: HubServer;
   commits: Record<string, string>;
-  /** A fresh cache folder and an environment with no HF_* variables. */
+  /** A fresh cache folder and an environment with no HF_* variables and a HOME of its own. */
   fresh(): { cacheDir: string; env: Record<string, string> };
   /** Seeds (or replaces) a repo's main branch with these files; returns the commit. */
   seed(repo: string, files: Record<string, string>, options?: { private?: boolean }): Promise<string>;
@@ -203,7 +203,11 @@ export async function startHubFixture(): Promise<HubFixture> {
     root,
     server,
     commits,
-    fresh: () => ({ cacheDir: join(root, `cache-${++caches}`), env: { HOME: join(root, 'home') } }),
+    // Each cache gets its own HOME, so its HF_HOME (listings, the remote-code lock) is its own too.
+    fresh: () => {
+      const n = ++caches;
+      return { cacheDir: join(root, `cache-${n}`), env: { HOME: join(root, `home-${n}`) } };
+    },
     seed,
     close: async () => {
       await server.close();

@@ -83,7 +83,7 @@ export async function passRemoteCodeGate(input: RemoteCodeGateInput): Promise<Tr
   if (commit) {
     const revision = input.revision ?? 'main';
     const observed: RemoteCodeObservation = { commit, revision, files: { ...input.configHashes, [entry.file]: sha256 } };
-    const lock = new RemoteCodeLock(resolveHubConfig({ env: access.env, cacheDir: access.cacheDir }).cacheDir);
+    const lock = new RemoteCodeLock(resolveHubConfig({ env: access.env, cacheDir: access.cacheDir }));
     // The pin is checked first: code that is not what was trusted is refused whatever its config says.
     const check = await lock.check(repo, observed);
     // Naming the full commit IS the decision to trust that commit: it moves the pin, as a changed lock entry would.

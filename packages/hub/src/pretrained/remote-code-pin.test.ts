@@ -6,6 +6,7 @@ import { ModularPipeline, ModularPipelineBlocks } from '@modular-diffusers/core'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RemoteCodeChangedError } from '../cache/remote-code-lock-errors.js';
 import { RemoteCodeLock } from '../cache/remote-code-lock.js';
+import { resolveHubConfig } from '../config/hub-config.js';
 import { parseRepoDesignation } from '../server/repo-id.js';
 import { HubRepoResolver } from './hub-repo-resolver.js';
 import { installHubIntegration } from './install-hub-integration.js';
@@ -53,7 +54,7 @@ async function trustedRepo() {
   const first = await hub.seed(repo, files());
   const { cacheDir, env } = hub.fresh();
   const opts = { hubUrl: hub.server.url, cacheDir, env, loaderRegistry: fakeLoaders() };
-  const lock = new RemoteCodeLock(cacheDir);
+  const lock = new RemoteCodeLock(resolveHubConfig({ env, cacheDir }));
   const repoDir = join(cacheDir, `models--${repo.replace('/', '--')}`);
   return {
     repo,

@@ -38,7 +38,7 @@ export async function listRepo(repo: string, revision: string | null | undefined
     return { repo, commit: undefined, snapshotDir: probe.snapshotDir, local: true, paths: (await listFolderFiles(probe.snapshotDir)).map((f) => f.path) };
   }
   const config = resolveHubConfig({ env: access.env, cacheDir: access.cacheDir });
-  const listing = await new ListingCache(config.cacheDir, parseRepoRef(repo)).read(probe.commit!);
+  const listing = await new ListingCache(config, parseRepoRef(repo)).read(probe.commit!);
   const paths = listing ? listing.map((f) => f.path) : (await listFolderFiles(probe.snapshotDir)).map((f) => f.path);
   return { repo, commit: probe.commit, snapshotDir: probe.snapshotDir, local: false, paths };
 }

@@ -34,6 +34,8 @@ export class Exchange {
     readonly record: HubRequestRecord,
     readonly requestId: string,
     private readonly faults: FaultInjector,
+    /** This server's origin as the client reached it (a Host the server accepted), for absolute URLs in answers. */
+    readonly origin: string,
   ) {
     this.url = new URL(req.url ?? '/', 'http://localhost');
   }
@@ -42,29 +44,32 @@ export class Exchange {
     return this.req.method ?? 'GET';
   }
 
-  /** This server's origin as the client reached it, for absolute URLs in answers. */
-  get origin(): string {
-    return `http://${this.req.headers.host ?? 'localhost'}`;
-  }
-
   private get facts(): RequestFacts {
     return { route: this.route.name, method: this.method, path: this.record.path };
   }
 
-  /** Reads the whole request body, refusing more than `limit` bytes. */
+  /**
+   * Reads the whole request body, refusing more than `limit` bytes with a 413 (at
+   * once when `Content-Length` says so). Handlers call it only after the caller's
+   * rights are checked, so an anonymous client cannot make the server read a big body.
+   */
   async readBody(limit: number): Promise<Buffer> {
+    const tooLarge = () =>
+      new HubHttpError(413, `Request body is larger than ${limit} bytes; send big files through the LFS upload instead.`, 'PayloadTooLarge', { Connection: 'close' });
+    const declared = Number(this.req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) throw tooLarge();
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of this.req as AsyncIterable<Buffer>) {
       size += chunk.byteLength;
-      if (size > limit) throw new HubHttpError(413, `Request body is larger than ${limit} bytes; send big files through the LFS upload instead.`, 'PayloadTooLarge');
+      if (size > limit) throw tooLarge();
       chunks.push(chunk);
     }
     return Buffer.concat(chunks);
   }
 
-  /** Reads a JSON body, or a form body (`a=1&a=2`, as Python sends paths-info), as an object. */
-  async readJson<T>(limit = 64 * 1024 * 1024): Promise<T> {
+  /** Reads a JSON body, or a form body (`a=1&a=2`, as Python sends paths-info), as an object. Default limit 1 MiB. */
+  async readJson<T>(limit = 1024 * 1024): Promise<T> {
     const body = (await this.readBody(limit)).toString('utf8');
     const type = this.req.headers['content-type'] ?? '';
     if (type.startsWith('application/x-www-form-urlencoded')) {
@@ -98,12 +103,12 @@ export class Exchange {
   }
 
   error(error: HubHttpError): Promise<void> {
-    const headers: OutgoingHttpHeaders = { 'X-Error-Message': encodeURIComponent(error.message).slice(0, 2000) };
+    const headers: OutgoingHttpHeaders = { ...error.headers, 'X-Error-Message': encodeURIComponent(error.message).slice(0, 2000) };
     if (error.errorCode) headers['X-Error-Code'] = error.errorCode;
     // A HEAD answer has no body: announcing JSON would make @huggingface/hub's error
     // reader parse an empty body and throw a SyntaxError instead of a HubApiError.
     if (this.method === 'HEAD') return this.send(error.status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
-    return this.json(error.status, { error: error.message }, headers);
+    return this.json(error.status, { ...error.body, error: error.message }, headers);
   }
 
   /**

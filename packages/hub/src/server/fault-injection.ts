@@ -3,6 +3,7 @@ export type HubRouteName =
   | 'whoami'
   | 'create-repo'
   | 'delete-repo'
+  | 'validate-yaml'
   | 'repo-info'
   | 'revision-info'
   | 'tree'

@@ -62,7 +62,7 @@ export async function resolveFile(ex: Exchange, ctx: ServerContext): Promise<voi
   const { repo } = await visibleRepo(ex, ctx);
   const { commit, path, revision } = await revisionAndPath(ctx, repo, ex.route.args);
   const file = Object.hasOwn(commit.files, path) ? commit.files[path] : undefined;
-  if (!file) throw entryNotFound(path, revision.name);
+  if (!file) throw entryNotFound(path, revision.name, commit.id);
   const headers: OutgoingHttpHeaders = {
     'X-Repo-Commit': commit.id,
     'Content-Disposition': ex.url.searchParams.has('noContentDisposition') ? undefined : contentDisposition(path),

@@ -20,6 +20,10 @@ export class HubHttpError extends Error {
     readonly status: number,
     message: string,
     readonly errorCode?: string,
+    /** Headers the answer carries besides the error ones (the Hub sends `X-Repo-Commit` with a missing file). */
+    readonly headers: Readonly<Record<string, string>> = {},
+    /** Fields the JSON body carries besides `error` (the Hub's 409 on create-repo has the repo's `url`). */
+    readonly body: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
   }
@@ -45,8 +49,13 @@ export function revisionNotFound(revision: string): HubHttpError {
   );
 }
 
-export function entryNotFound(path: string, revision: string): HubHttpError {
-  return new HubHttpError(404, `Entry not found: ${path} does not exist at revision ${revision}`, 'EntryNotFound');
+/**
+ * With the commit: Python's client reads `X-Repo-Commit` of the 404 to write its
+ * `.no_exist/<commit>/<path>` marker, so an optional file is asked for once, and
+ * offline mode can answer "missing".
+ */
+export function entryNotFound(path: string, revision: string, commit?: string): HubHttpError {
+  return new HubHttpError(404, `Entry not found: ${path} does not exist at revision ${revision}`, 'EntryNotFound', commit ? { 'X-Repo-Commit': commit } : {});
 }
 
 export function badRequest(message: string): HubHttpError {

@@ -16,6 +16,7 @@ import { branch, createRepo, deleteRepo, listCommits, listRefs, repoInfo, revisi
 import { matchRoute, type MatchedRoute } from './route-table.js';
 import type { RouteHandler, ServerContext } from './server-context.js';
 import { commit, lfsBatch, lfsUpload, preupload } from './upload-routes.js';
+import { validateYaml } from './validate-yaml.js';
 
 export interface HubServerOptions {
   /** Folder holding the store; created if missing, reused across restarts. */
@@ -34,6 +35,12 @@ export interface HubServerOptions {
   treePageSize?: number;
   /** Answer `resolve` of LFS files with a 302 to a signed object URL, as the Hub's CDN. Default false. */
   lfsRedirect?: boolean;
+  /**
+   * The URL clients reach the server by when it is not a loopback name (behind a
+   * reverse proxy, e.g. `https://hub.internal`): its host is accepted in `Host`, and
+   * links in answers use it. Requests naming any other host are refused.
+   */
+  publicUrl?: string;
 }
 
 export interface RequestFilter {
@@ -67,6 +74,7 @@ const HANDLERS: Partial<Record<HubRouteName, Partial<Record<string, RouteHandler
   whoami: { GET: whoami },
   'create-repo': { POST: createRepo },
   'delete-repo': { DELETE: deleteRepo },
+  'validate-yaml': { POST: validateYaml },
   'repo-info': { GET: repoInfo },
   'revision-info': { GET: revisionInfo },
   tree: { GET: tree },
@@ -93,6 +101,26 @@ function isLoopback(host: string): boolean {
 }
 
 /**
+ * The origin a request names in `Host`, if it is this server's: a loopback name
+ * (any port), or the public URL's host. A DNS-rebinding page in a browser reaches a
+ * loopback server under its own name (`Host: evil.example`), so anything else is
+ * refused before any route runs, and links are never built from a foreign name.
+ */
+function allowedOrigin(hostHeader: string | undefined, publicUrl: URL | undefined): string | undefined {
+  if (!hostHeader) return undefined;
+  let url: URL;
+  try {
+    url = new URL(`http://${hostHeader}`);
+  } catch {
+    return undefined;
+  }
+  if (url.username || url.password || url.pathname !== '/' || url.search) return undefined;
+  const name = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (publicUrl && url.host === publicUrl.host) return publicUrl.origin;
+  return isLoopback(name) ? `http://${url.host}` : undefined;
+}
+
+/**
  * Starts a Hub-compatible HTTP server over a folder, on loopback, that the
  * unmodified `@huggingface/hub` client (and `huggingface_hub` through
  * `HF_ENDPOINT`) can download from, list, and commit to.
@@ -101,6 +129,15 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   const host = options.host ?? '127.0.0.1';
   if (!isLoopback(host)) {
     throw new HubServerError(`The local Hub server only listens on loopback (127.0.0.1, ::1, localhost), not ${host}: it serves private repos with test tokens.`);
+  }
+  let publicUrl: URL | undefined;
+  if (options.publicUrl !== undefined) {
+    try {
+      publicUrl = new URL(options.publicUrl);
+    } catch {
+      throw new HubServerError(`publicUrl "${options.publicUrl}" is not a URL: give the address clients use, e.g. https://hub.internal.`);
+    }
+    if (publicUrl.protocol !== 'http:' && publicUrl.protocol !== 'https:') throw new HubServerError(`publicUrl "${options.publicUrl}" must be http or https.`);
   }
   const root = resolve(options.root);
   const store = await HubStore.open(root);
@@ -131,8 +168,16 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     log.push(record);
     // A long-running server (`modular hub serve`) keeps only the recent past.
     if (log.length > MAX_LOG_ENTRIES) log.splice(0, log.length - MAX_LOG_ENTRIES);
-    const ex = new Exchange(req, res, route, record, requestId, faults);
+    const origin = allowedOrigin(req.headers.host, publicUrl);
+    const ex = new Exchange(req, res, route, record, requestId, faults, origin ?? 'http://localhost');
     try {
+      if (origin === undefined) {
+        throw new HubHttpError(
+          403,
+          `This local Hub server does not answer to the host ${JSON.stringify(req.headers.host ?? '')}: use localhost, 127.0.0.1 or [::1]${publicUrl ? ` or ${publicUrl.host}` : ''} (a server behind a proxy is given its address with publicUrl / --public-url).`,
+          'ForbiddenHost',
+        );
+      }
       if (await ex.injectedError()) return;
       ex.caller = ctx.access.authenticate(req.headers.authorization);
       record.user = ex.caller?.user.name;

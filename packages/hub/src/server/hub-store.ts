@@ -64,6 +64,7 @@ export function assertValidRefName(name: string, what: string): void {
  * <root>/repos/<type>s/<ns>/<name>/repo.json
  *                                 /refs.json  branches, tags, pull requests
  *                                 /commits/<sha>.json
+ *                                 /lfs-uploads.json  LFS objects uploaded through this repo
  * <root>/tmp/                                temp files, renamed into place
  * ```
  *
@@ -73,6 +74,7 @@ export function assertValidRefName(name: string, what: string): void {
  */
 export class HubStore {
   private readonly commitCache = new Map<string, CommitRecord>();
+  private readonly lfsCache = new Map<string, { referenced: Set<string>; uploaded: Set<string> }>();
   private readonly locks = new KeyedLock();
 
   private constructor(readonly root: string) {}
@@ -120,6 +122,50 @@ export class HubStore {
     return stat(this.lfsObjectPath(sha256)).then((s) => s.size, () => undefined);
   }
 
+  /**
+   * The LFS objects a repo holds: those its commits reference, and those uploaded
+   * through it (possession proven by sending the bytes). LFS objects are stored once
+   * per server, so this, not the store, says who may use which: a repo never reaches
+   * another repo's objects by naming their sha256.
+   */
+  private async repoLfs(repo: HubRepoId): Promise<{ referenced: Set<string>; uploaded: Set<string> }> {
+    const key = repoKey(repo);
+    const cached = this.lfsCache.get(key);
+    if (cached) return cached;
+    const referenced = new Set<string>();
+    for (const name of await readdir(join(this.repoDir(repo), 'commits')).catch(() => [] as string[])) {
+      const commit = await this.readCommit(repo, name.replace(/\.json$/, ''));
+      for (const file of Object.values(commit?.files ?? {})) if (file.lfs) referenced.add(file.lfs.oid);
+    }
+    const text = await readFile(join(this.repoDir(repo), 'lfs-uploads.json'), 'utf8').catch(() => '[]');
+    const uploaded = new Set((JSON.parse(text) as unknown[]).filter((oid): oid is string => typeof oid === 'string' && SHA256_PATTERN.test(oid)));
+    const entry = { referenced, uploaded };
+    this.lfsCache.set(key, entry);
+    return entry;
+  }
+
+  /** True when a commit of `repo` references the LFS object: the only way its bytes are served for that repo. */
+  async repoReferencesLfs(repo: HubRepoId, sha256: string): Promise<boolean> {
+    return (await this.repoLfs(repo)).referenced.has(sha256);
+  }
+
+  /** True when `repo` may commit a pointer to the object without uploading it: it already holds it. */
+  async repoHoldsLfs(repo: HubRepoId, sha256: string): Promise<boolean> {
+    const { referenced, uploaded } = await this.repoLfs(repo);
+    return (referenced.has(sha256) || uploaded.has(sha256)) && (await this.lfsObjectSize(sha256)) !== undefined;
+  }
+
+  /** Records that the object's bytes were sent through `repo` (an upload, or an import by the operator). */
+  async grantLfs(repo: HubRepoId, sha256: string): Promise<void> {
+    if (!SHA256_PATTERN.test(sha256)) throw badRequest(`LFS oid "${sha256}" is not a sha256 hex digest.`);
+    await this.locks.run(repoKey(repo), async () => {
+      const { uploaded } = await this.repoLfs(repo);
+      if (uploaded.has(sha256)) return;
+      uploaded.add(sha256);
+      await writeJsonAtomic(this.tmpDir, join(this.repoDir(repo), 'lfs-uploads.json'), [...uploaded].sort());
+    });
+  }
+
   private readonly objectWriter: ObjectWriter = {
     putRegular: async (content) => {
       const oid = gitBlobSha1(content);
@@ -150,8 +196,12 @@ export class HubStore {
           body,
           async function* (source: AsyncIterable<Buffer>) {
             for await (const chunk of source) {
-              hash.update(chunk);
               size += chunk.byteLength;
+              // More bytes than the object has: stop reading, whatever the client still sends.
+              if (size > expected.size) {
+                throw new HubHttpError(413, `The upload is larger than the ${expected.size} bytes announced for LFS object ${expected.oid}.`, 'PayloadTooLarge', { Connection: 'close' });
+              }
+              hash.update(chunk);
               yield chunk;
             }
           },
@@ -241,6 +291,7 @@ export class HubStore {
       const trash = tempPath(this.tmpDir, `deleted-${repo.name}`);
       await rename(this.repoDir(repo), trash);
       this.commitCache.clear();
+      this.lfsCache.delete(repoKey(repo));
       await rm(trash, { recursive: true, force: true });
     });
   }
@@ -310,6 +361,16 @@ export class HubStore {
       }
       const parent = await this.readCommit(repo, head);
       if (!parent) throw new HubServerError(`The store is damaged: commit ${head} of ${repoFullName(repo)} is missing.`);
+      for (const op of request.operations) {
+        // Same answer as for an object nobody uploaded: whether another repo has it is not told.
+        if (op.kind === 'lfsFile' && !(await this.repoHoldsLfs(repo, op.oid))) {
+          throw new HubHttpError(
+            422,
+            `LFS object ${op.oid} for ${op.path} was never uploaded to ${repoFullName(repo)}: upload it through the LFS batch API (POST {repo}.git/info/lfs/objects/batch) before committing.`,
+            'LfsObjectMissing',
+          );
+        }
+      }
       const commit = await buildCommit(parent, request, this.objectWriter);
       await writeJsonAtomic(this.tmpDir, join(this.repoDir(repo), 'commits', `${commit.id}.json`), commit);
       let pullRequest: number | undefined;
@@ -322,6 +383,7 @@ export class HubStore {
         refs.branches[request.branch] = commit.id;
       }
       await writeJsonAtomic(this.tmpDir, join(this.repoDir(repo), 'refs.json'), refs);
+      for (const file of Object.values(commit.files)) if (file.lfs) this.lfsCache.get(repoKey(repo))?.referenced.add(file.lfs.oid);
       return { commit, pullRequest };
     });
   }

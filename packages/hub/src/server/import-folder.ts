@@ -79,6 +79,8 @@ export async function importFolderToHubStore(
     if (uploadModeFor({ path, size, sample }, policy) === 'lfs') {
       const oid = await sha256OfFile(absolute);
       if ((await hub.lfsObjectSize(oid)) !== size) await hub.putLfsObject(createReadStream(absolute), { oid, size });
+      // The operator's own bytes, hashed here: the repo holds the object from now on.
+      await hub.grantLfs(repo, oid);
       operations.push({ kind: 'lfsFile', path, oid, size });
       lfsFiles++;
     } else {

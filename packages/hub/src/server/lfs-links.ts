@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { HubHttpError } from './hub-server-error.js';
+import type { HubRepoId } from './repo-id.js';
 
 const UPLOAD_TTL_MS = 60 * 60 * 1000;
 const DOWNLOAD_TTL_S = 60 * 60;
@@ -12,17 +13,18 @@ const DOWNLOAD_TTL_S = 60 * 60;
  */
 export class LfsLinks {
   private readonly key = randomBytes(32);
-  private readonly uploads = new Map<string, { oid: string; size: number; expires: number }>();
+  private readonly uploads = new Map<string, { oid: string; size: number; repo: HubRepoId; expires: number }>();
 
-  uploadHref(origin: string, oid: string, size: number): string {
+  /** A one-use URL for the bytes of `oid`, which then belong to `repo` (the repo whose batch asked). */
+  uploadHref(origin: string, oid: string, size: number, repo: HubRepoId): string {
     this.dropExpired();
     const ticket = randomBytes(16).toString('hex');
-    this.uploads.set(ticket, { oid, size, expires: Date.now() + UPLOAD_TTL_MS });
+    this.uploads.set(ticket, { oid, size, repo, expires: Date.now() + UPLOAD_TTL_MS });
     return `${origin}/_lfs/upload/${ticket}`;
   }
 
   /** The object an upload ticket allows; 404 when unknown or expired. */
-  upload(ticket: string): { oid: string; size: number } {
+  upload(ticket: string): { oid: string; size: number; repo: HubRepoId } {
     const entry = this.uploads.get(ticket);
     if (!entry || entry.expires < Date.now()) {
       throw new HubHttpError(404, 'Unknown or expired LFS upload URL: ask the LFS batch API for a new one.', 'UploadNotFound');

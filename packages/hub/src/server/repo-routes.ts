@@ -50,9 +50,13 @@ function repoFromBody(ex: Exchange, body: CreateRepoBody): HubRepoId {
   return { type, namespace, name: body.name };
 }
 
+/** Inline files of a new repo come base64 in the JSON body. */
+const MAX_CREATE_REPO_BODY = 16 * 1024 * 1024;
+
 /** `POST /api/repos/create` */
 export async function createRepo(ex: Exchange, ctx: ServerContext): Promise<void> {
-  const body = await ex.readJson<CreateRepoBody>();
+  ctx.access.requireCaller(ex.caller);
+  const body = await ex.readJson<CreateRepoBody>(MAX_CREATE_REPO_BODY);
   const repo = repoFromBody(ex, body);
   ctx.access.assertCanWrite(repo, undefined, ex.caller);
   if (body.visibility !== undefined && body.visibility !== 'private' && body.visibility !== 'public') {
@@ -63,12 +67,21 @@ export async function createRepo(ex: Exchange, ctx: ServerContext): Promise<void
     return { path: f.path, content: Buffer.from(f.content ?? '', 'base64') };
   });
   const isPrivate = body.visibility ? body.visibility === 'private' : body.private === true;
-  const { record } = await ctx.store.createRepo(repo, { private: isPrivate, author: ex.caller!.user.name, files });
-  await ex.json(200, { url: `${ex.origin}/${repoUrlPath(repo)}`, name: repoFullName(repo), id: record._id });
+  const url = `${ex.origin}/${repoUrlPath(repo)}`;
+  let record: RepoRecord;
+  try {
+    ({ record } = await ctx.store.createRepo(repo, { private: isPrivate, author: ex.caller!.user.name, files }));
+  } catch (error) {
+    // As the Hub: the 409 names the existing repo, which `create_repo(exist_ok=True)` returns.
+    if (error instanceof HubHttpError && error.status === 409) throw new HubHttpError(409, error.message, error.errorCode, {}, { url, name: repoFullName(repo) });
+    throw error;
+  }
+  await ex.json(200, { url, name: repoFullName(repo), id: record._id });
 }
 
 /** `DELETE /api/repos/delete` */
 export async function deleteRepo(ex: Exchange, ctx: ServerContext): Promise<void> {
+  ctx.access.requireCaller(ex.caller);
   const body = await ex.readJson<CreateRepoBody>();
   const repo = repoFromBody(ex, body);
   const record = await ctx.store.getRepo(repo);
@@ -102,18 +115,23 @@ function repoInfoJson(record: RepoRecord, commit: CommitRecord, withBlobs: boole
   };
 }
 
+/** `?blobs=true`; Python's `requests` sends the boolean as `True`, and `1` is read the same way. */
+function wantsBlobs(ex: Exchange): boolean {
+  return ['true', '1'].includes((ex.url.searchParams.get('blobs') ?? '').toLowerCase());
+}
+
 /** `GET /api/{type}s/{ns}/{name}` (the default branch) */
 export async function repoInfo(ex: Exchange, ctx: ServerContext): Promise<void> {
   const { repo, record } = await visibleRepo(ex, ctx);
   const { commit } = await wholeRevision(ctx, repo, ['main']);
-  await ex.json(200, repoInfoJson(record, commit, ex.url.searchParams.get('blobs') === 'true'));
+  await ex.json(200, repoInfoJson(record, commit, wantsBlobs(ex)));
 }
 
 /** `GET /api/{type}s/{ns}/{name}/revision/{rev}` */
 export async function revisionInfo(ex: Exchange, ctx: ServerContext): Promise<void> {
   const { repo, record } = await visibleRepo(ex, ctx);
   const { commit } = await wholeRevision(ctx, repo, ex.route.args);
-  await ex.json(200, repoInfoJson(record, commit, ex.url.searchParams.get('blobs') === 'true'));
+  await ex.json(200, repoInfoJson(record, commit, wantsBlobs(ex)));
 }
 
 /** `GET /api/{type}s/{ns}/{name}/refs` */

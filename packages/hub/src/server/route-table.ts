@@ -48,6 +48,7 @@ export function matchRoute(pathname: string): MatchedRoute {
     if (raw.length === 2 && raw[1] === 'whoami-v2') return { name: 'whoami', args: [] };
     if (raw.length === 3 && raw[1] === 'repos' && raw[2] === 'create') return { name: 'create-repo', args: [] };
     if (raw.length === 3 && raw[1] === 'repos' && raw[2] === 'delete') return { name: 'delete-repo', args: [] };
+    if (raw.length === 2 && raw[1] === 'validate-yaml') return { name: 'validate-yaml', args: [] };
     const type = API_TYPES[raw[1]];
     const repo = type ? repoOf(type, raw[2], raw[3]) : undefined;
     if (!repo) return UNKNOWN;

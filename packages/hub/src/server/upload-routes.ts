@@ -48,15 +48,23 @@ interface LfsBatchBody {
 
 const LFS_JSON = 'application/vnd.git-lfs+json';
 
+/** LFS batch bodies are lists of `{ oid, size }`: 1 MiB is ~10,000 objects. */
+const MAX_LFS_BATCH_BODY = 1024 * 1024;
+
 /**
- * `POST /{repo}.git/info/lfs/objects/batch`, basic transfer only: objects already
- * stored come back without actions (nothing to send), others with a one-use upload URL.
+ * `POST /{repo}.git/info/lfs/objects/batch`, basic transfer only. The caller's
+ * right to the repo is checked before the body is read. A download gets links only
+ * for objects this repo's commits reference; an upload answers "nothing to send"
+ * only for objects the repo already holds, and asks for the bytes otherwise (even
+ * if another repo stored them), so neither answer says what other repos hold.
  */
 export async function lfsBatch(ex: Exchange, ctx: ServerContext): Promise<void> {
-  const body = await ex.readJson<LfsBatchBody>();
-  if (body.operation === 'download') ctx.access.assertCanRead(await ctx.store.getRepo(ex.route.repo!), ex.caller);
-  else await writableRepo(ex, ctx);
+  const repo = ex.route.repo!;
+  const record = await ctx.store.getRepo(repo);
+  ctx.access.assertCanRead(record, ex.caller);
+  const body = await ex.readJson<LfsBatchBody>(MAX_LFS_BATCH_BODY);
   if (body.operation !== 'upload' && body.operation !== 'download') throw badRequest('LFS batch "operation" must be "upload" or "download".');
+  if (body.operation === 'upload') ctx.access.assertCanWrite(repo, record, ex.caller);
   if (body.transfers && !body.transfers.includes('basic')) {
     throw new HubHttpError(422, 'This server speaks only the "basic" LFS transfer: include it in "transfers".', 'UnsupportedTransfer');
   }
@@ -68,27 +76,28 @@ export async function lfsBatch(ex: Exchange, ctx: ServerContext): Promise<void> 
       objects.push({ oid: object.oid, size: object.size, error: { code: 422, message: 'oid must be a sha256 hex digest and size a whole number of bytes' } });
       continue;
     }
-    const stored = await ctx.store.lfsObjectSize(object.oid);
     if (body.operation === 'download') {
+      const size = (await ctx.store.repoReferencesLfs(repo, object.oid)) ? await ctx.store.lfsObjectSize(object.oid) : undefined;
       objects.push(
-        stored === undefined
+        size === undefined
           ? { oid: object.oid, size: object.size, error: { code: 404, message: 'Object does not exist' } }
-          : { oid: object.oid, size: stored, authenticated: true, actions: { download: { href: ctx.links.downloadHref(ex.origin, object.oid), expires_in: 3600 } } },
+          : { oid: object.oid, size, authenticated: true, actions: { download: { href: ctx.links.downloadHref(ex.origin, object.oid), expires_in: 3600 } } },
       );
-    } else if (stored === object.size) {
+    } else if ((await ctx.store.repoHoldsLfs(repo, object.oid)) && (await ctx.store.lfsObjectSize(object.oid)) === object.size) {
       objects.push({ oid: object.oid, size: object.size });
     } else {
-      objects.push({ oid: object.oid, size: object.size, authenticated: true, actions: { upload: { href: ctx.links.uploadHref(ex.origin, object.oid, object.size), expires_in: 3600 } } });
+      objects.push({ oid: object.oid, size: object.size, authenticated: true, actions: { upload: { href: ctx.links.uploadHref(ex.origin, object.oid, object.size, repo), expires_in: 3600 } } });
     }
   }
   await ex.json(200, { transfer: 'basic', objects, hash_algo: 'sha256' }, { 'Content-Type': LFS_JSON });
 }
 
-/** `PUT /_lfs/upload/{ticket}`: the bytes of one LFS object, checked against its sha256. */
+/** `PUT /_lfs/upload/{ticket}`: the bytes of one LFS object, checked against its sha256, then held by the ticket's repo. */
 export async function lfsUpload(ex: Exchange, ctx: ServerContext): Promise<void> {
   const ticket = ex.route.args[0];
   const expected = ctx.links.upload(ticket);
   await ctx.store.putLfsObject(ex.req, expected);
+  await ctx.store.grantLfs(expected.repo, expected.oid);
   ctx.links.completeUpload(ticket);
   await ex.send(200, {});
 }
