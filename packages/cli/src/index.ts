@@ -12,7 +12,7 @@ export { listTrusted, revokeTrust, remoteCodeLock, type TrustListEntry } from '.
 export { validatePluginName, pascalCase, constantCase } from './plugin/plugin-name.js';
 export { bundlePlugin, PluginBuildError, type PluginBundle } from './plugin/bundle-plugin.js';
 export { readPluginPackage, type PluginPackage, type PluginModularField } from './plugin/plugin-package.js';
-export { buildMellonPipelineConfig, nodeSpecsFromBlocks, nodeSpecFromCustomBlock, nodeSpecToMellonDict, MELLON_PIPELINE_CONFIG_FILE } from './plugin/mellon-pipeline-config.js';
+export { buildMellonPipelineConfig, parseMellonPipelineConfig, nodeSpecsFromBlocks, nodeSpecFromCustomBlock, nodeSpecToMellonDict, MELLON_PIPELINE_CONFIG_FILE } from './plugin/mellon-pipeline-config.js';
 export type { MellonPipelineConfigJson, MellonNodeParams, MellonNodeSpec } from './plugin/mellon-pipeline-config.js';
 export { buildPluginModelIndex } from './plugin/plugin-model-index.js';
 export { hashPluginSources } from './plugin/source-hash.js';

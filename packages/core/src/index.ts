@@ -17,6 +17,7 @@ export * from './params/output-param.js';
 export * from './params/config-spec.js';
 
 export * from './components/load-id.js';
+export * from './components/component-library.js';
 export * from './components/component-spec.js';
 export * from './components/loader-registry.js';
 export * from './components/repo-resolver.js';
@@ -26,6 +27,7 @@ export * from './components/component-pattern.js';
 export * from './components/components-manager.js';
 export * from './components/memory-budget.js';
 export * from './components/offloadable-component.js';
+export * from './components/saveable-component.js';
 export * from './components/offload-strategy.js';
 export type { ResidencyEvent } from './components/auto-offload.js';
 
@@ -36,9 +38,11 @@ export { isTensorLike, formatStateValue, formatBlockStateValue } from './state/f
 
 export { BLOCK_BRAND, isBlock } from './blocks/block-brand.js';
 export * from './blocks/blocks-dict.js';
-export { sequenceInputs, alternativeInputs, combineOutputs, uniqueInputs, type SequenceStep } from './blocks/combine-params.js';
+export { sequenceInputs, alternativeInputs, combineInputs, distinctDefaults, sameDefault, combineOutputs, uniqueInputs, type SequenceStep } from './blocks/combine-params.js';
 export { formatCompositeBlocks, formatLeafBlock, formatComponents, formatConfigs } from './blocks/format-blocks.js';
 export * from './blocks/make-doc-string.js';
+export * from './blocks/workflows.js';
+export * from './blocks/requirements.js';
 export * from './blocks/modular-pipeline-blocks.js';
 export * from './blocks/blocks-classes.js';
 export * from './blocks/sequential-pipeline-blocks.js';

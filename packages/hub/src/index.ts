@@ -46,6 +46,7 @@ export {
   RemoteCodeLoaderMissingError,
   RemoteCodeNotTrustedError,
   RepoConfigError,
+  PythonRemoteCodeError,
 } from './pretrained/pretrained-errors.js';
 export { savePipeline, saveBlocks } from './save/save-pretrained.js';
 export type { HubSaveOptions, SaveBundle } from './save/save-pretrained.js';

@@ -61,6 +61,19 @@ describe('StableDiffusionXLAutoBlocks end to end', () => {
     runs.mockRestore();
   });
 
+  // diffusers tests/modular_pipelines/test_conditional_pipeline_blocks.py::TestConditionalBlocksBranchDefaults::
+  // test_branch_resolves_own_default, on the SDXL auto blocks: the branch that runs applies its own default.
+  it('runs img2img at its own default strength 0.3 when prompt + image are given without strength (diffusers TestConditionalBlocksBranchDefaults)', async () => {
+    const runs = vi.spyOn((auto.unet as UNet2DConditionModel).model, 'run');
+    const state = await auto({ ...base, num_inference_steps: 10, image: gradient, generator: new Generator(42) });
+    // int(10 * 0.3) = 3 denoising steps (0.9999 would run int(10 * 0.9999) = 9).
+    expect(runs).toHaveBeenCalledTimes(3);
+    expect(state.get('strength')).toBe(0.3);
+    runs.mockRestore();
+    // diffusers' StableDiffusionXLAutoBlocks().doc at 58eb52c renders this line (its branches agree on 0.3).
+    expect(auto.blocks.doc.split(/\s+/).join(' ')).toContain('strength (`Any`, *optional*, defaults to 0.3):');
+  });
+
   it("runs text2img with fewer steps than img2img's default strength could use, since no image is given", async () => {
     // 2 steps x the img2img default strength 0.3 would leave no step; that check belongs to image runs only.
     const runs = vi.spyOn((auto.unet as UNet2DConditionModel).model, 'run');

@@ -7,7 +7,7 @@
  * inpaint VAE encoder) picks inpainting, `image_latents` img2img,
  * `controlnet_cond` (from the ControlNet input step) the ControlNet loops.
  */
-import { AutoPipelineBlocks, InsertableOrderedDict, OutputParam, registerBlocksClass, SequentialPipelineBlocks, type BlockLike } from '@modular-diffusers/core';
+import { AutoPipelineBlocks, InsertableOrderedDict, OutputParam, registerBlocksClass, SequentialPipelineBlocks, type BlockLike, type WorkflowMap } from '@modular-diffusers/core';
 import { StableDiffusionXLImg2ImgPrepareAdditionalConditioningStep } from './before-denoise/img2img-prepare-additional-conditioning-step.js';
 import { StableDiffusionXLImg2ImgPrepareLatentsStep } from './before-denoise/img2img-prepare-latents-step.js';
 import { StableDiffusionXLImg2ImgSetTimestepsStep } from './before-denoise/img2img-set-timesteps-step.js';
@@ -240,16 +240,32 @@ export class StableDiffusionXLAutoBlocks extends SequentialPipelineBlocks {
     StableDiffusionXLAutoDecodeStep,
   ];
   static override blockNames = ['text_encoder', 'ip_adapter', 'vae_encoder', 'denoise', 'decode'];
+  /** The workflows diffusers' StableDiffusionXLAutoBlocks declares (its `_workflow_map` at 58eb52c), with the inputs that select each. */
+  static override workflowMap: WorkflowMap = {
+    text2image: { prompt: true },
+    image2image: { image: true, prompt: true },
+    inpainting: { mask_image: true, image: true, prompt: true },
+    controlnet_text2image: { control_image: true, prompt: true },
+    controlnet_image2image: { control_image: true, image: true, prompt: true },
+    controlnet_inpainting: { control_image: true, mask_image: true, image: true, prompt: true },
+    controlnet_union_text2image: { control_image: true, control_mode: true, prompt: true },
+    controlnet_union_image2image: { control_image: true, control_mode: true, image: true, prompt: true },
+    controlnet_union_inpainting: { control_image: true, control_mode: true, mask_image: true, image: true, prompt: true },
+    ip_adapter_text2image: { ip_adapter_image: true, prompt: true },
+    ip_adapter_image2image: { ip_adapter_image: true, image: true, prompt: true },
+    ip_adapter_inpainting: { ip_adapter_image: true, mask_image: true, image: true, prompt: true },
+    ip_adapter_controlnet_text2image: { ip_adapter_image: true, control_image: true, prompt: true },
+    ip_adapter_controlnet_image2image: { ip_adapter_image: true, control_image: true, image: true, prompt: true },
+    ip_adapter_controlnet_inpainting: { ip_adapter_image: true, control_image: true, mask_image: true, image: true, prompt: true },
+    ip_adapter_controlnet_union_text2image: { ip_adapter_image: true, control_image: true, control_mode: true, prompt: true },
+    ip_adapter_controlnet_union_image2image: { ip_adapter_image: true, control_image: true, control_mode: true, image: true, prompt: true },
+    ip_adapter_controlnet_union_inpainting: { ip_adapter_image: true, control_image: true, control_mode: true, mask_image: true, image: true, prompt: true },
+  };
 
   override get description() {
     return (
-      'Auto Modular pipeline for text-to-image, image-to-image, inpainting, and controlnet tasks using Stable Diffusion XL.\n' +
-      '- for image-to-image generation, you need to provide either `image` or `image_latents`\n' +
-      '- for inpainting, you need to provide `mask_image` and `image`, optionally you can provide `padding_mask_crop` \n' +
-      '- to run the controlnet workflow, you need to provide `control_image`\n' +
-      '- to run the controlnet_union workflow, you need to provide `control_image` and `control_mode`\n' +
-      '- to run the ip_adapter workflow, you need to provide `ip_adapter_image`\n' +
-      '- for text-to-image generation, all you need to provide is `prompt`'
+      // diffusers 58eb52c: one line; the workflows (workflowMap) follow it in the printout and doc.
+      'Auto Modular pipeline for text-to-image, image-to-image, inpainting, and controlnet tasks using Stable Diffusion XL.'
     );
   }
 

@@ -35,11 +35,11 @@ describe('modular build', () => {
 
     expect(await readJson(join(out, 'modular_config.json'))).toEqual({
       _class_name: 'ShinyBlocks',
-      _diffusers_version: '0.34.0',
+      _diffusers_version: '0.40.0.dev0',
       auto_map: { ModularPipelineBlocks: 'shiny.ShinyBlocks' },
       bundle: { file: 'shiny.js', sha256 },
       plugin: { name: '@modular-diffusers/plugin-shiny', version: '0.1.0' },
-      requirements: { '@modular-diffusers/core': '^0.1.0', '@modular-diffusers/sdxl': '^0.1.0' },
+      npm_requirements: { '@modular-diffusers/core': '^0.1.0', '@modular-diffusers/sdxl': '^0.1.0' },
     });
     // Host packages are the sandbox's libraries, never bundled copies.
     expect(bundle.toString()).toContain('modularLibraries["@modular-diffusers/core"]');
@@ -49,13 +49,13 @@ describe('modular build', () => {
     expect(index._class_name).toBe('StableDiffusionXLModularPipeline');
     expect(index._blocks_class_name).toBe('ShinyBlocks');
     expect(index.force_zeros_for_empty_prompt).toBe(false);
-    expect(index.unet[2]).toEqual({ pretrained_model_name_or_path: componentsRepo, revision: null, subfolder: 'unet', type_hint: [null, 'UNet2DConditionModel'], variant: null });
+    expect(index.unet[2]).toEqual({ pretrained_model_name_or_path: componentsRepo, revision: null, subfolder: 'unet', type_hint: ['diffusers', 'UNet2DConditionModel'], variant: null });
     expect(index.text_encoder[2].pretrained_model_name_or_path).toBeNull();
     expect(result.out).toMatch(/no source\s+text_encoder, text_encoder_2, tokenizer, tokenizer_2, scheduler \(users set these/);
 
     const card = await readFile(join(out, 'README.md'), 'utf8');
     expect(card).toContain('# Shiny Pipeline');
-    expect(card).toMatch(/`style` \(`str`\), defaults to `'?watercolor painting'?`: A phrase appended to the prompt/);
+    expect(card).toContain('- `style` (`str`, *optional*, defaults to `watercolor painting`): A phrase appended to the prompt');
     expect(card).toContain(`sha256 \`${sha256}\``);
 
     const mellon = await readJson(join(out, 'mellon_pipeline_config.json'));

@@ -92,7 +92,7 @@ export async function buildPlugin(dir: string, options: BuildPluginOptions = {})
       requirements[pkg] = requirementRange(range);
     }
     const modularConfig = {
-      ...buildModularConfig({ className: blocks.className, requirements, bundle: { file: bundleFile, sha256: bundleSha256, exportName } }),
+      ...buildModularConfig({ className: blocks.className, npmRequirements: requirements, bundle: { file: bundleFile, sha256: bundleSha256, exportName } }),
       plugin: { name: plugin.packageName, version: plugin.version },
     };
     const componentsRepo = options.componentsRepo === false ? null : (options.componentsRepo ?? plugin.modular.componentsRepo ?? null);

@@ -17,7 +17,7 @@ import {
   RemoteCodeNotTrustedError,
   type HubEnv,
 } from '@modular-diffusers/hub';
-import { MELLON_PIPELINE_CONFIG_FILE } from '../plugin/mellon-pipeline-config.js';
+import { MELLON_PIPELINE_CONFIG_FILE, parseMellonPipelineConfig } from '../plugin/mellon-pipeline-config.js';
 import type { CliIo } from '../program.js';
 
 export interface InspectOptions {
@@ -101,8 +101,10 @@ async function describeDeclarations(repo: string, options: InspectOptions): Prom
     }
     const plugin = raw.plugin as { name?: string; version?: string } | undefined;
     if (plugin?.name) lines.push(`Plugin: ${plugin.name}@${plugin.version ?? '?'}`);
-    const reqs = Object.entries(config.requirements);
-    if (reqs.length > 0) lines.push(`Requirements: ${reqs.map(([k, v]) => `${k}@${v}`).join(', ')}`);
+    const npm = Object.entries(config.npmRequirements);
+    if (npm.length > 0) lines.push(`Requirements: ${npm.map(([k, v]) => `${k}@${v}`).join(', ')}`);
+    const python = Object.entries(config.requirements);
+    if (python.length > 0) lines.push(`Python requirements: ${python.map(([k, v]) => `${k}${v}`).join(', ')}`);
   }
 
   const indexFile = (await read(MODULAR_MODEL_INDEX_FILE)) !== null ? MODULAR_MODEL_INDEX_FILE : MODEL_INDEX_FILE;
@@ -122,9 +124,17 @@ async function describeDeclarations(repo: string, options: InspectOptions): Prom
   }
 
   const card = await read('README.md');
-  const inputs = card ? section(card, 'Inputs') : null;
+  const inputs = card ? (section(card, 'Inputs') ?? boldSection(card, 'Inputs')) : null;
   if (inputs) lines.push('Inputs (from the model card):', ...inputs.split('\n').map((l) => (l ? `  ${l}` : l)));
-  if (fetched.files.some((f) => f.path === MELLON_PIPELINE_CONFIG_FILE)) lines.push(`Mellon: ${MELLON_PIPELINE_CONFIG_FILE}`);
+  const mellonText = await read(MELLON_PIPELINE_CONFIG_FILE);
+  if (mellonText !== null) {
+    const mellon = parseMellonPipelineConfig(JSON.parse(mellonText), repo);
+    const nodes = Object.entries(mellon.node_params).filter(([, n]) => n !== null);
+    lines.push(
+      `Mellon: ${MELLON_PIPELINE_CONFIG_FILE} (${mellon.label || 'no label'}, ${mellon.default_dtype || 'no default dtype'}): ` +
+        (nodes.length > 0 ? nodes.map(([type, n]) => (n!.block_name === type ? type : `${type} (step ${n!.block_name})`)).join(', ') : 'no nodes'),
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -142,6 +152,15 @@ function describeEntry(name: string, entry: unknown[], repo: string): string {
 }
 
 /** The body of a `## <title>` section of a markdown file. */
+/** diffusers' card lists inputs under a bold `**Inputs:**` line, up to the blank line before `**Outputs:**` or a heading. */
+function boldSection(markdown: string, title: string): string | null {
+  const lines = markdown.split('\n');
+  const start = lines.findIndex((l) => l.trim() === `**${title}:**`);
+  if (start < 0) return null;
+  const end = lines.findIndex((l, i) => i > start && (/^\*\*[^*]+:\*\*$/.test(l.trim()) || /^#{1,3} /.test(l) || l.startsWith('<details>')));
+  return lines.slice(start + 1, end < 0 ? undefined : end).join('\n').trim();
+}
+
 function section(markdown: string, title: string): string | null {
   const lines = markdown.split('\n');
   const start = lines.findIndex((l) => l.trim() === `## ${title}`);

@@ -123,15 +123,37 @@ function keeps(p: MellonParam, names: ReadonlySet<string>): boolean {
   return p.requiredBlockParams === undefined || p.requiredBlockParams.every((n) => names.has(n));
 }
 
-/** `from_blocks`: each template node whose block name is a top-level step, narrowed to what that step takes. */
+/**
+ * The top-level step a template node maps to: the step of the template's block name (diffusers'
+ * `from_blocks`), else, beyond diffusers, the one unclaimed step that has every component and
+ * input the node requires (diff-diff names its VAE encoder step `image_encoder`; by name alone it
+ * would get no VAE-encoder node although it needs an image). The node then names that step.
+ */
+function stepFor(blocks: ModularPipelineBlocks, spec: MellonNodeSpec, claimed: ReadonlySet<string>): [string, ModularPipelineBlocks] | null {
+  const byName = blocks.subBlocks.get(spec.blockName);
+  if (byName) return [spec.blockName, byName];
+  if (spec.requiredModelInputs.length === 0) return null;
+  const fits = blocks.subBlocks.entries().filter(
+    ([name, step]) =>
+      !claimed.has(name) &&
+      spec.requiredModelInputs.every((c) => step.componentNames.includes(c)) &&
+      spec.requiredInputs.every((i) => step.inputNames.includes(i)),
+  );
+  return fits.length === 1 ? fits[0]! : null;
+}
+
+/** `from_blocks`: each template node whose block is a top-level step, narrowed to what that step takes. */
 export function nodeSpecsFromBlocks(blocks: ModularPipelineBlocks, template = defaultNodeSpecs()): Record<string, MellonNodeSpec | null> {
   const out: Record<string, MellonNodeSpec | null> = {};
+  const claimed = new Set(Object.values(template).flatMap((spec) => (spec && blocks.subBlocks.has(spec.blockName) ? [spec.blockName] : [])));
   for (const [nodeType, spec] of Object.entries(template)) {
-    const block = spec ? blocks.subBlocks.get(spec.blockName) : undefined;
-    if (!spec || !block) {
+    const found = spec ? stepFor(blocks, spec, claimed) : null;
+    if (!spec || !found) {
       out[nodeType] = null;
       continue;
     }
+    const [blockName, block] = found;
+    claimed.add(blockName);
     const inputs = spec.inputs.filter((p) => keeps(p, new Set(block.inputNames)));
     const modelInputs = spec.modelInputs.filter((p) => keeps(p, new Set(block.componentNames)));
     const outputs = spec.outputs.filter((p) => keeps(p, new Set(block.outputNames)));
@@ -141,7 +163,7 @@ export function nodeSpecsFromBlocks(blocks: ModularPipelineBlocks, template = de
       outputs,
       requiredInputs: spec.requiredInputs.filter((r) => inputs.some((p) => p.name === r)),
       requiredModelInputs: spec.requiredModelInputs.filter((r) => modelInputs.some((p) => p.name === r)),
-      blockName: spec.blockName,
+      blockName,
     };
   }
   return out;
@@ -162,14 +184,16 @@ function inputToMellon(p: InputParam): MellonParam {
 
 /** `from_custom_block`: one "custom" node from the block's inputs, outputs and components, plus a doc output. */
 export function nodeSpecFromCustomBlock(blocks: ModularPipelineBlocks): MellonNodeSpec {
-  const inputs = blocks.allInputs.filter((p) => p.name).map(inputToMellon);
+  const named = blocks.allInputs.filter((p) => p.name);
+  const inputs = named.map(inputToMellon);
   const outputs = blocks.outputs.map((o) => {
     const kind = mellonKind(o);
     return mellonOutput(typeof kind === 'string' ? kind : null, o.name);
   });
   outputs.push(mellonParam('doc'));
   const modelInputs = blocks.componentNames.map((name) => mellonInput('model', name, undefined));
-  return { inputs, modelInputs, outputs, requiredInputs: [], requiredModelInputs: [], blockName: 'custom' };
+  // diffusers marks the block's required inputs (their labels get " *").
+  return { inputs, modelInputs, outputs, requiredInputs: named.filter((p) => p.required).map((p) => p.name!), requiredModelInputs: [], blockName: 'custom' };
 }
 
 /** `SDXLDiffDiffBlocks` -> `S D X L Diff Diff Blocks`, the label diffusers gives a custom node. */
@@ -200,7 +224,52 @@ export function buildMellonPipelineConfig(blocks: ModularPipelineBlocks, options
   return {
     label: options.label ?? blocks.modelName ?? '',
     default_repo: options.defaultRepo ?? '',
-    default_dtype: options.defaultDtype ?? 'float16',
+    // diffusers' from_blocks default.
+    default_dtype: options.defaultDtype ?? 'bfloat16',
     node_params: nodeParams,
   };
+}
+
+/**
+ * Reads a `mellon_pipeline_config.json` (this project's or diffusers' `MellonPipelineConfig.save`), checking its
+ * shape: `label`, `default_repo`, `default_dtype` strings and `node_params` of null or
+ * `{ params, input_names, model_input_names, output_names, block_name, node_type }`. `source` labels errors.
+ */
+export function parseMellonPipelineConfig(content: unknown, source: string): MellonPipelineConfigJson {
+  const fail = (problem: string): never => {
+    throw new TypeError(`${MELLON_PIPELINE_CONFIG_FILE} of ${source} is malformed: ${problem}.`);
+  };
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (!isObject(content)) fail('it must be a JSON object');
+  const raw = content as Record<string, unknown>;
+  for (const key of ['label', 'default_repo', 'default_dtype']) {
+    if (raw[key] !== undefined && typeof raw[key] !== 'string') fail(`"${key}" must be a string`);
+  }
+  if (!isObject(raw.node_params)) fail('"node_params" must be an object of node types');
+  const nodeParams: Record<string, MellonNodeParams | null> = {};
+  for (const [nodeType, node] of Object.entries(raw.node_params as Record<string, unknown>)) {
+    if (node === null) {
+      nodeParams[nodeType] = null;
+      continue;
+    }
+    if (!isObject(node) || !isObject(node.params)) fail(`node "${nodeType}" must be null or have a "params" object`);
+    const n = node as Record<string, unknown>;
+    for (const key of ['input_names', 'model_input_names', 'output_names']) {
+      if (!strings(n[key] ?? [])) fail(`node "${nodeType}": "${key}" must be a list of names`);
+    }
+    const params = n.params as Record<string, unknown>;
+    for (const name of [...((n.input_names as string[]) ?? []), ...((n.model_input_names as string[]) ?? []), ...((n.output_names as string[]) ?? [])]) {
+      if (!isObject(params[name])) fail(`node "${nodeType}" lists "${name}" but has no params entry for it`);
+    }
+    nodeParams[nodeType] = {
+      params: params as Record<string, Record<string, unknown>>,
+      input_names: (n.input_names as string[]) ?? [],
+      model_input_names: (n.model_input_names as string[]) ?? [],
+      output_names: (n.output_names as string[]) ?? [],
+      block_name: typeof n.block_name === 'string' ? n.block_name : nodeType,
+      node_type: typeof n.node_type === 'string' ? n.node_type : nodeType,
+    };
+  }
+  return { label: (raw.label as string) ?? '', default_repo: (raw.default_repo as string) ?? '', default_dtype: (raw.default_dtype as string) ?? '', node_params: nodeParams };
 }

@@ -84,7 +84,7 @@ export class ConditionalPipelineBlocks extends ModularPipelineBlocks {
 
   override get inputs(): InputParam[] {
     return alternativeInputs(
-      this.blocks.values().map((b) => b.allInputs),
+      this.blocks.entries().map(([name, b]) => [name, b.allInputs] as const),
       !this.isSkippable,
     );
   }

@@ -64,7 +64,8 @@ export function formatConfigs(configs: readonly ConfigSpec[], indent: number, em
 /** The printout of a composite block (sequential, loop, auto), as in the guide. */
 export function formatCompositeBlocks(block: ModularPipelineBlocks): string {
   let head = header(block);
-  const triggers = block.showsTriggerBanner ? block.triggerInputs : [];
+  // diffusers: a class that names its workflows lists them in its description instead of the trigger banner.
+  const triggers = block.showsTriggerBanner && !block.workflowMap ? block.triggerInputs : [];
   if (triggers.length > 0) {
     const example = [...triggers].sort()[0];
     head +=
@@ -74,7 +75,7 @@ export function formatCompositeBlocks(block: ModularPipelineBlocks): string {
       `  Use \`get_execution_blocks()\` with input names to see selected blocks (e.g. \`get_execution_blocks('${example}')\`).\n` +
       `  ${RULE}\n\n`;
   }
-  let result = `${head}\n${formatDescriptionSection(block.description)}`;
+  let result = `${head}\n${formatDescriptionSection(block.describedWorkflows)}`;
   const components = formatComponents(block.expectedComponents, 2, false);
   if (components.trim()) result += `\n\n${components}`;
   const configs = formatConfigs(block.expectedConfigs, 2, false);

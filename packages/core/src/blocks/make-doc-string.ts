@@ -4,6 +4,7 @@ import type { InputParam } from '../params/input-param.js';
 import type { OutputParam } from '../params/output-param.js';
 import { typeHintName } from '../params/type-hint.js';
 import { pyStr } from '../util/python-repr.js';
+import { distinctDefaults } from './combine-params.js';
 import { formatComponents, formatConfigs } from './format-blocks.js';
 
 export interface DocSource {
@@ -45,7 +46,8 @@ function formatParams(params: ReadonlyArray<InputParam | OutputParam>, title: st
     if ('required' in param) {
       if (!param.required) {
         line += ', *optional*';
-        if (param.default !== undefined && param.default !== null) line += `, defaults to ${pyStr(param.default)}`;
+        if (param.defaultsByBlock) line += `, defaults to ${distinctDefaults(param.defaultsByBlock).map(pyStr).join(' or ')}, depending on the workflow`;
+        else if (param.default !== undefined && param.default !== null) line += `, defaults to ${pyStr(param.default)}`;
       }
     }
     line += '):';

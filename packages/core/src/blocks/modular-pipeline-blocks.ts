@@ -21,6 +21,8 @@ import { BlocksDict } from './blocks-dict.js';
 import { combineOutputs, uniqueInputs } from './combine-params.js';
 import { formatCompositeBlocks, formatLeafBlock } from './format-blocks.js';
 import { makeDocString } from './make-doc-string.js';
+import type { RequirementsTree } from './requirements.js';
+import { formatWorkflows, workflowInputNames, workflowTriggers, type WorkflowMap } from './workflows.js';
 
 /** What a block's `call` resolves to: the components (the pipeline) and the state it updated. */
 export type BlockResult<S = PipelineState> = [PipelineComponents, S] | readonly [PipelineComponents, S];
@@ -48,6 +50,22 @@ export type BlockResult<S = PipelineState> = [PipelineComponents, S] | readonly 
 export class ModularPipelineBlocks {
   /** The model family, used to pick the pipeline class in `initPipeline` (e.g. 'stable-diffusion-xl'). */
   static modelName: string | null = null;
+
+  /**
+   * Named workflows of a composite (diffusers' `_workflow_map`): `{ image2image: { image: true, prompt: true } }`.
+   * `getWorkflow(name)` prunes the blocks to what runs for those inputs; `fromPretrained(repo, { workflow })`
+   * and `loadComponents({ workflow })` use it.
+   */
+  static workflowMap: WorkflowMap | null = null;
+
+  /**
+   * Python packages a repo of these blocks needs, as PEP 440 specifiers (`{ torch: '>=2.0' }`):
+   * diffusers' `_requirements`, saved as `requirements` in `modular_config.json`.
+   */
+  static requirements: Readonly<Record<string, string>> | null = null;
+
+  /** npm packages the blocks need (`{ '@modular-diffusers/sdxl': '^0.1.0' }`), saved as `npm_requirements`. */
+  static npmRequirements: Readonly<Record<string, string>> | null = null;
 
   /** Sub-blocks by name; empty for a leaf. */
   readonly blocks: BlocksDict;
@@ -125,6 +143,25 @@ export class ModularPipelineBlocks {
 
   get componentNames(): string[] {
     return this.expectedComponents.map((c) => c.name);
+  }
+
+  /** This class's `requirements` and, under each sub-block's name, that sub-block's (diffusers' `_requirements`). */
+  get requirements(): RequirementsTree {
+    return this.requirementsTree((b) => b.requirements, (this.constructor as typeof ModularPipelineBlocks).requirements);
+  }
+
+  /** Like `requirements`, for npm packages. */
+  get npmRequirements(): RequirementsTree {
+    return this.requirementsTree((b) => b.npmRequirements, (this.constructor as typeof ModularPipelineBlocks).npmRequirements);
+  }
+
+  private requirementsTree(of: (b: ModularPipelineBlocks) => RequirementsTree, own: Readonly<Record<string, string>> | null): RequirementsTree {
+    const tree: Record<string, string | RequirementsTree> = { ...own };
+    for (const [name, block] of this.blocks) {
+      const sub = of(block);
+      if (Object.keys(sub).length > 0) tree[name] = sub;
+    }
+    return tree;
   }
 
   /** Newer diffusers' name for `blocks`. */
@@ -337,6 +374,23 @@ export class ModularPipelineBlocks {
     return this;
   }
 
+  get workflowMap(): WorkflowMap | null {
+    return (this.constructor as typeof ModularPipelineBlocks).workflowMap ?? null;
+  }
+
+  /** The names of the workflows this class declares; throws when it declares none. */
+  get availableWorkflows(): string[] {
+    return Object.keys(workflowTriggers(this.workflowMap, this.className));
+  }
+
+  /** The blocks that run for `workflow` (a flattened sequence); the error for an unknown name lists the available ones. */
+  getWorkflow(workflow: string): ModularPipelineBlocks {
+    const names = workflowInputNames(this.workflowMap, workflow, this.className);
+    const blocks = this.getExecutionBlocks(...names);
+    if (blocks === null) throw new InvalidArgumentError(`Workflow '${workflow}' of ${this.className} selects no blocks.`);
+    return blocks;
+  }
+
   /** @internal Appends `[dottedName, block]` for the leaves (and loops) that would run. */
   collectExecutionBlocks(name: string, active: Set<string>, out: Array<[string, ModularPipelineBlocks]>): void {
     out.push([name, this]);
@@ -389,11 +443,17 @@ export class ModularPipelineBlocks {
     return `    [${index}] ${name} (${block.className})`;
   }
 
+  /** @internal The description, followed (as in diffusers) by "Supported workflows:" when the class declares workflows. */
+  get describedWorkflows(): string {
+    const map = this.workflowMap;
+    return map ? `${this.description}\n\n${formatWorkflows(map)}` : this.description;
+  }
+
   /** The text documentation: description, components, configs, inputs and outputs. */
   get doc(): string {
     return makeDocString({
       className: this.className,
-      description: this.description,
+      description: this.describedWorkflows,
       components: this.expectedComponents,
       configs: this.expectedConfigs,
       inputs: this.allInputs,

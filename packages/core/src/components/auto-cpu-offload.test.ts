@@ -13,7 +13,7 @@ describe("ComponentsManager.enableAutoCpuOffload (diffusers' enable_auto_cpu_off
     manager.add('unet', unet);
     manager.add('tokenizer', { vocab: 1 });
     await manager.enableAutoCpuOffload({ device: 'cpu' });
-    expect(manager.autoOffload).toEqual({ device: 'cpu', memoryBudgetBytes: 100 });
+    expect(manager.autoOffload).toEqual({ device: 'cpu', memoryBudgetBytes: 100, overBudget: 'throw' });
     await te.run();
     await unet.run();
     // The UNet needs the whole budget: the text encoder was offloaded to make room.

@@ -34,6 +34,23 @@ describe('ComponentsManager auto offload', () => {
     await expect(manager.enableAutoOffload({ memoryBudget: 100, device: 'tpu' })).rejects.toThrow(/device must be one of cpu, cuda, webgpu, auto/);
   });
 
+  // diffusers components_manager.py (58eb52c) AutoOffloadStrategy.search_best_candidate: when no combination frees
+  // enough memory it warns and offloads every model, then carries on. Here that is a choice, never the default.
+  it("with overBudget: 'offloadAll' a component larger than the budget runs anyway, every other one offloaded, as diffusers does", async () => {
+    const { manager, models, events, logger } = setup({ te: 40, unet: 100, vae: 10 });
+    await manager.enableAutoOffload({ memoryBudget: 99, device: 'cpu', overBudget: 'offloadAll' });
+    expect(manager.autoOffload).toEqual({ device: 'cpu', memoryBudgetBytes: 99, overBudget: 'offloadAll' });
+    expect(logger.of('warn').join('\n')).toMatch(/'unet_2' \(100 B \(100 bytes\)\) is larger than the memory budget.*overBudget: 'offloadAll'.*at least 100 B/);
+    events.length = 0;
+    await manager.prepareForBlock([models.unet], "block 'denoise'");
+    await models.unet!.run();
+    expect(models.unet!.isResident).toBe(true);
+    expect([models.te!.isResident, models.vae!.isResident]).toEqual([false, false]);
+    expect(models.unet!.runs).toBe(1);
+    expect(() => manager.checkMemoryBudget()).not.toThrow();
+    await expect(manager.enableAutoOffload({ memoryBudget: 99, overBudget: 'ignore' as never })).rejects.toThrow(/overBudget must be 'throw' or 'offloadAll'/);
+  });
+
   it('refuses to add a component larger than the budget once auto offload is on', async () => {
     const { manager } = setup({ te: 40 });
     await manager.enableAutoOffload({ memoryBudget: '50B' });

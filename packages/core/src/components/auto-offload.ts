@@ -47,10 +47,14 @@ export class AutoOffloader {
   private readonly hooked = new Set<OffloadableComponent>();
   private readonly warnedBlocks = new Set<string>();
 
+  private warnedOverBudget = false;
+
   constructor(
     readonly device: string,
     readonly budgetBytes: number,
     private readonly host: AutoOffloadHost,
+    /** 'throw': a component larger than the budget is an error; 'offloadAll': diffusers' choice, see AutoOffloadOptions. */
+    readonly overBudget: 'throw' | 'offloadAll' = 'throw',
   ) {}
 
   /** Whether the budget counts (and may evict) this entry. */
@@ -71,6 +75,16 @@ export class AutoOffloader {
     if (tooLarge.length === 0) return;
     const largest = Math.max(...tooLarge.map((t) => t.sizeBytes));
     const first = tooLarge[0]!;
+    if (this.overBudget === 'offloadAll') {
+      if (!this.warnedOverBudget) {
+        this.warnedOverBudget = true;
+        this.host.logger.warn(
+          `Auto offload: ${tooLarge.map((t) => `'${t.id}' (${describeBytes(t.sizeBytes)})`).join(', ')} is larger than the memory budget of ${describeBytes(this.budgetBytes)}; ` +
+            `with overBudget: 'offloadAll' every other component is offloaded while it runs, and it runs over the budget. Raise the budget to at least ${describeBytes(largest)} to stay within it.`,
+        );
+      }
+      return;
+    }
     throw new MemoryBudgetError(
       `The memory budget of ${describeBytes(this.budgetBytes)} is smaller than ${tooLarge.map((t) => `'${t.id}' (${describeBytes(t.sizeBytes)})`).join(', ')}: ` +
         `auto offload can only run a component that fits in the budget alone. Raise the budget to at least ${describeBytes(largest)}, ` +
@@ -180,8 +194,11 @@ export class AutoOffloader {
     let pick = chooseEvictions(asCandidates(resident.filter((e) => !this.keep.has(e.id))), shortfall);
     pick ??= chooseEvictions(asCandidates(resident), shortfall);
     if (pick === null) {
-      // Only reachable when `incoming` grew past the budget after it was checked (a VAE half opened mid-run).
+      // No set of evictions makes room: `incoming` alone is over the budget (allowed by 'offloadAll', or grown
+      // past it after it was checked, e.g. a VAE half opened mid-run). 'throw' raises; 'offloadAll' evicts
+      // everything else, as diffusers does ("no combination of models to offload ... offloading all models").
       this.checkFits(incoming ? [incoming] : []);
+      for (const entry of resident) await this.evict(entry, 'budget');
       return;
     }
     for (const id of pick) await this.evict(resident.find((e) => e.id === id)!, 'budget');

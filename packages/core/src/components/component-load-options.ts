@@ -34,6 +34,13 @@ export const COMPONENT_LOADER_OPTIONS = defineOptions('loadComponents perCompone
   decoderSubfolder: option<string>(),
   encoderFileName: option<string>(),
   decoderFileName: option<string>(),
+  /**
+   * For a folder holding both an ONNX export and diffusers safetensors: 'auto' (default) takes the
+   * export, 'onnx' requires it, 'safetensors' builds the graph from the weights (model builder).
+   */
+  modelSource: option<'auto' | 'onnx' | 'safetensors'>(),
+  /** Build the UNet with ControlNet residual inputs (fed zeros when no ControlNet runs). */
+  controlNetResiduals: option<boolean>(),
   /** Settings for a custom loader that the engine does not know, handed to it as they are. */
   loaderOptions: option<Record<string, unknown>>(),
 });
@@ -50,6 +57,11 @@ export const LOAD_COMPONENTS_OPTIONS = COMPONENT_LOADER_OPTIONS.extend('pipeline
   perComponent: option<Record<string, ComponentLoaderOptions>>(),
   /** 'throw' (default) raises one ComponentLoadError after trying every component; 'warn' only logs. */
   onError: option<'throw' | 'warn'>(),
+  /**
+   * Load only the components that this workflow of the blocks uses (see `blocks.availableWorkflows`;
+   * diffusers' `load_components(workflow=...)`); not together with names.
+   */
+  workflow: option<string>(),
 });
 
 export interface LoadComponentsOptions extends OptionsOf<typeof LOAD_COMPONENTS_OPTIONS> {}

@@ -49,11 +49,21 @@ export interface AutoOffloadOptions {
   device?: string;
   /** Most bytes of counted components resident at once: bytes, or a size such as '6GB' / '512MiB'. */
   memoryBudget: number | string;
+  /**
+   * What to do when a component is larger than the whole budget, so no set of evictions makes room:
+   * 'throw' (default) raises a MemoryBudgetError before anything moves or runs, naming the component
+   * and the smallest budget that works; 'offloadAll' does what diffusers' auto offload does: warns,
+   * offloads every other counted component and runs that one anyway, over the budget.
+   */
+  overBudget?: OverBudgetPolicy;
 }
+
+export type OverBudgetPolicy = 'throw' | 'offloadAll';
 
 export interface AutoOffloadSettings {
   device: string;
   memoryBudgetBytes: number;
+  overBudget: OverBudgetPolicy;
 }
 
 export interface ComponentQuery {
@@ -288,11 +298,15 @@ export class ComponentsManager {
     }
     const device = checkDevice(options.device ?? 'auto', 'enableAutoOffload');
     const budget = parseMemoryBudget(options.memoryBudget);
+    const overBudget = options.overBudget ?? 'throw';
+    if (overBudget !== 'throw' && overBudget !== 'offloadAll') {
+      throw new InvalidArgumentError(`enableAutoOffload: overBudget must be 'throw' or 'offloadAll', got ${JSON.stringify(overBudget)}.`);
+    }
     const offloader = new AutoOffloader(device, budget, {
       entries: () => this.entries.values(),
       emit: (event) => this.emit(event),
       logger: this.logger,
-    });
+    }, overBudget);
     offloader.checkFits(this.entries.values());
     this.offloader?.stop();
     this.offloader = offloader;
@@ -305,8 +319,10 @@ export class ComponentsManager {
    * time and the rest wait offloaded (ONNX Runtime cannot report free device memory, which is
    * what diffusers sizes its budget from). Call it after the components are loaded.
    */
-  async enableAutoCpuOffload(options: { device?: string; memoryBudget?: number | string } = {}): Promise<void> {
-    if (options.memoryBudget !== undefined) return this.enableAutoOffload({ device: options.device, memoryBudget: options.memoryBudget });
+  async enableAutoCpuOffload(options: { device?: string; memoryBudget?: number | string; overBudget?: OverBudgetPolicy } = {}): Promise<void> {
+    if (options.memoryBudget !== undefined) {
+      return this.enableAutoOffload({ device: options.device, memoryBudget: options.memoryBudget, overBudget: options.overBudget });
+    }
     let largest = 0;
     for (const entry of this.entries.values()) {
       if (isOffloadable(entry.component)) largest = Math.max(largest, entry.component.sizeBytes);
@@ -316,7 +332,7 @@ export class ComponentsManager {
         'enableAutoCpuOffload: no model component is registered yet, so there is nothing to size the budget from; load the components first (pipeline.loadComponents()) or pass { memoryBudget }.',
       );
     }
-    return this.enableAutoOffload({ device: options.device, memoryBudget: largest });
+    return this.enableAutoOffload({ device: options.device, memoryBudget: largest, overBudget: options.overBudget });
   }
 
   /** Stops budgeting: hooks are removed and components stay where they are (offloaded ones come back on their next run). */
@@ -327,7 +343,7 @@ export class ComponentsManager {
 
   /** The auto offload settings, or null when it is off. */
   get autoOffload(): AutoOffloadSettings | null {
-    return this.offloader ? { device: this.offloader.device, memoryBudgetBytes: this.offloader.budgetBytes } : null;
+    return this.offloader ? { device: this.offloader.device, memoryBudgetBytes: this.offloader.budgetBytes, overBudget: this.offloader.overBudget } : null;
   }
 
   /**

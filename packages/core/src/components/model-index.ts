@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
+import { libraryOfType } from './component-library.js';
 import { ComponentSpec } from './component-spec.js';
 
 /** What a `modular_model_index.json` (or a standard `model_index.json`) says. */
@@ -59,7 +60,7 @@ function modularEntry(name: string, entry: unknown[]): ComponentSpec {
     type: stringOrNull(hint?.[1]) ?? stringOrNull(className),
     library: stringOrNull(hint?.[0]) ?? stringOrNull(library),
     pretrainedModelNameOrPath: stringOrNull(dict.pretrained_model_name_or_path) ?? stringOrNull(dict.repo),
-    subfolder: stringOrNull(dict.subfolder),
+    subfolder: stringOrNull(dict.subfolder) || null,
     variant: stringOrNull(dict.variant),
     revision: stringOrNull(dict.revision),
     defaultCreationMethod: 'fromPretrained',
@@ -79,6 +80,14 @@ function standardEntry(name: string, entry: unknown[], repo: string | null): Com
   });
 }
 
+/**
+ * The diffusers version whose repo formats this release writes (`_diffusers_version` of a new
+ * modular_model_index.json / modular_config.json): the diffusers source the formats were checked
+ * against, commit 58eb52c (see tools/reference/diffusers-repo-files). A file that was read keeps
+ * its own version on re-save.
+ */
+export const DIFFUSERS_FORMAT_VERSION = '0.40.0.dev0';
+
 export interface BuildModelIndexInput {
   className: string;
   blocksClassName: string | null;
@@ -86,7 +95,8 @@ export interface BuildModelIndexInput {
   configs: Record<string, unknown>;
   /** Loaded objects by name: their class names fill entry slot 1. */
   loaded?: Record<string, unknown>;
-  diffusersVersion?: string;
+  /** The version a read index had (kept on re-save); default DIFFUSERS_FORMAT_VERSION. */
+  diffusersVersion?: string | null;
 }
 
 /**
@@ -97,21 +107,23 @@ export function buildModelIndex(input: BuildModelIndexInput): Record<string, unk
   const out: Record<string, unknown> = {
     _blocks_class_name: input.blocksClassName,
     _class_name: input.className,
-    _diffusers_version: input.diffusersVersion ?? '0.34.0',
+    _diffusers_version: input.diffusersVersion ?? DIFFUSERS_FORMAT_VERSION,
     ...input.configs,
   };
   for (const spec of input.specs) {
     if (spec.defaultCreationMethod !== 'fromPretrained') continue;
     const obj = input.loaded?.[spec.name];
     const loadedClass = obj != null ? ((obj as { constructor?: { name?: string } }).constructor?.name ?? null) : null;
+    const typeName = spec.typeName || null;
     out[spec.name] = [
-      obj != null ? spec.library : null,
+      obj != null ? (spec.library ?? libraryOfType(loadedClass) ?? libraryOfType(typeName)) : null,
       loadedClass,
       {
         pretrained_model_name_or_path: spec.pretrainedModelNameOrPath,
         revision: spec.revision,
-        subfolder: spec.subfolder,
-        type_hint: [spec.library, spec.typeName || null],
+        // diffusers' ComponentSpec writes "" for "the repo's root"; both read back as no subfolder.
+        subfolder: spec.subfolder ?? '',
+        type_hint: [spec.library ?? libraryOfType(typeName), typeName],
         variant: spec.variant,
       },
     ];

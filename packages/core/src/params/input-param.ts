@@ -10,6 +10,13 @@ export interface InputParamFields {
   kwargsType?: string | null;
   /** Free-form hints for UIs (e.g. node editors); the engine does not read it. */
   metadata?: Record<string, unknown> | null;
+  /**
+   * Set by `combineInputs` when the branches of a conditional block declare
+   * different defaults for this input: branch path (dotted when nested) to
+   * that branch's default. `default` is then undefined and the branch that
+   * runs applies its own default (diffusers' `defaults_by_block`).
+   */
+  defaultsByBlock?: Readonly<Record<string, unknown>> | null;
 }
 
 /**
@@ -26,6 +33,7 @@ export class InputParam {
   readonly default: unknown;
   readonly kwargsType: string | null;
   readonly metadata: Record<string, unknown> | null;
+  readonly defaultsByBlock: Readonly<Record<string, unknown>> | null;
 
   constructor(name: string, fields?: Omit<InputParamFields, 'name'>);
   constructor(fields: InputParamFields);
@@ -41,6 +49,7 @@ export class InputParam {
     this.default = fields?.default;
     this.kwargsType = fields?.kwargsType ?? null;
     this.metadata = fields?.metadata ?? null;
+    this.defaultsByBlock = fields?.defaultsByBlock ?? null;
     if (this.name === null && this.kwargsType === null) {
       throw new TypeError('An InputParam needs a name, or a kwargsType to collect every value tagged with it.');
     }
@@ -65,6 +74,7 @@ export class InputParam {
       default: this.default,
       kwargsType: this.kwargsType,
       metadata: this.metadata,
+      defaultsByBlock: this.defaultsByBlock,
     };
   }
 

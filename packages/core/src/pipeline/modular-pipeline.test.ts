@@ -248,7 +248,11 @@ describe('ModularPipeline', () => {
     const other = new Adder({ hand: 'made' });
     (pipe as PipelineComponents).adder = other; // the property setter goes through updateComponents
     expect(pipe.getComponent('adder')).toBe(other);
-    expect(pipe.getComponentSpec('adder').defaultCreationMethod).toBe('fromConfig'); // it has a config, no load id
+    // No load id in a from-pretrained slot: it stays from-pretrained with no source, as in diffusers'
+    // update_components, so a save keeps its index entry (TestCustomModelSavePretrained).
+    expect(pipe.getComponentSpec('adder').defaultCreationMethod).toBe('fromPretrained');
+    expect(pipe.getComponentSpec('adder').pretrainedModelNameOrPath).toBeNull();
+    expect(pipe.toModelIndex().adder).toEqual([pipe.getComponentSpec('adder').library, 'Adder', expect.objectContaining({ pretrained_model_name_or_path: null })]);
     expect(() => pipe.updateComponents({ scaler: new ComponentSpec('scaler', 'Scaler') })).toThrow(/got a fromPretrained ComponentSpec/);
     pipe.updateComponents({ adder: null });
     expect(pipe.getComponent('adder')).toBeNull();

@@ -4,6 +4,7 @@ import { MemoryBudgetError } from '../components/memory-budget.js';
 import { isOffloadable } from '../components/offloadable-component.js';
 import { checkDevice, type ComponentsManager } from '../components/components-manager.js';
 import { defaultLoaderRegistry, type ComponentLoaderRegistry } from '../components/loader-registry.js';
+import { getLoadId } from '../components/load-id.js';
 import { buildModelIndex, parseModelIndex, type ModelIndexInfo } from '../components/model-index.js';
 import { getDefaultRepoResolver, type RepoResolver } from '../components/repo-resolver.js';
 import {
@@ -227,7 +228,7 @@ export class ModularPipeline {
     if (optionsOnly) options = namesOrOptions as LoadComponentsOptions;
     LOAD_COMPONENTS_OPTIONS.check(options);
     this.checkPerComponent(options?.perComponent);
-    const { signal, perComponent = {}, onError = 'throw', loaderOptions, ...named } = { ...this.defaultLoadOptions, ...options };
+    const { signal, perComponent = {}, onError = 'throw', loaderOptions, workflow, ...named } = { ...this.defaultLoadOptions, ...options };
     if (onError !== 'throw' && onError !== 'warn') {
       throw new InvalidArgumentError(`pipeline.loadComponents: onError must be 'throw' or 'warn', got ${JSON.stringify(onError)}.`);
     }
@@ -235,12 +236,17 @@ export class ModularPipeline {
     if (names !== null && typeof names !== 'string' && !Array.isArray(names)) {
       throw new InvalidArgumentError(`Invalid type for names: expected a component name or a list of names, got ${typeof names}.`);
     }
+    if (workflow !== undefined && names !== null) {
+      throw new InvalidArgumentError(`loadComponents: pass either names or { workflow: '${String(workflow)}' }, not both.`);
+    }
+    const inWorkflow = workflow === undefined ? null : new Set(this.blocks.getWorkflow(String(workflow)).expectedComponents.map((s) => s.name));
     await this.readModelIndexOnce(signal);
     const report: LoadReport = { loaded: [], reused: [], skipped: [], failed: [] };
     let targets: string[];
     if (names === null) {
       targets = [...this.componentSpecs.values()]
         .filter((s) => s.defaultCreationMethod === 'fromPretrained' && this.componentValues.get(s.name) == null)
+        .filter((s) => inWorkflow === null || inWorkflow.has(s.name))
         .map((s) => s.name);
     } else {
       const list = typeof names === 'string' ? [names] : [...names];
@@ -356,22 +362,29 @@ export class ModularPipeline {
           this.registerComponents({ [name]: spec.create(null, { registry: this.loaderRegistry, logger: this.logger }) });
           continue;
         }
-        let spec: ComponentSpec;
-        try {
-          spec = ComponentSpec.fromComponent(name, value);
-          spec.description = current.description;
-          spec.library = current.library;
-        } catch {
-          // An object of unknown origin: keep the slot's creation method, forget the source.
-          spec = current.clone({
-            type: ComponentSpec.fromComponentType(value) ?? current.type,
-            pretrainedModelNameOrPath: null,
-            subfolder: null,
-            variant: null,
-            revision: null,
-            config: null,
-          });
+        const loadId = getLoadId(value);
+        // A model of unknown origin in a from-pretrained slot stays from-pretrained with no source
+        // (diffusers' update_components), so savePretrained keeps its index entry and can point it at
+        // the saved folder, instead of turning it into a from-config entry that the index drops.
+        const unknownOrigin = current.defaultCreationMethod === 'fromPretrained' && loadId === null;
+        let spec: ComponentSpec | null = null;
+        if (!unknownOrigin) {
+          try {
+            spec = ComponentSpec.fromComponent(name, value);
+            spec.description = current.description;
+            spec.library = current.library;
+          } catch {
+            // An object of unknown origin: keep the slot's creation method, forget the source (below).
+          }
         }
+        spec ??= current.clone({
+          type: ComponentSpec.fromComponentType(value) ?? current.type,
+          pretrainedModelNameOrPath: null,
+          subfolder: null,
+          variant: null,
+          revision: null,
+          config: null,
+        });
         if (spec.defaultCreationMethod !== current.defaultCreationMethod) {
           this.logger.info(`updateComponents: '${name}' changes from ${current.defaultCreationMethod} to ${spec.defaultCreationMethod}.`);
         }
@@ -467,6 +480,8 @@ export class ModularPipeline {
       specs: [...this.componentSpecs.values()],
       configs: { ...this.config },
       loaded: this.components,
+      // A modular index that was read keeps its version on re-save; a standard model_index.json is another format.
+      diffusersVersion: this.modelIndexInfo?.blocksClassName ? this.modelIndexInfo.diffusersVersion : null,
     });
   }
 

@@ -120,6 +120,11 @@ export const PIPELINE_FROM_PRETRAINED_OPTIONS = INIT_PIPELINE_OPTIONS.omit('Modu
     componentManager: option<ComponentsManager | null>(),
     /** Where components go when loaded (passed to every `loadComponents` call), e.g. 'cpu', 'cuda', 'auto'. */
     device: option<string>(),
+    /**
+     * Prune the repo's blocks to this workflow (`blocks.getWorkflow(workflow)`, diffusers' `workflow=`), so the
+     * pipeline expects, and `loadComponents()` loads, only the components that workflow uses.
+     */
+    workflow: option<string>(),
   },
 );
 
@@ -157,8 +162,20 @@ export const SAVE_PRETRAINED_OPTIONS = defineOptions('savePretrained', {
   hubUrl: option<string>(),
   commitMessage: option<string>(),
   signal: option<AbortSignalLike>(),
-  /** Requirements to record in `modular_config.json` (merged over those of the bundle the blocks came from). */
+  /**
+   * Python requirements (PEP 440) to record as `requirements` in `modular_config.json`, merged over the
+   * blocks' own (`static requirements`) and those of the bundle the blocks came from.
+   */
   requirements: option<Record<string, string>>(),
+  /** npm requirements (semver ranges) to record as `npm_requirements`, merged the same way. */
+  npmRequirements: option<Record<string, string>>(),
+  /**
+   * Pipeline saves: point every component entry of `modular_model_index.json` at the saved folder
+   * (or `repoId` when pushing), `subfolder: <name>`, writing each component that can save itself
+   * there (diffusers' `overwrite_modular_index=True`). Without it only components of unknown origin
+   * (no load id, e.g. swapped in by `updateComponents`) are written and pointed there.
+   */
+  overwriteModularIndex: option<boolean>(),
   /** The plugin bundle to upload with the blocks (what `modular publish` passes). */
   bundle: option<{ file?: string; source: string | Uint8Array; exportName: string }>(),
   /** Write `README.md` (default true). */

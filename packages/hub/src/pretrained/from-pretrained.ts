@@ -9,7 +9,7 @@ import type {
   PipelineFromPretrainedOptions,
   TrustRemoteCode,
 } from '@modular-diffusers/core';
-import { BLOCKS_FROM_PRETRAINED_OPTIONS, PIPELINE_FROM_PRETRAINED_OPTIONS } from '@modular-diffusers/core';
+import { BLOCKS_FROM_PRETRAINED_OPTIONS, InvalidArgumentError, PIPELINE_FROM_PRETRAINED_OPTIONS } from '@modular-diffusers/core';
 import { HubError } from '../cache/hub-errors.js';
 import { chooseBlocks } from './choose-blocks.js';
 import { pickHubAccess, type HubAccessOptions } from './hub-access-options.js';
@@ -48,6 +48,8 @@ export interface HubFromPretrainedOptions extends HubAccessOptions {
   device?: string;
   /** diffusers' name for `accessToken`. */
   token?: string;
+  /** Prune the repo's blocks to this workflow (see `blocks.availableWorkflows`); an unknown name lists the available ones. */
+  workflow?: string;
   /** The largest run the pipeline starts (see InitPipelineOptions.maxMemory). */
   maxMemory?: number | string;
   /** ModularPipelineBlocks.fromPretrained only: the blocks' folder in the repo. */
@@ -101,7 +103,16 @@ export async function pipelineFromPretrained(repo: string, given: HubFromPretrai
     loadOptions: options.device !== undefined ? { device: options.device } : undefined,
     ...(options.maxMemory !== undefined ? { maxMemory: options.maxMemory } : {}),
   };
-  if (!trusted) return chooseBlocks(description).initPipeline(repo, init);
+  if (!trusted) {
+    const blocks = chooseBlocks(description);
+    return (options.workflow === undefined ? blocks : blocks.getWorkflow(options.workflow)).initPipeline(repo, init);
+  }
+  if (options.workflow !== undefined) {
+    throw new InvalidArgumentError(
+      `fromPretrained(${JSON.stringify(repo)}, { workflow }): the blocks of this repo are remote code, which this runtime does not prune to a workflow; ` +
+        `load it without { workflow: '${options.workflow}' }.`,
+    );
+  }
 
   const loader = requireLoader(repo);
   const request = remoteCodeRequest('pipeline', repo, description, trusted, options, access, resolver);
@@ -189,5 +200,6 @@ function originOf(repo: string, description: RepoDescription, trusted: TrustedBu
     bundleSource: trusted.source,
     exportName: trusted.exportName,
     requirements: description.modularConfig?.requirements ?? {},
+    npmRequirements: description.modularConfig?.npmRequirements ?? {},
   };
 }

@@ -1,3 +1,4 @@
+import { DIFFUSERS_FORMAT_VERSION, flattenRequirements, isNpmRange } from '@modular-diffusers/core';
 import { RepoConfigError } from './pretrained-errors.js';
 
 export const MODULAR_CONFIG_FILE = 'modular_config.json';
@@ -7,17 +8,22 @@ export const BLOCKS_AUTO_MAP_KEY = 'ModularPipelineBlocks';
 
 /**
  * A block repo's `modular_config.json`, diffusers' format plus where the
- * JavaScript bundle is:
+ * JavaScript bundle is and which npm packages it needs:
  *
  * ```json
  * {
  *   "_class_name": "DiffDiffBlocks",
- *   "_diffusers_version": "0.34.0",
+ *   "_diffusers_version": "0.40.0.dev0",
  *   "auto_map": { "ModularPipelineBlocks": "block.DiffDiffBlocks" },
- *   "requirements": { "@modular-diffusers/sdxl": "^0.1.0" },
+ *   "npm_requirements": { "@modular-diffusers/sdxl": "^0.1.0" },
  *   "bundle": { "file": "block.js", "sha256": "<hex>" }
  * }
  * ```
+ *
+ * `requirements` is diffusers' key and holds Python (PEP 440) specifiers only:
+ * diffusers validates every entry as PEP 440 and refuses the repo otherwise,
+ * so npm ranges live under `npm_requirements`. (Repos written before this
+ * split carried npm ranges under `requirements`; those are read as npm.)
  *
  * `auto_map` values are `<module>.<export>` as in diffusers, where the module
  * is the bundle's path without `.js` (`block.DiffDiffBlocks` -> `block.js`,
@@ -28,7 +34,10 @@ export interface ModularConfig {
   className: string | null;
   diffusersVersion: string | null;
   autoMap: Record<string, string>;
+  /** Python packages (PEP 440), diffusers' `requirements`. */
   requirements: Record<string, string>;
+  /** npm packages and their semver ranges, `npm_requirements`. */
+  npmRequirements: Record<string, string>;
   bundle: { file: string; sha256: string | null } | null;
   /** Every other key, kept as it is. */
   extra: Record<string, unknown>;
@@ -52,15 +61,19 @@ export function parseModularConfig(content: unknown, repo: string): ModularConfi
     throw new RepoConfigError(repo, MODULAR_CONFIG_FILE, problem);
   };
   if (content === null || typeof content !== 'object' || Array.isArray(content)) fail('it must be a JSON object');
-  const { _class_name, _diffusers_version, auto_map, requirements, bundle, ...extra } = content as Record<string, unknown>;
-  const config: ModularConfig = { className: null, diffusersVersion: null, autoMap: {}, requirements: {}, bundle: null, extra };
+  const { _class_name, _diffusers_version, auto_map, requirements, npm_requirements, bundle, ...extra } = content as Record<string, unknown>;
+  const config: ModularConfig = { className: null, diffusersVersion: null, autoMap: {}, requirements: {}, npmRequirements: {}, bundle: null, extra };
   if (_class_name !== undefined && _class_name !== null) {
     if (typeof _class_name !== 'string') fail('"_class_name" must be a string');
     config.className = _class_name as string;
   }
   if (typeof _diffusers_version === 'string') config.diffusersVersion = _diffusers_version;
   config.autoMap = stringRecord(auto_map, 'auto_map', fail);
-  config.requirements = stringRecord(requirements, 'requirements', fail);
+  config.npmRequirements = stringRecord(npm_requirements, 'npm_requirements', fail);
+  for (const [pkg, spec] of Object.entries(stringRecord(requirements, 'requirements', fail))) {
+    if (isNpmRange(spec) || pkg.startsWith('@')) config.npmRequirements[pkg] ??= spec;
+    else config.requirements[pkg] = spec;
+  }
   if (bundle !== undefined && bundle !== null) {
     const b = bundle as Record<string, unknown>;
     if (typeof b !== 'object' || Array.isArray(b) || typeof b.file !== 'string' || b.file === '') {
@@ -103,8 +116,11 @@ export function blocksCodeEntry(config: ModularConfig, repo: string): BlocksCode
 
 export interface BuildModularConfigInput {
   className: string;
-  diffusersVersion?: string;
+  diffusersVersion?: string | null;
+  /** Python packages (PEP 440 specifiers), written as diffusers' `requirements`. */
   requirements?: Record<string, string>;
+  /** npm packages and semver ranges, written as `npm_requirements`. */
+  npmRequirements?: Record<string, string>;
   /** The bundle, when the blocks came from one: its repo path, sha256 and the export holding the blocks. */
   bundle?: { file: string; sha256: string; exportName: string } | null;
 }
@@ -113,17 +129,21 @@ export interface BuildModularConfigInput {
 export function buildModularConfig(input: BuildModularConfigInput): Record<string, unknown> {
   const out: Record<string, unknown> = {
     _class_name: input.className,
-    _diffusers_version: input.diffusersVersion ?? '0.34.0',
+    _diffusers_version: input.diffusersVersion ?? DIFFUSERS_FORMAT_VERSION,
   };
   if (input.bundle) {
     if (!input.bundle.file.endsWith('.js')) throw new RepoConfigError('(saving)', MODULAR_CONFIG_FILE, `the bundle file ${input.bundle.file} must end in .js`);
     out.auto_map = { [BLOCKS_AUTO_MAP_KEY]: `${input.bundle.file.slice(0, -3)}.${input.bundle.exportName}` };
     out.bundle = { file: input.bundle.file, sha256: input.bundle.sha256 };
   }
-  if (input.requirements && Object.keys(input.requirements).length > 0) {
-    out.requirements = Object.fromEntries(Object.keys(input.requirements).sort().map((k) => [k, input.requirements![k]]));
-  }
+  const python = flattenRequirements(input.requirements ?? {}, 'python');
+  if (Object.keys(python).length > 0) out.requirements = sortedRecord(python);
+  if (input.npmRequirements && Object.keys(input.npmRequirements).length > 0) out.npm_requirements = sortedRecord(input.npmRequirements);
   return Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]]));
+}
+
+function sortedRecord(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(record).sort().map((k) => [k, record[k]!]));
 }
 
 function stringRecord(value: unknown, key: string, fail: (problem: string) => never): Record<string, string> {

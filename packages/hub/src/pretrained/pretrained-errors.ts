@@ -88,6 +88,31 @@ export class RepoConfigError extends HubError {
   }
 }
 
+/**
+ * A diffusers custom-block repo: its `auto_map` names a Python module (`block.py`), which this
+ * runtime cannot run (it runs JavaScript bundles in a sandbox). Raised before anything is fetched
+ * or trusted; says which part of the repo can still be used.
+ */
+export class PythonRemoteCodeError extends HubError {
+  override name = 'PythonRemoteCodeError';
+  constructor(
+    readonly repo: string,
+    readonly commit: string | null,
+    readonly pythonFile: string,
+    readonly className: string,
+    readonly hasModelIndex: boolean,
+  ) {
+    super(
+      `${repo}${commit ? ` at commit ${commit}` : ''} is a diffusers custom-block repo: its blocks (${className}) are Python code in ${pythonFile}, ` +
+        'which this runtime cannot run (it runs JavaScript bundles built with `modular build`); nothing was downloaded or run. ' +
+        (hasModelIndex
+          ? `Its modular_model_index.json still names the components: use them with blocks of your own, e.g. new MyBlocks().initPipeline('${repo}'), then loadComponents(). `
+          : '') +
+        'To run the blocks themselves, port them to a JavaScript plugin (`modular create`).',
+    );
+  }
+}
+
 /** No blocks could be chosen for a repo without remote code. */
 export class BlocksNotFoundError extends HubError {
   override name = 'BlocksNotFoundError';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { getLogger, type TrustRemoteCode } from '@modular-diffusers/core';
+import { getBlocksClass, getLogger, type TrustRemoteCode } from '@modular-diffusers/core';
 import { RemoteCodeLock, type RemoteCodeObservation } from '../cache/remote-code-lock.js';
 import { COMMIT_SHA } from '../cache/cache-layout.js';
 import { resolveHubConfig } from '../config/hub-config.js';
@@ -12,6 +12,7 @@ import {
   RemoteCodeDisabledError,
   RemoteCodeHashMismatchError,
   RemoteCodeNotTrustedError,
+  PythonRemoteCodeError,
   RepoConfigError,
 } from './pretrained-errors.js';
 import { remoteCodeDisabledBy } from './remote-code-switch.js';
@@ -66,6 +67,20 @@ export async function passRemoteCodeGate(input: RemoteCodeGateInput): Promise<Tr
   const disabledBy = remoteCodeDisabledBy(process.env);
   const trusted = isTrusted(input.trustRemoteCode);
 
+  if (entry && !listing.paths.includes(entry.file)) {
+    // auto_map "block.MyBlocks" with block.py beside it: diffusers' Python custom blocks, not a bundle that went missing.
+    const python = `${entry.file.slice(0, -'.js'.length)}.py`;
+    if (listing.paths.includes(python)) {
+      throw new PythonRemoteCodeError(repo, commit, python, entry.exportName, listing.paths.includes('modular_model_index.json'));
+    }
+    // diffusers' blocks.save_pretrained of its own blocks names the diffusers module that defines them
+    // ("modular_blocks_stable_diffusion_xl.StableDiffusionXLAutoBlocks"), a file the repo does not hold:
+    // nothing can run from it, and the class installed here under that name is what the repo means.
+    if (getBlocksClass(entry.exportName) && (modularConfig?.className ?? entry.exportName) === entry.exportName) {
+      if (trusted && !disabledBy) throw new NoRemoteCodeError(repo);
+      return null;
+    }
+  }
   if (!entry) {
     // As diffusers: asking to trust code that is not there is a mistake worth reporting (unless code is off anyway).
     if (trusted && !disabledBy) throw new NoRemoteCodeError(repo);

@@ -6,7 +6,9 @@ export interface RemoteCodeOrigin {
   bundleSha256: string;
   bundleSource: string;
   exportName: string;
+  /** The bundle's Python (PEP 440) and npm requirements, written back on re-save. */
   requirements: Record<string, string>;
+  npmRequirements: Record<string, string>;
 }
 
 const origins = new WeakMap<object, RemoteCodeOrigin>();

@@ -101,6 +101,9 @@ export class RemoteBlocks extends ModularPipelineBlocks {
           default: p.default === null ? undefined : this.remoteOrigin.codec.decode(p.default),
           kwargsType: p.kwargsType,
           metadata: p.metadata,
+          defaultsByBlock: p.defaultsByBlock
+            ? Object.fromEntries(Object.entries(p.defaultsByBlock).map(([k, v]) => [k, v === null ? undefined : this.remoteOrigin.codec.decode(v)]))
+            : null,
         }),
     );
   }

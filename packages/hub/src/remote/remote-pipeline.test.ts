@@ -34,6 +34,14 @@ const expected = (x: number[], { factor = 2, offset = 1, steps = 3, guidance = 2
   x.map((v) => v * factor + offset + steps * (offset + guidance * shift));
 
 describe('RemoteModularPipeline: the toy plugin in the sandbox', () => {
+  test("a conditional block's per-branch defaults cross the sandbox boundary (defaultsByBlock, diffusers' defaults_by_block)", async () => {
+    const { blocks } = await toyPipeline('ToyBranchDefaults');
+    const strength = blocks.inputs.find((p) => p.name === 'strength')!;
+    expect(strength.default).toBeUndefined();
+    expect(strength.defaultsByBlock).toEqual({ inpaint: 0.9999, img2img: 0.3 });
+    expect(blocks.doc.split(/\s+/).join(' ')).toContain('strength (`float`, *optional*, defaults to 0.9999 or 0.3, depending on the workflow):');
+  });
+
   test('runs end to end: host component arithmetic, a sandbox-built guider, pipeline config and progress', async () => {
     const { pipeline, scaler } = await toyPipeline();
     const progress: unknown[] = [];

@@ -38,6 +38,8 @@ export interface InputParamJson {
   default: unknown;
   kwargsType: string | null;
   metadata: Record<string, unknown> | null;
+  /** Each branch's default when a conditional block's branches disagree (encoded values), else null. */
+  defaultsByBlock?: Record<string, unknown> | null;
 }
 
 export interface OutputParamJson {

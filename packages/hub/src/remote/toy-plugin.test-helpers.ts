@@ -12,6 +12,7 @@
  *   ClassifierFreeGuidance built in the sandbox and `shift` a pipeline config.
  */
 import {
+  AutoPipelineBlocks,
   ComponentSpec,
   ConfigSpec,
   InputParam,
@@ -169,4 +170,24 @@ export class ToySneakyStep extends PipelineBlock {
     this.setBlockState(state, bs);
     return [components, state];
   }
+}
+
+/** Two branches that disagree on `strength`'s default (the conditional-defaults rule, across the sandbox). */
+export class ToyStrengthA extends PipelineBlock {
+  static override modelName = MODEL;
+  override get inputs() {
+    return [new InputParam('mask'), new InputParam('strength', { typeHint: 'float', default: 0.9999 })];
+  }
+}
+export class ToyStrengthB extends PipelineBlock {
+  static override modelName = MODEL;
+  override get inputs() {
+    return [new InputParam('strength', { typeHint: 'float', default: 0.3 })];
+  }
+}
+export class ToyBranchDefaults extends AutoPipelineBlocks {
+  static override modelName = MODEL;
+  static override blockClasses = [ToyStrengthA, ToyStrengthB];
+  static override blockNames = ['inpaint', 'img2img'];
+  static override blockTriggerInputs = ['mask', null];
 }

@@ -17,11 +17,15 @@ describe('model card', () => {
     expect(content.blocksDescription.split('\n')[0]).toBe('1. `text_encoder` (`StableDiffusionXLTextEncoderStep`): Text Encoder step that generate text_embeddings to guide the image generation');
     expect(content.componentsDescription).toMatch(/^1\. `text_encoder` \(`CLIPTextModel`\)/);
     expect(content.tags).toEqual(['modular-diffusers', 'diffusers', 'stable-diffusion-xl', 'text-to-image']);
-    expect(content.ioSpecificationSection).toContain('**Optional:**\n\n- `prompt`');
+    // diffusers' format_params_markdown: one **Inputs:** list, optional ones marked `, *optional*`.
+    expect(content.ioSpecificationSection).toMatch(/^## Input\/Output Specification\n\n\*\*Inputs:\*\*\n\n- `prompt` \(`None`, \*optional\*\): No description provided\n/);
+    expect(content.ioSpecificationSection).toContain('- `num_inference_steps` (`None`, *optional*, defaults to `50`): No description provided');
+    expect(content.ioSpecificationSection).toContain('**Outputs:**\n\n- `');
+    expect(content.ioSpecificationSection).toContain('\n- `images` (`');
     expect(content.triggerInputsSection).toBe('');
   });
 
-  it('lists an input the blocks need unless others stand in (metadata.requiredUnless) as required, saying so', () => {
+  it('lists an input the blocks need unless others stand in (metadata.requiredUnless) as not optional, saying what stands in', () => {
     class NeedsPrompt extends ModularPipelineBlocks {
       override get inputs() {
         return [new InputParam('prompt', { metadata: { requiredUnless: ['prompt_embeds', 'pooled_prompt_embeds'] } }), new InputParam('eta', { default: 0 })];
@@ -29,16 +33,17 @@ describe('model card', () => {
     }
     const content = modelCardContent(new NeedsPrompt());
     expect(content.ioSpecificationSection).toContain(
-      '**Required:**\n\n- `prompt` (unless `prompt_embeds` and `pooled_prompt_embeds` are given)\n\n**Optional:**\n\n- `eta`, defaults to `0`',
+      '**Inputs:**\n\n- `prompt` (`None`): No description provided (required unless `prompt_embeds` and `pooled_prompt_embeds` are given)\n- `eta` (`None`, *optional*, defaults to `0`): No description provided',
     );
   });
 
   it('derives task tags and the conditional-execution section from trigger inputs', () => {
     const content = modelCardContent(new StableDiffusionXLControlNetAutoInput());
     expect(content.triggerInputsSection).toContain('### Conditional Execution');
-    expect(content.triggerInputsSection).toContain('`control_image`, `control_mode`');
+    expect(content.triggerInputsSection).toContain('- **Trigger Inputs**: `control_image`, `control_mode`');
     expect(content.tags).toContain('controlnet');
-    expect(content.tags).not.toContain('text-to-image');
+    // diffusers' rule: text-to-image unless an image or mask input is among the triggers.
+    expect(content.tags).toContain('text-to-image');
   });
 
   it('says so when there are no components, configs, inputs or outputs', () => {
@@ -50,7 +55,9 @@ describe('model card', () => {
     expect(content.ioSpecificationSection).toContain('Standard pipeline outputs.');
     expect(content.modelDescription).toContain('1-block architecture');
     const card = renderModelCard(new EmptyBlocks(), { repoId: 'me/empty' });
-    expect(card.startsWith('---\nlibrary_name: modular-diffusers\n')).toBe(true);
+    // No code: a repo diffusers can load, listed as diffusers (as a diffusers push writes); a JS bundle is not.
+    expect(card.startsWith('---\nlibrary_name: diffusers\n')).toBe(true);
+    expect(renderModelCard(new EmptyBlocks(), { hasCode: true }).startsWith('---\nlibrary_name: modular-diffusers\n')).toBe(true);
     expect(card).toContain("ModularPipeline.fromPretrained('me/empty')");
   });
 });

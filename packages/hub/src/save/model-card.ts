@@ -1,4 +1,4 @@
-import { pyRepr, typeHintName, type ModularPipelineBlocks } from '@modular-diffusers/core';
+import { distinctDefaults, pyRepr, pyStr, typeHintName, type InputParam, type ModularPipelineBlocks, type OutputParam } from '@modular-diffusers/core';
 
 /** Sections of a modular model card, the content diffusers' `generate_modular_model_card_content` produces. */
 export interface ModelCardContent {
@@ -12,12 +12,47 @@ export interface ModelCardContent {
   tags: string[];
 }
 
-/** Task tags by trigger input name, as diffusers derives them. */
-const TASK_TAGS: Array<[string, string]> = [
-  ['mask', 'inpainting'],
-  ['image', 'image-to-image'],
-  ['control_image', 'controlnet'],
+/** Task tags by trigger inputs, and by workflow names, as diffusers' generate_modular_model_card_content derives them. */
+const TRIGGER_TAGS: Array<[string[], string]> = [
+  [['mask', 'mask_image'], 'inpainting'],
+  [['image', 'image_latents'], 'image-to-image'],
+  [['control_image', 'controlnet_cond'], 'controlnet'],
 ];
+const WORKFLOW_TAGS: Array<[string, string]> = [
+  ['inpainting', 'inpainting'],
+  ['image2image', 'image-to-image'],
+  ['controlnet', 'controlnet'],
+  ['text2image', 'text-to-image'],
+];
+
+/**
+ * diffusers' `format_params_markdown`: a `**Inputs:**` header, then one line per param:
+ * ``- `name` (`type`, *optional*, defaults to `v`): description``. An undeclared type reads `None`,
+ * as Python prints a None type hint; branch defaults read "`a` or `b`, depending on the workflow".
+ */
+export function formatParamsMarkdown(params: ReadonlyArray<InputParam | OutputParam>, header: string | null): string {
+  if (params.length === 0) return '';
+  const lines = header ? [`**${header}:**\n`] : [];
+  for (const param of params) {
+    const name = param.name ?? `**${param.kwargsType}`;
+    let line = `- \`${name}\` (\`${typeHintName(param.typeHint) || 'None'}\``;
+    const unless = requiredUnless(param);
+    if ('required' in param && !param.required && unless.length === 0) {
+      line += ', *optional*';
+      if (param.defaultsByBlock) line += `, defaults to ${distinctDefaults(param.defaultsByBlock).map((v) => `\`${pyStr(v)}\``).join(' or ')}, depending on the workflow`;
+      else if (param.default !== undefined && param.default !== null) line += `, defaults to \`${pyStr(param.default)}\``;
+    }
+    // An input the blocks need unless others stand in for it (SDXL's prompt, unless prompt_embeds) is not optional.
+    const alternative = unless.length > 0 ? ` (required unless ${unless.map((n) => `\`${n}\``).join(' and ')} are given)` : '';
+    lines.push(`${line}): ${param.description || 'No description provided'}${alternative}`);
+  }
+  return lines.join('\n');
+}
+
+function requiredUnless(param: InputParam | OutputParam): string[] {
+  const names = (param.metadata as { requiredUnless?: unknown } | null | undefined)?.requiredUnless;
+  return Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : [];
+}
 
 /** The card's content, computed only from what the blocks say about themselves. */
 export function modelCardContent(blocks: ModularPipelineBlocks): ModelCardContent {
@@ -48,56 +83,62 @@ export function modelCardContent(blocks: ModularPipelineBlocks): ModelCardConten
       ? `## Configuration Parameters\n\n${configs.map((c) => `- \`${c.name}\` (default: \`${pyRepr(c.default)}\`)${c.description ? `: ${c.description}` : ''}`).join('\n')}`
       : '';
 
-  const inputs = blocks.allInputs.filter((p) => p.name);
-  // An input the blocks need unless others stand in for it (SDXL's prompt, unless prompt_embeds) is listed as required.
-  const unless = (p: (typeof inputs)[number]): string[] => {
-    const names = (p.metadata as { requiredUnless?: unknown } | null)?.requiredUnless;
-    return Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : [];
-  };
-  const required = inputs.filter((p) => p.required || unless(p).length > 0);
-  const optional = inputs.filter((p) => !p.required && unless(p).length === 0);
-  const inputLine = (p: (typeof inputs)[number]) => {
-    const type = typeHintName(p.typeHint);
-    const defaults = !p.required && unless(p).length === 0 && p.default !== undefined && p.default !== null ? `, defaults to \`${pyRepr(p.default)}\`` : '';
-    const alternative = unless(p).length > 0 ? ` (unless ${unless(p).map((n) => `\`${n}\``).join(' and ')} are given)` : '';
-    return `- \`${p.name}\`${type ? ` (\`${type}\`)` : ''}${alternative}${defaults}${p.description ? `: ${p.description}` : ''}`;
-  };
-  let inputsText = 'No specific inputs defined.';
-  if (inputs.length > 0) {
-    inputsText = [
-      required.length > 0 ? `**Required:**\n\n${required.map(inputLine).join('\n')}` : '',
-      optional.length > 0 ? `**Optional:**\n\n${optional.map(inputLine).join('\n')}` : '',
-    ]
-      .filter(Boolean)
-      .join('\n\n');
-  }
-  const outputs = blocks.outputs;
-  const outputsText =
-    outputs.length > 0
-      ? outputs.map((o) => `- \`${o.name}\`${typeHintName(o.typeHint) ? ` (\`${typeHintName(o.typeHint)}\`)` : ''}${o.description ? `: ${o.description}` : ''}`).join('\n')
-      : 'Standard pipeline outputs.';
-  const ioSpecificationSection = `## Inputs\n\n${inputsText}\n\n## Outputs\n\n${outputsText}`;
-
+  const map = blocks.workflowMap;
+  const inputs = blocks.allInputs;
+  const inputsText = formatParamsMarkdown(inputs, 'Inputs') || 'No specific inputs defined.';
+  const outputsText = formatParamsMarkdown(blocks.outputs, 'Outputs') || 'Standard pipeline outputs.';
+  const ioBody = `## Input/Output Specification\n\n${inputsText}\n\n${outputsText}`;
+  let ioSpecificationSection = ioBody;
+  let triggerInputsSection = '';
   const triggers = blocks.triggerInputs;
-  const triggerInputsSection =
-    triggers.length > 0
-      ? `### Conditional Execution\n\nThis pipeline runs different blocks depending on which of these inputs are given: ${triggers.map((t) => `\`${t}\``).join(', ')}.`
-      : '';
+  if (map) {
+    // diffusers: one collapsible section per workflow with the inputs that select it, then the common inputs/outputs.
+    const parts = ['## Workflow Input Specification\n'];
+    for (const [name, value] of Object.entries(map)) {
+      const names = new Set(Object.keys(Array.isArray(value) ? (value[0] ?? {}) : value));
+      parts.push(`<details>\n<summary><strong>${name}</strong></summary>\n`);
+      const params = blocks.getWorkflow(name).allInputs.filter((p) => p.name !== null && names.has(p.name));
+      parts.push(formatParamsMarkdown(params, null) || 'No additional inputs required.');
+      parts.push('');
+      parts.push('</details>\n');
+    }
+    parts.push(`\n${ioBody}`);
+    ioSpecificationSection = parts.join('\n');
+  } else if (triggers.length > 0) {
+    triggerInputsSection =
+      '### Conditional Execution\n\nThis pipeline contains blocks that are selected at runtime based on inputs:\n' +
+      `- **Trigger Inputs**: ${[...triggers].sort().map((t) => `\`${t}\``).join(', ')}`;
+  }
 
+  // diffusers' tags: from workflow names when the blocks declare workflows, else from trigger inputs.
   const tags = ['modular-diffusers', 'diffusers'];
   if (blocks.modelName) tags.push(blocks.modelName);
-  const taskTags = TASK_TAGS.filter(([trigger]) => triggers.includes(trigger)).map(([, tag]) => tag);
-  tags.push(...(taskTags.length > 0 ? taskTags : ['text-to-image']));
+  if (map) {
+    const names = Object.keys(map);
+    for (const [part, tag] of WORKFLOW_TAGS) if (names.some((n) => n.includes(part))) tags.push(tag);
+  } else if (triggers.length > 0) {
+    for (const [group, tag] of TRIGGER_TAGS) if (group.some((t) => triggers.includes(t))) tags.push(tag);
+    if (!['image', 'mask', 'image_latents', 'mask_image'].some((t) => triggers.includes(t))) tags.push('text-to-image');
+  } else {
+    tags.push('text-to-image');
+  }
   return { pipelineName, modelDescription, blocksDescription, componentsDescription, configsSection, ioSpecificationSection, triggerInputsSection, tags };
 }
 
-/** The `README.md` of a saved pipeline or blocks repo. */
+/**
+ * The `README.md` of a saved pipeline or blocks repo.
+ *
+ * `library_name` (the Hub lists repos and offers code snippets by it): `diffusers`, as a diffusers
+ * push writes, for a repo of installed blocks, which diffusers' `ModularPipeline.from_pretrained`
+ * loads, so the Hub's diffusers snippet works; `modular-diffusers` for a repo whose blocks are a
+ * JavaScript bundle, which only this runtime can run, so no Python snippet is offered for it.
+ */
 export function renderModelCard(blocks: ModularPipelineBlocks, options: { repoId?: string | null; hasCode?: boolean } = {}): string {
   const c = modelCardContent(blocks);
   const repo = options.repoId ?? '<this-repo>';
   const trust = options.hasCode ? ', { trustRemoteCode: true }' : '';
   const sections = [
-    `---\nlibrary_name: modular-diffusers\ntags:\n${c.tags.map((t) => `- ${t}`).join('\n')}\n---`,
+    `---\nlibrary_name: ${options.hasCode ? 'modular-diffusers' : 'diffusers'}\ntags:\n${c.tags.map((t) => `- ${t}`).join('\n')}\n---`,
     `# ${c.pipelineName}`,
     c.modelDescription,
     `## Blocks\n\n${c.blocksDescription}`,

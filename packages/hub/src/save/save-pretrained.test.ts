@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { listCommits } from '@huggingface/hub';
-import { ModularPipeline, ModularPipelineBlocks } from '@modular-diffusers/core';
+import { DIFFUSERS_FORMAT_VERSION, ModularPipeline, ModularPipelineBlocks } from '@modular-diffusers/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { installHubIntegration } from '../pretrained/install-hub-integration.js';
 import { setRemoteCodeLoader, type RemoteCodeRequest } from '../pretrained/remote-code-loader.js';
@@ -41,7 +41,8 @@ describe('pipeline.savePretrained', () => {
     const pipeline = await ModularPipeline.fromPretrained(PIPE, { hubUrl: hub.server.url, ...hub.fresh(), loaderRegistry: fakeLoaders() });
     const dir = join(hub.root, 'saved-pipe');
     const result = await pipeline.savePretrained(dir);
-    expect(result.files.sort()).toEqual(['README.md', 'modular_config.json', 'modular_model_index.json']);
+    // No modular_config.json: the blocks are an installed class, and diffusers reads that file as code (auto_map).
+    expect(result.files.sort()).toEqual(['README.md', 'modular_model_index.json']);
 
     const text = await readFile(join(dir, 'modular_model_index.json'), 'utf8');
     const index = JSON.parse(text);
@@ -49,7 +50,6 @@ describe('pipeline.savePretrained', () => {
     expect(index).toMatchObject({ _blocks_class_name: 'ToyPipeBlocks', _class_name: 'ModularPipeline', factor: 3 });
     // Not loaded yet: library and class are null; the spec keeps the other repo as its source.
     expect(index.unet).toEqual([null, null, { pretrained_model_name_or_path: 'org/unet-repo', revision: null, subfolder: 'unet', type_hint: [null, 'FakeUnet'], variant: null }]);
-    expect(await readJson(join(dir, 'modular_config.json'))).toEqual({ _class_name: 'ToyPipeBlocks', _diffusers_version: '0.34.0' });
 
     const card = await readFile(join(dir, 'README.md'), 'utf8');
     expect(card).toContain('# ToyPipe Pipeline');
@@ -59,7 +59,7 @@ describe('pipeline.savePretrained', () => {
     expect(card).toContain('1. `text_encoder` (`FakeTextEncoder`): Turns text into a number');
     expect(card).toContain('## Configuration Parameters');
     expect(card).toContain('- `prompt` (`str`): The prompt');
-    expect(card).toContain('- `num_inference_steps` (`int`), defaults to `50`: Steps');
+    expect(card).toContain('- `num_inference_steps` (`int`, *optional*, defaults to `50`): Steps');
     expect(card).toContain('- `result` (`float`): The answer');
     expect(card).toMatch(/tags:\n- modular-diffusers\n- diffusers\n- text-to-image\n/);
     // Nothing left beside it: the staging folder is gone.
@@ -167,14 +167,14 @@ describe('pushToHub', () => {
       token: ALICE,
       hubUrl: hub.server.url,
       bundle: { file: 'block.js', source: BUNDLE_SOURCE, exportName: 'ToyPipeBlocks' },
-      requirements: { '@modular-diffusers/core': '^0.1.0' },
+      npmRequirements: { '@modular-diffusers/core': '^0.1.0' },
     });
     expect(await readJson(join(dir, 'modular_config.json'))).toEqual({
       _class_name: 'ToyPipeBlocks',
-      _diffusers_version: '0.34.0',
+      _diffusers_version: DIFFUSERS_FORMAT_VERSION,
       auto_map: { ModularPipelineBlocks: 'block.ToyPipeBlocks' },
       bundle: { file: 'block.js', sha256: sha256(BUNDLE_SOURCE) },
-      requirements: { '@modular-diffusers/core': '^0.1.0' },
+      npm_requirements: { '@modular-diffusers/core': '^0.1.0' },
     });
     expect(await readFile(join(dir, 'README.md'), 'utf8')).toContain("trustRemoteCode: true");
 
@@ -186,7 +186,9 @@ describe('pushToHub', () => {
     const again = join(hub.root, 'resaved');
     await pipeline.savePretrained(again);
     expect(await readFile(join(again, 'block.js'), 'utf8')).toBe(BUNDLE_SOURCE);
-    expect((await readJson(join(again, 'modular_config.json'))).bundle).toEqual({ file: 'block.js', sha256: sha256(BUNDLE_SOURCE) });
+    const resaved = await readJson(join(again, 'modular_config.json'));
+    expect(resaved.bundle).toEqual({ file: 'block.js', sha256: sha256(BUNDLE_SOURCE) });
+    expect(resaved.npm_requirements).toEqual({ '@modular-diffusers/core': '^0.1.0' });
   });
 
   it('ModularPipelineBlocks.savePretrained writes the blocks’ component specs as an index', async () => {
@@ -194,6 +196,7 @@ describe('pushToHub', () => {
     await (await ModularPipelineBlocks.fromPretrained(PIPE, { hubUrl: hub.server.url, ...hub.fresh() })).savePretrained(dir);
     const index = await readJson(join(dir, 'modular_model_index.json'));
     expect(index).toMatchObject({ _blocks_class_name: 'ToyPipeBlocks', _class_name: 'ModularPipeline', factor: 1 });
-    expect(index.unet).toEqual([null, null, { pretrained_model_name_or_path: null, revision: null, subfolder: null, type_hint: [null, 'FakeUnet'], variant: null }]);
+    // diffusers writes "" for "no subfolder" (its ComponentSpec default); FakeUnet is no diffusers or transformers class, so no library.
+    expect(index.unet).toEqual([null, null, { pretrained_model_name_or_path: null, revision: null, subfolder: '', type_hint: [null, 'FakeUnet'], variant: null }]);
   });
 });

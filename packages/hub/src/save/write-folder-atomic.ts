@@ -1,11 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
 /** A file to write: its repo-style path (`a/b.json`) and content. */
 export interface FolderFile {
   path: string;
   content: string | Uint8Array;
+}
+
+/** A subfolder whose files something else writes (a component's `savePretrained`), staged like the files. */
+export interface FolderWriter {
+  path: string;
+  write(dir: string): Promise<unknown>;
 }
 
 /**
@@ -16,9 +22,10 @@ export interface FolderFile {
  * leaving the other files already there untouched. A failure removes the
  * temporary folder.
  */
-export async function writeFolderAtomic(dir: string, files: readonly FolderFile[]): Promise<void> {
+export async function writeFolderAtomic(dir: string, files: readonly FolderFile[], writers: readonly FolderWriter[] = []): Promise<void> {
   const target = resolve(dir);
   for (const file of files) assertRelativePath(file.path);
+  for (const writer of writers) assertRelativePath(writer.path);
   await mkdir(dirname(target), { recursive: true });
   const staging = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
@@ -26,6 +33,13 @@ export async function writeFolderAtomic(dir: string, files: readonly FolderFile[
       const path = join(staging, ...file.path.split('/'));
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, file.content);
+    }
+    const written = files.map((f) => f.path);
+    for (const writer of writers) {
+      const into = join(staging, ...writer.path.split('/'));
+      await mkdir(into, { recursive: true });
+      await writer.write(into);
+      for (const file of await listFiles(into)) written.push(`${writer.path}/${file}`);
     }
     await mkdir(staging, { recursive: true });
     if (!(await exists(target))) {
@@ -37,14 +51,24 @@ export async function writeFolderAtomic(dir: string, files: readonly FolderFile[
         if (!['EEXIST', 'ENOTEMPTY'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
       }
     }
-    for (const file of files) {
-      const to = join(target, ...file.path.split('/'));
+    for (const path of written) {
+      const to = join(target, ...path.split('/'));
       await mkdir(dirname(to), { recursive: true });
-      await rename(join(staging, ...file.path.split('/')), to);
+      await rename(join(staging, ...path.split('/')), to);
     }
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/** Every file under `dir`, as sorted `a/b` paths relative to it. */
+export async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) for (const inner of await listFiles(join(dir, entry.name))) out.push(`${entry.name}/${inner}`);
+    else out.push(entry.name);
+  }
+  return out.sort();
 }
 
 async function exists(path: string): Promise<boolean> {

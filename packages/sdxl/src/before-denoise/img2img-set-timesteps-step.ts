@@ -55,8 +55,10 @@ export class StableDiffusionXLImg2ImgSetTimestepsStep extends PipelineBlock {
 
   override validateInputs(_components: PipelineComponents, state: PipelineState): void {
     checkScheduleInputs(state);
-    checkStrength(state.get('strength'));
-    const strength = state.get('strength');
+    // Under a conditional block whose branches disagree on strength the state holds none yet: this
+    // block then runs with its own default (diffusers' defaults_by_block), so check that one.
+    const strength = state.get('strength') ?? this.inputs.find((p) => p.name === 'strength')?.default;
+    checkStrength(strength);
     const steps = state.get('num_inference_steps');
     const counted = state.get('timesteps') == null && state.get('sigmas') == null && state.get('denoising_start') == null;
     // Only a run that has an image to transform takes this branch: in an auto pipeline a

@@ -5,10 +5,11 @@
  * Offloading releases the onnxruntime session and `ensureResident`
  * re-creates it, on the same object, so blocks keep their `components.unet`.
  */
-import type { OffloadableComponent, ResidencyHook } from '@modular-diffusers/core';
+import { cp } from 'node:fs/promises';
+import type { OffloadableComponent, ResidencyHook, SaveableComponent } from '@modular-diffusers/core';
 import type { Device, ExecutionProvider, OnnxModel } from '@modular-diffusers/runtime';
 
-export class OnnxSessionComponent implements OffloadableComponent {
+export class OnnxSessionComponent implements OffloadableComponent, SaveableComponent {
   constructor(
     readonly model: OnnxModel,
     /** The folder's config.json ({} when it has none). */
@@ -45,6 +46,15 @@ export class OnnxSessionComponent implements OffloadableComponent {
 
   setResidencyHook(hook: ResidencyHook | null): void {
     this.model.setResidencyHook(hook);
+  }
+
+  /**
+   * Writes the folder the component was loaded from (its config.json and model files, links
+   * followed) into `dir`, so the same loader builds it from there: what a pipeline save does for
+   * a component of unknown origin (diffusers' model `save_pretrained`).
+   */
+  async savePretrained(dir: string): Promise<void> {
+    await cp(this.folder, dir, { recursive: true, dereference: true, force: true, errorOnExist: false });
   }
 
   /** Frees the session for good. */

@@ -194,6 +194,9 @@ function createDriver(exports: Record<string, unknown>) {
         default: codec.encode(p.default, { lenient: true }) ?? null,
         kwargsType: p.kwargsType,
         metadata: (codec.encode(p.metadata, { lenient: true }) as Record<string, unknown> | null) ?? null,
+        defaultsByBlock: p.defaultsByBlock
+          ? Object.fromEntries(Object.entries(p.defaultsByBlock).map(([k, v]) => [k, codec.encode(v, { lenient: true }) ?? null]))
+          : null,
       })),
       outputs: block.outputs.map((o) => ({
         name: o.name,

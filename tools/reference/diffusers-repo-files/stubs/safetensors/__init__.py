@@ -1,0 +1,2 @@
+class SafetensorError(Exception): pass
+def safe_open(*a, **k): raise NotImplementedError('stub')
