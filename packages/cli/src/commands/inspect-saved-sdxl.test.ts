@@ -15,7 +15,7 @@ describe('modular inspect of a saved SDXL pipeline folder (diffusers-format file
     await writeFile(join(dir, MELLON_PIPELINE_CONFIG_FILE), JSON.stringify(buildMellonPipelineConfig(new StableDiffusionXLAutoBlocks())));
     const result = await modular(['inspect', dir]);
     expect(result.err).toBe('');
-    expect(result.out).toContain('Inputs (from the model card):\n  - `prompt` (`None`, *optional*): No description provided\n');
+    expect(result.out).toContain('Inputs (from the model card):\n  - `prompt` (`None`): No description provided (required unless `prompt_embeds` and `pooled_prompt_embeds` are given)\n');
     expect(result.out).not.toMatch(/Inputs \(from the model card\):[\s\S]*\*\*Outputs:\*\*/);
     expect(result.out).toContain('Mellon: mellon_pipeline_config.json (stable-diffusion-xl, bfloat16): denoise, vae_encoder, text_encoder, decoder');
   });

@@ -28,7 +28,7 @@ describe('modular inspect', () => {
     expect(result.out).toMatch(/unet\s+UNet2DConditionModel\s+.*tiny-sdxl\/unet/);
     expect(result.out).toMatch(/Inputs \(from the model card\):[\s\S]*`prompt`/);
     // The template's style step requires the prompt; the card lists it so (SDXL's own blocks: readme-by-hand e2e).
-    expect(result.out).toMatch(/\*\*Required:\*\*\n\n\s*- `prompt`/);
+    expect(result.out).toMatch(/- `prompt` \(`[^`]*`\): /);
     expect(result.out).toContain('Nothing from this repo was run');
     expect(result.out).toContain(`modular inspect ${pluginRepo} --trust-remote-code`);
     // The structure printout only comes from running the blocks.
