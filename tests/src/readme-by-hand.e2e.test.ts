@@ -79,7 +79,7 @@ describe("the README's by-hand block", () => {
     expect(result.out).toMatch(/Hub serving .*my-hub at http:\/\/127\.0\.0\.1:8080/);
     expect(result.out).toMatch(/Wrote .*out\/diffdiff_out\.png/);
     // `modular inspect`: SDXL's blocks need the prompt (unless embeddings are given), so it is listed as required.
-    expect(result.out).toMatch(/\*\*Required:\*\*\n\n\s*- `prompt` \(unless `prompt_embeds` and `pooled_prompt_embeds` are given\)/);
+    expect(result.out).toMatch(/- `prompt` \(`[^`]*`\): .*\(required unless `prompt_embeds` and `pooled_prompt_embeds` are given\)/);
     const image = await loadImage(join(REPO_ROOT, 'out', 'diffdiff_out.png'));
     expect([image.width, image.height]).toEqual([256, 256]);
 

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Tensor } from '../tensor/tensor.js';
+import { ExecutionProviderUnavailableError, probeProvider } from './execution-provider.js';
 import { loadOnnxModel, OnnxModelLoadError } from './onnx-model.js';
 
 // torch.onnx.export graphs of diffusers' own models (packages/sdxl/fixtures/real-arch, made by
@@ -62,5 +63,9 @@ describe('loadOnnxModel with deferSession', () => {
     const load = loadOnnxModel(join(scratch, 'model.onnx'), { deferSession: true });
     await expect(load).rejects.toThrow(OnnxModelLoadError);
     await expect(loadOnnxModel(join(scratch, 'model.onnx'), { deferSession: true })).rejects.toThrow(/'model\.onnx_data', which is missing/);
+  });
+
+  it.runIf(!probeProvider('cuda').available)('fails at load, not at the first run, when the named provider is not installed', async () => {
+    await expect(loadOnnxModel(join(REAL_ARCH, MODELS[0]!), { deferSession: true, device: 'cuda' })).rejects.toThrow(ExecutionProviderUnavailableError);
   });
 });

@@ -13,7 +13,9 @@ import type { Tensor } from '../tensor/tensor.js';
 import {
   createWithProvider,
   ExecutionProviderUnavailableError,
+  probeProvider,
   providerCandidates,
+  providerRemedy,
   UnknownDeviceError,
   type Device,
   type ExecutionProvider,
@@ -280,6 +282,11 @@ export async function loadOnnxModel(path: string, options: LoadOnnxModelOptions 
   if (options.deferSession) {
     const device = options.device ?? 'cpu';
     providerCandidates(device); // an unknown device fails at load, as without deferral
+    if (device !== 'auto') {
+      // A named provider that is not installed fails at load too, not at the first run.
+      const probe = probeProvider(device as ExecutionProvider);
+      if (!probe.available) throw new ExecutionProviderUnavailableError(probe.provider, probe.reason ?? 'it is not installed.', providerRemedy(probe.provider));
+    }
     const io = await readOnnxGraphIo(modelPath).catch((error: unknown) => {
       throw new OnnxModelLoadError(`Cannot read the inputs and outputs of ${modelPath}: ${(error as Error).message}`);
     });
