@@ -20,6 +20,9 @@ export * from './components/controlnet.js';
 export * from './components/image-encoder.js';
 export * from './ip-adapter/clip-image-processor.js';
 export * from './ip-adapter/load-ip-adapter.js';
+export * from './single-file/load-single-file.js';
+export * from './single-file/sdxl-base-configs.js';
+export * from './single-file/single-file-checkpoint-error.js';
 
 // The blocks, presets and pipeline class: the same modules the plugin sandbox gets.
 export * from './blocks-entry.js';
