@@ -23,9 +23,11 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tools", "reference", "diffusers-fixtures"))
+sys.path.insert(0, HERE)
 
 import torch  # noqa: E402
 
+import absent_libraries  # noqa: E402
 import clip_text  # noqa: E402
 import diffusers_env  # noqa: E402
 import make_sdxl_fixtures as real_arch_script  # noqa: E402
@@ -337,6 +339,7 @@ def main():
         src = diffusers_env.extract_sources(args.diffusers_git_dir, args.commit, os.path.join(work, "diffusers"), "src/diffusers")
         hub_src = diffusers_env.extract_sources(args.hub_git_dir, args.hub_commit, os.path.join(work, "hub"), "src/huggingface_hub")
         sys.path.insert(0, hub_src)
+        absent_libraries.install()
         COMMIT[0] = diffusers_env.resolve_commit(args.diffusers_git_dir, args.commit)
         diffusers_env.setup(src)
         build(args.out)
