@@ -18,6 +18,7 @@ import type { RgbImage } from '@modular-diffusers/runtime';
 import { LocalFolderRepoResolver } from '../components/local-folder-resolver.js';
 import { registerSdxlComponentLoaders } from '../components/register-loaders.js';
 import { TEXT2IMAGE_BLOCKS } from '../presets.js';
+import { StableDiffusionXLModularPipeline } from '../index.js';
 import { loadSingleFile } from '../single-file/load-single-file.js';
 import { releaseComponents } from '../testing/tiny-repo.js';
 import { maxAbsDiff, relativeError } from './real-arch-fixture.test-helpers.js';
@@ -95,5 +96,38 @@ describe('loadSingleFile on an original-layout SDXL checkpoint', () => {
       expect(again.built[name]!.cacheEntry, name).toBe(report.built[name]!.cacheEntry);
     }
     expect((await readdir(cacheDir)).filter((n) => n.startsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('StableDiffusionXLModularPipeline.fromSingleFile (diffusers\' StableDiffusionXLPipeline.from_single_file)', () => {
+  it('builds the SDXL auto blocks pipeline from the one file, and its text2img matches diffusers', async () => {
+    const pipe: any = await StableDiffusionXLModularPipeline.fromSingleFile(SINGLE_FILE_CHECKPOINT, {
+      config: SINGLE_FILE_CONFIG_REPO,
+      cacheDir,
+      initOptions: { repoResolver: new LocalFolderRepoResolver(), loaderRegistry: registerSdxlComponentLoaders(new ComponentLoaderRegistry()), logger: silentLogger },
+    });
+    opened.push(pipe);
+    expect(pipe).toBeInstanceOf(StableDiffusionXLModularPipeline);
+    expect(pipe.blocks.className).toBe('StableDiffusionXLAutoBlocks');
+    pipe.updateComponents({ guider: new ClassifierFreeGuidance({ guidance_scale: refs.params.guidance_scale }) });
+    const latents = await pipe({
+      prompt: refs.params.prompt,
+      negative_prompt: refs.params.negative_prompt,
+      height: refs.params.height,
+      width: refs.params.width,
+      num_inference_steps: refs.params.num_inference_steps,
+      latents: refs.float('text2img.latents'),
+      output_type: 'latent',
+      output: 'latents',
+    });
+    expect(relativeError(latents.data, refs.float('text2img.final_latents').data)).toBeLessThan(1e-4);
+  });
+
+  it('pipeline.loader.loadSingleFile loads into an existing pipeline', async () => {
+    const pipe: any = newPipeline();
+    const report = await pipe.loader.loadSingleFile(SINGLE_FILE_CHECKPOINT, { config: SINGLE_FILE_CONFIG_REPO, cacheDir });
+    expect(report.modelType).toBe('xl_base');
+    expect(pipe.unet).not.toBeNull();
+    expect(pipe.tokenizer_2).not.toBeNull();
   });
 });
