@@ -25,6 +25,7 @@ export * from './ip-adapter/load-ip-adapter.js';
 export * from './single-file/load-single-file.js';
 export * from './single-file/sdxl-base-configs.js';
 export * from './single-file/single-file-checkpoint-error.js';
+export * from './single-file/single-file-options.js';
 export { installSingleFileLoader, type SingleFileLoader } from './single-file/single-file-hook.js';
 
 // The blocks, presets and pipeline class: the same modules the plugin sandbox gets.

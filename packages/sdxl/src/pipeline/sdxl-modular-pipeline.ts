@@ -13,20 +13,11 @@ import {
   PipelineLoader,
   registerPipelineClass,
   type CallablePipeline,
-  type InitPipelineOptions,
-  type ModularPipelineBlocks,
 } from '@modular-diffusers/core';
 import { loadIpAdapter, setIpAdapterScale, type LoadIpAdapterOptions } from '../ip-adapter/load-ip-adapter.js';
-import type { LoadSingleFileOptions, SingleFileLoadReport } from '../single-file/load-single-file.js';
+import type { SingleFileLoadReport } from '../single-file/load-single-file.js';
+import { FROM_SINGLE_FILE_OPTIONS, type FromSingleFileOptions, type LoadSingleFileOptions } from '../single-file/single-file-options.js';
 import { singleFileLoader } from '../single-file/single-file-hook.js';
-
-/** `StableDiffusionXLModularPipeline.fromSingleFile` options: the single-file ones, the blocks, and initPipeline's. */
-export interface FromSingleFileOptions extends LoadSingleFileOptions {
-  /** The blocks to run (default: the blocks registered for 'stable-diffusion-xl', StableDiffusionXLAutoBlocks). */
-  blocks?: ModularPipelineBlocks;
-  /** Passed to `blocks.initPipeline` (repoResolver, componentsManager, logger, ...). */
-  initOptions?: InitPipelineOptions;
-}
 import { defaultSampleSize, numChannelsLatents, numChannelsUnet, vaeScaleFactor } from './sdxl-pipeline-properties.js';
 
 export class StableDiffusionXLModularPipeline extends ModularPipeline {
@@ -38,7 +29,8 @@ export class StableDiffusionXLModularPipeline extends ModularPipeline {
    * blocks with every component loaded from one original-layout checkpoint (see single-file/load-single-file.ts).
    */
   static async fromSingleFile(checkpoint: string, options: FromSingleFileOptions = {}): Promise<StableDiffusionXLModularPipeline & CallablePipeline> {
-    const { blocks, initOptions, ...load } = options;
+    FROM_SINGLE_FILE_OPTIONS.check(options);
+    const { blocks, initOptions, ...load } = options ?? {};
     const Blocks = blocks ? null : getDefaultBlocksClass('stable-diffusion-xl');
     if (!blocks && !Blocks) throw new InvalidArgumentError('fromSingleFile: no SDXL blocks are registered; pass { blocks }.');
     const pipeline = (blocks ?? new Blocks!()).initPipeline(null, { pipelineClass: StableDiffusionXLModularPipeline, ...initOptions });

@@ -190,4 +190,64 @@ describe('loadSingleFile refuses bad input before any model runs', () => {
     expect(error.key).toBe('_class_name');
     expect(error.message).toMatch(/describes a "ControlNetModel", but the checkpoint's unet is a UNet2DConditionModel/);
   });
+
+  it('the default (shipped) SDXL base configs do not fit a tiny checkpoint: the UNet shape error comes before anything is fetched', async () => {
+    const refusing = {
+      resolve: async () => {
+        throw new Error('nothing may be fetched before the graphs are built');
+      },
+    };
+    const pipe: any = SequentialPipelineBlocks.fromBlocksDict(TEXT2IMAGE_BLOCKS as never).initPipeline(null, {
+      repoResolver: refusing,
+      loaderRegistry: registerSdxlComponentLoaders(new ComponentLoaderRegistry()),
+      logger: silentLogger,
+    });
+    const error = (await loadSingleFile(pipe, SINGLE_FILE_CHECKPOINT, { cacheDir }).catch((e: unknown) => e)) as ModelBuildError;
+    expect(error).toBeInstanceOf(WeightMismatchError);
+    expect(error.key).toBe('model.diffusion_model.time_embed.0.weight');
+    expect(error.message).toMatch(/shape \[64, 16\] but the config needs \[1280, 320\]/);
+    for (const name of MODELS) expect(pipe.getComponent(name), name).toBeNull();
+  });
+
+  it('a misspelt option names the declared one', async () => {
+    await expect(loadSingleFile(newPipeline(), SINGLE_FILE_CHECKPOINT, { confg: SINGLE_FILE_CONFIG_REPO } as never)).rejects.toThrow(/confg.*config/s);
+  });
+});
+
+describe('an SDXL refiner checkpoint (OpenCLIP only, as embedder 0)', () => {
+  /** The fixture relabelled: CLIP-L's tensors moved out of the layout, OpenCLIP's to embedder 0. */
+  const refinerLike = () =>
+    editedCheckpoint((h) => {
+      for (const key of Object.keys(h)) {
+        const moved = key.startsWith('conditioner.embedders.0.transformer.')
+          ? `other.${key}`
+          : key.startsWith('conditioner.embedders.1.model.')
+            ? key.replace('conditioner.embedders.1.model.', 'conditioner.embedders.0.model.')
+            : null;
+        if (moved) {
+          h[moved] = h[key]!;
+          delete h[key];
+        }
+      }
+    }, 'refiner.safetensors');
+
+  it('without a config: names the refiner repo to pass', async () => {
+    const file = await refinerLike();
+    temps.push(dirname(file));
+    const error = (await loadSingleFile(newPipeline(), file, { cacheDir }).catch((e: unknown) => e)) as ModelBuildError;
+    expect(error).toBeInstanceOf(SingleFileCheckpointError);
+    expect(error.key).toBe('conditioner.embedders.0.model.transformer.resblocks.9.mlp.c_proj.bias');
+    expect(error.message).toMatch(/SDXL refiner checkpoint.*config: 'stabilityai\/stable-diffusion-xl-refiner-1\.0'/);
+  });
+
+  it('with a config: text encoder 2 comes from embedder 0, and there is no text encoder 1 or tokenizer 1', async () => {
+    const file = await refinerLike();
+    temps.push(dirname(file));
+    const pipe = newPipeline();
+    const report = await loadSingleFile(pipe, file, { config: SINGLE_FILE_CONFIG_REPO, cacheDir });
+    expect(report.modelType).toBe('xl_refiner');
+    expect([...report.loaded].sort()).toEqual(['scheduler', 'text_encoder_2', 'tokenizer_2', 'unet', 'vae']);
+    expect(pipe.getComponent('text_encoder')).toBeNull();
+    expect(report.built.text_encoder_2!.fromCache).toBe(false);
+  });
 });

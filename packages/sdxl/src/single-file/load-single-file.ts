@@ -39,28 +39,16 @@ import {
   type CheckpointModelType,
   type SafetensorsHeader,
 } from '@modular-diffusers/model-builder';
-import { loadOnnxModel, type Device, type LoadOnnxModelOptions } from '@modular-diffusers/runtime';
+import { loadOnnxModel, type LoadOnnxModelOptions } from '@modular-diffusers/runtime';
 import { AutoencoderKL } from '../components/autoencoder-kl.js';
 import { CLIPTextModel, CLIPTextModelWithProjection } from '../components/clip-text-model.js';
 import { readJsonConfig } from '../components/read-json-config.js';
 import { UNet2DConditionModel } from '../components/unet.js';
 import { SDXL_BASE_CONFIGS, SDXL_BASE_REPO } from './sdxl-base-configs.js';
 import { SingleFileCheckpointError } from './single-file-checkpoint-error.js';
+import { LOAD_SINGLE_FILE_OPTIONS, type LoadSingleFileOptions } from './single-file-options.js';
 
-export interface LoadSingleFileOptions {
-  /**
-   * A repo id or local folder in diffusers' layout whose configs and tokenizers describe the checkpoint
-   * (diffusers' `config`); default: diffusers' default repo for the checkpoint's type.
-   */
-  config?: string | null;
-  /** The config repo's revision. */
-  revision?: string | null;
-  device?: Device;
-  sessionOptions?: LoadOnnxModelOptions['sessionOptions'];
-  /** Where built graphs are cached (default `<modularDiffusersHome()>/built-graphs`). */
-  cacheDir?: string;
-  signal?: AbortSignal;
-}
+export type { LoadSingleFileOptions } from './single-file-options.js';
 
 export interface SingleFileLoadReport {
   /** What the checkpoint is, by diffusers' names ('xl_base', 'xl_inpaint', 'xl_refiner'). */
@@ -93,6 +81,8 @@ export async function loadSingleFile(pipeline: ModularPipeline, checkpoint: stri
   if (typeof checkpoint !== 'string' || checkpoint === '') {
     throw new InvalidArgumentError('loadSingleFile(pipeline, checkpoint, options): pass the path of an SDXL .safetensors checkpoint.');
   }
+  LOAD_SINGLE_FILE_OPTIONS.check(options);
+  options ??= {};
   const file = resolvePath(checkpoint);
   await checkCheckpointFile(file);
   const header = await readSafetensorsHeader(file);
