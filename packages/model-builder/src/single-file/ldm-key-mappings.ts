@@ -149,7 +149,11 @@ export function ldmVaeMapping(config: ModelConfig, configFile: string): Checkpoi
 
 /** SDXL's first text encoder (CLIP ViT-L), stored with transformers' names under the embedder prefix. */
 export function sgmClipLMapping(): CheckpointKeyMapping {
-  return renamed('text encoder 1 (CLIP-L)', SGM_CLIP_L_PREFIX, `sgm-clip-l@${LDM_MAPPING_VERSION}`, (key) => key);
+  return {
+    ...renamed('text encoder 1 (CLIP-L)', SGM_CLIP_L_PREFIX, `sgm-clip-l@${LDM_MAPPING_VERSION}`, (key) => key),
+    // transformers' position-id buffer: int64 as a rule, but some merges store it as floats; never a weight.
+    ignored: new Set([`${SGM_CLIP_L_PREFIX}text_model.embeddings.position_ids`]),
+  };
 }
 
 const OPEN_CLIP_LAYER: ReadonlyArray<readonly [string, string]> = [
@@ -191,8 +195,8 @@ export function sgmOpenClipMapping(config: ModelConfig, configFile: string, pref
     what: 'text encoder 2 (OpenCLIP-bigG)',
     prefix,
     locate,
-    // open_clip's contrastive temperature: part of the checkpoint, not of the text encoder.
-    ignored: new Set([`${prefix}logit_scale`]),
+    // open_clip's contrastive temperature and (in some exports) its causal-mask buffer: not weights of the text encoder.
+    ignored: new Set([`${prefix}logit_scale`, `${prefix}attn_mask`]),
   };
 }
 
