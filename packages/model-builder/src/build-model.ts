@@ -22,13 +22,22 @@ import { modelClassDefinition } from './model-classes.js';
 import type { UNetExtensions } from './builders/unet-2d-condition.js';
 import { bfloat16ToFloat32Into, float16ToFloat32Into } from './graph/half-precision.js';
 import { WeightSet, WEIGHT_BASE_NAMES, type WeightRef } from './safetensors/weight-set.js';
+import { readSafetensorsHeader, type SafetensorsHeader } from './safetensors/safetensors-file.js';
+import { CheckpointWeights, type CheckpointKeyMapping } from './single-file/checkpoint-weights.js';
 
 /** Bump when a builder's output changes, so old cache entries are not reused. */
 export const BUILDER_VERSION = 1;
 
 export interface BuildModelOptions {
-  /** The component folder: config.json and the safetensors weights. */
-  readonly folder: string;
+  /** The component folder: config.json and the safetensors weights (optional when `config` and `checkpoint` say both). */
+  readonly folder?: string;
+  /** The config itself instead of `<folder>/config.json`; `file` names where it came from, for messages. */
+  readonly config?: { readonly values: Readonly<Record<string, unknown>>; readonly file: string };
+  /**
+   * Take the weights from one single-file checkpoint through a key mapping instead of the folder's
+   * safetensors: they are referenced in place (sliced ones too); only transposed ones are embedded.
+   */
+  readonly checkpoint?: { readonly file: string; readonly mapping: CheckpointKeyMapping };
   /** The weights variant, e.g. 'fp16' for `*.fp16.safetensors` (default: the plain files). */
   readonly variant?: string | null;
   /** Keep fp16/bf16 weights as they are (for a provider that runs half precision); default: convert to float32. */
@@ -93,29 +102,32 @@ export async function hasBuildableWeights(folder: string, variant: string | null
   return (await WeightSet.find(folder, variant)) !== null;
 }
 
+/** What a build takes its weights from: a component folder's safetensors, or one component of a checkpoint. */
+type BuildWeights = (WeightSet | CheckpointWeights) & { readonly files: readonly SafetensorsHeader[] };
+
 export async function buildModel(options: BuildModelOptions): Promise<BuiltModel> {
-  const folder = options.folder;
+  const folder = options.folder ?? null;
   const variant = options.variant ?? null;
-  const configFile = join(folder, 'config.json');
-  const config = await readConfig(configFile);
+  if (folder === null && (!options.config || !options.checkpoint)) {
+    throw new ModelBuildError('buildModel: pass the component folder, or both its config and a checkpoint to take the weights from.');
+  }
+  const configFile = options.config?.file ?? join(folder!, 'config.json');
+  const config = options.config ? { ...options.config.values } : await readConfig(configFile);
   const className = classNameOf(config, configFile);
   const definition = modelClassDefinition(className, configFile);
   if ((options.unet?.crossAttentionHook || options.unet?.declareInputs) && !options.extensionId) {
     throw new ModelBuildError('buildModel: a UNet crossAttentionHook or declareInputs needs an extensionId naming what it adds (it is part of the cache key).');
   }
-  const paths = await WeightSet.find(folder, variant);
-  if (!paths) {
-    const names = WEIGHT_BASE_NAMES.map((b) => `${b}${variant ? `.${variant}` : ''}.safetensors`).join(' or ');
-    throw new WeightMismatchError(
-      `No ${names} (or a sharded index of them) in ${folder}${variant ? `; drop variant '${variant}' if the folder has only the plain weights` : ''}.`,
-      folder,
-    );
-  }
-  const weights = await WeightSet.open(paths);
+  const weights: BuildWeights = options.checkpoint
+    ? new CheckpointWeights(await readSafetensorsHeader(options.checkpoint.file), options.checkpoint.mapping)
+    : await openFolderWeights(folder!, variant);
   const keepHalf = options.keepHalfPrecision ?? false;
   const fused = options.fusedOps ?? true;
   const key = await cacheKey(
-    { className, config, variant, keepHalf, fused, controlNet: !!options.unet?.controlNetResiduals, extensionId: options.extensionId ?? null, weightOverride: options.weightOverride?.id ?? null },
+    {
+      className, config, variant, keepHalf, fused, controlNet: !!options.unet?.controlNetResiduals, extensionId: options.extensionId ?? null, weightOverride: options.weightOverride?.id ?? null,
+      ...(options.checkpoint ? { checkpointMapping: options.checkpoint.mapping.id } : {}),
+    },
     weights,
   );
   const cacheDir = options.cacheDir ?? defaultBuiltGraphsDir();
@@ -132,10 +144,14 @@ export async function buildModel(options: BuildModelOptions): Promise<BuiltModel
     options.signal?.throwIfAborted();
     const graph = new ModelGraph(`${className}.${graphName}`, weights, binder, { fused });
     definition.build(graph, graphName, { config, configFile, layerOptions: { fused }, unet: options.unet });
+    for (const [weightKey, ref] of graph.takenWeights()) {
+      if (ref.transposeOf) graph.embedWeight(weightKey, transpose2d(await readFloat32({ ...ref, info: ref.transposeOf }), ref.transposeOf.shape));
+    }
     if (options.weightOverride) {
       for (const [weightKey, ref] of graph.takenWeights()) {
         if (!options.weightOverride.keys.has(weightKey)) continue;
-        const values = await options.weightOverride.compute(weightKey, await readFloat32(ref), ref.info.shape);
+        const base = ref.transposeOf ? transpose2d(await readFloat32({ ...ref, info: ref.transposeOf }), ref.transposeOf.shape) : await readFloat32(ref);
+        const values = await options.weightOverride.compute(weightKey, base, ref.info.shape);
         if (values.length !== ref.info.byteLength / (ref.info.dtype === 'F32' ? 4 : 2)) {
           throw new ModelBuildError(`weightOverride '${options.weightOverride.id}' returned ${values.length} values for '${weightKey}' of shape [${ref.info.shape.join(', ')}].`, ref.file.path, weightKey);
         }
@@ -191,6 +207,26 @@ export async function buildModel(options: BuildModelOptions): Promise<BuiltModel
     await rm(temp, { recursive: true, force: true });
     throw error;
   }
+}
+
+async function openFolderWeights(folder: string, variant: string | null): Promise<WeightSet> {
+  const paths = await WeightSet.find(folder, variant);
+  if (!paths) {
+    const names = WEIGHT_BASE_NAMES.map((b) => `${b}${variant ? `.${variant}` : ''}.safetensors`).join(' or ');
+    throw new WeightMismatchError(
+      `No ${names} (or a sharded index of them) in ${folder}${variant ? `; drop variant '${variant}' if the folder has only the plain weights` : ''}.`,
+      folder,
+    );
+  }
+  return WeightSet.open(paths);
+}
+
+/** The transpose of a row-major [rows, cols] matrix. */
+function transpose2d(values: Float32Array, shape: readonly number[]): Float32Array {
+  const [rows, cols] = shape as [number, number];
+  const out = new Float32Array(values.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c]!;
+  return out;
 }
 
 /** One weight as float32 (widened from fp16/bf16). */
@@ -257,7 +293,7 @@ function classNameOf(config: Record<string, unknown>, configFile: string): strin
   throw new ModelBuildError(`${configFile} names no model class ('_class_name' or 'architectures'); the builder cannot tell what to build.`, configFile, '_class_name');
 }
 
-async function cacheKey(parts: Record<string, unknown>, weights: WeightSet): Promise<string> {
+async function cacheKey(parts: Record<string, unknown>, weights: { readonly files: readonly SafetensorsHeader[] }): Promise<string> {
   const files = [];
   for (const file of weights.files) {
     const real = await realpath(file.path);

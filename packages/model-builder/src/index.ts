@@ -12,3 +12,6 @@ export * from './builders/autoencoder-kl.js';
 export * from './model-classes.js';
 export * from './build-model.js';
 export * from './list-model-weights.js';
+export * from './single-file/checkpoint-weights.js';
+export * from './single-file/ldm-key-mappings.js';
+export * from './single-file/checkpoint-model-type.js';

@@ -3,6 +3,8 @@
 // the SDXL component loaders and the 'stable-diffusion-xl' pipeline class.
 
 import { registerSdxlComponentLoaders } from './components/register-loaders.js';
+import { loadSingleFile } from './single-file/load-single-file.js';
+import { installSingleFileLoader } from './single-file/single-file-hook.js';
 
 // The ONNX/sharp-backed components and their loaders (host only).
 export * from './components/local-folder-resolver.js';
@@ -20,8 +22,14 @@ export * from './components/controlnet.js';
 export * from './components/image-encoder.js';
 export * from './ip-adapter/clip-image-processor.js';
 export * from './ip-adapter/load-ip-adapter.js';
+export * from './single-file/load-single-file.js';
+export * from './single-file/sdxl-base-configs.js';
+export * from './single-file/single-file-checkpoint-error.js';
+export * from './single-file/single-file-options.js';
+export { installSingleFileLoader, type SingleFileLoader } from './single-file/single-file-hook.js';
 
 // The blocks, presets and pipeline class: the same modules the plugin sandbox gets.
 export * from './blocks-entry.js';
 
 registerSdxlComponentLoaders();
+installSingleFileLoader(loadSingleFile);

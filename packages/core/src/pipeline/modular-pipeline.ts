@@ -157,6 +157,11 @@ export class ModularPipeline {
     return this.constructor.name;
   }
 
+  /** The resolver this pipeline loads repos through (initPipeline's `repoResolver`, else the default one); null when there is none. */
+  get resolver(): RepoResolver | null {
+    return this.repoResolver ?? getDefaultRepoResolver();
+  }
+
   // ---- components -------------------------------------------------------------------------
 
   /** Every component by name (null for one not loaded yet). */

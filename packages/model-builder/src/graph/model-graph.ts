@@ -91,6 +91,12 @@ export class ModelGraph {
     if (known) return known;
     const ref = this.weights.take(key, shape);
     this.weightRefs.set(key, ref);
+    if (ref.transposeOf) {
+      // Filled by the build (embedWeight) once the transposed values are read.
+      this.initializers.push({ name: key, dataType: OnnxDataType.float32, dims: [...ref.info.shape] });
+      this.weightNames.set(key, key);
+      return key;
+    }
     const bound = this.binder.bind(ref);
     this.initializers.push({
       name: key,

@@ -18,6 +18,11 @@ export interface WeightRef {
   readonly key: string;
   readonly info: SafetensorsTensorInfo;
   readonly file: SafetensorsHeader;
+  /**
+   * Set when the file holds the transpose of the 2-D weight (a single-file checkpoint's
+   * OpenCLIP `text_projection`): its bytes cannot be referenced in place, the build embeds them.
+   */
+  readonly transposeOf?: SafetensorsTensorInfo;
 }
 
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);

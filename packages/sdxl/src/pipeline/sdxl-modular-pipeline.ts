@@ -6,13 +6,37 @@
  * Registered for the model name 'stable-diffusion-xl', so
  * `blocks.initPipeline(...)` builds it for any SDXL blocks.
  */
-import { ModularPipeline, PipelineLoader, registerPipelineClass } from '@modular-diffusers/core';
+import {
+  getDefaultBlocksClass,
+  InvalidArgumentError,
+  ModularPipeline,
+  PipelineLoader,
+  registerPipelineClass,
+  type CallablePipeline,
+} from '@modular-diffusers/core';
 import { loadIpAdapter, setIpAdapterScale, type LoadIpAdapterOptions } from '../ip-adapter/load-ip-adapter.js';
+import type { SingleFileLoadReport } from '../single-file/load-single-file.js';
+import { FROM_SINGLE_FILE_OPTIONS, type FromSingleFileOptions, type LoadSingleFileOptions } from '../single-file/single-file-options.js';
+import { singleFileLoader } from '../single-file/single-file-hook.js';
 import { defaultSampleSize, numChannelsLatents, numChannelsUnet, vaeScaleFactor } from './sdxl-pipeline-properties.js';
 
 export class StableDiffusionXLModularPipeline extends ModularPipeline {
   /** diffusers' default blocks for this pipeline class. */
   static readonly defaultBlocksName = 'StableDiffusionXLAutoBlocks';
+
+  /**
+   * diffusers' `StableDiffusionXLPipeline.from_single_file(path, config=...)`: a pipeline of the SDXL
+   * blocks with every component loaded from one original-layout checkpoint (see single-file/load-single-file.ts).
+   */
+  static async fromSingleFile(checkpoint: string, options: FromSingleFileOptions = {}): Promise<StableDiffusionXLModularPipeline & CallablePipeline> {
+    FROM_SINGLE_FILE_OPTIONS.check(options);
+    const { blocks, initOptions, ...load } = options ?? {};
+    const Blocks = blocks ? null : getDefaultBlocksClass('stable-diffusion-xl');
+    if (!blocks && !Blocks) throw new InvalidArgumentError('fromSingleFile: no SDXL blocks are registered; pass { blocks }.');
+    const pipeline = (blocks ?? new Blocks!()).initPipeline(null, { pipelineClass: StableDiffusionXLModularPipeline, ...initOptions });
+    await singleFileLoader('StableDiffusionXLModularPipeline.fromSingleFile')(pipeline, checkpoint, load);
+    return pipeline as StableDiffusionXLModularPipeline & CallablePipeline;
+  }
 
   /** The UNet's `sample_size` (128 latents for SDXL), or 128 before it is loaded. */
   get defaultSampleSize(): number {
@@ -61,6 +85,14 @@ export class SdxlPipelineLoader extends PipelineLoader<StableDiffusionXLModularP
    */
   loadIpAdapter(repoOrPath: string, options: LoadIpAdapterOptions = {}): Promise<void> {
     return loadIpAdapter(this.pipeline, repoOrPath, options);
+  }
+
+  /**
+   * Loads the UNet, VAE, both text encoders, tokenizers and scheduler from one original-layout SDXL
+   * checkpoint (diffusers' `from_single_file`; `config` names the repo whose configs describe it).
+   */
+  loadSingleFile(checkpoint: string, options: LoadSingleFileOptions = {}): Promise<SingleFileLoadReport> {
+    return singleFileLoader('pipeline.loader.loadSingleFile')(this.pipeline, checkpoint, options);
   }
 
   /** How strongly the reference image steers the UNet (0 = not at all, 1 = fully). */
