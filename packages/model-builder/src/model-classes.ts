@@ -7,6 +7,7 @@
 import { ModelBuildError } from './errors.js';
 import { buildAutoencoderKL } from './builders/autoencoder-kl-graphs.js';
 import { buildClipTextModel } from './builders/clip-text-model.js';
+import { buildControlNetModel } from './builders/controlnet-model.js';
 import type { ModelConfig } from './builders/config-reader.js';
 import { buildUNet2DConditionModel, type UNetExtensions } from './builders/unet-2d-condition.js';
 import type { LayerOptions } from './graph/layers.js';
@@ -52,6 +53,11 @@ registerModelClass({
   className: 'UNet2DConditionModel',
   graphs: ['model'],
   build: (g, _name, input) => void buildUNet2DConditionModel(g, input.config, input.configFile, input.layerOptions, input.unet),
+});
+registerModelClass({
+  className: 'ControlNetModel',
+  graphs: ['model'],
+  build: (g, _name, input) => void buildControlNetModel(g, input.config, input.configFile, input.layerOptions),
 });
 registerModelClass({
   className: 'AutoencoderKL',
