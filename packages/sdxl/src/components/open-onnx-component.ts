@@ -11,8 +11,9 @@
  */
 import { InvalidArgumentError, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
 import type { OnnxModel } from '@modular-diffusers/runtime';
+import type { UNetExtensions } from '@modular-diffusers/model-builder';
 import { loadChosenModel } from './load-chosen-model.js';
-import { chooseModel } from './model-source.js';
+import { chooseModel, type ChosenModel } from './model-source.js';
 import { onnxLoadOptions, onnxModelPath } from './onnx-load-options.js';
 import { readJsonConfig } from './read-json-config.js';
 
@@ -20,6 +21,14 @@ export interface OpenedOnnxComponent {
   model: OnnxModel;
   config: Record<string, unknown>;
   folder: string;
+  /** What was opened: an ONNX export, or a graph built from the folder's safetensors. */
+  chosen: ChosenModel;
+  /**
+   * For a built graph, builds (or takes from the built-graph cache) the same component with
+   * UNet extensions and opens it with the same loader options; null for an ONNX export, whose
+   * inputs are fixed in the file.
+   */
+  rebuild: ((unet: UNetExtensions, extensionId?: string) => Promise<OnnxModel>) | null;
 }
 
 export async function openOnnxComponent(spec: ComponentSpec, context: LoaderContext): Promise<OpenedOnnxComponent> {
@@ -30,10 +39,19 @@ export async function openOnnxComponent(spec: ComponentSpec, context: LoaderCont
   if (controlNetResiduals !== undefined && typeof controlNetResiduals !== 'boolean') {
     throw new InvalidArgumentError('controlNetResiduals must be true or false (build the UNet with ControlNet residual inputs).');
   }
-  const chosen = await chooseModel({ spec, context, weightsFolder: path, onnxPaths: [file], onnxFileNamed: (context.options.fileName ?? context.options.weightName) !== undefined, ...(controlNetResiduals ? { unet: { controlNetResiduals } } : {}) });
+  const request = { spec, context, weightsFolder: path, onnxPaths: [file], onnxFileNamed: (context.options.fileName ?? context.options.weightName) !== undefined };
+  const chosen = await chooseModel({ ...request, ...(controlNetResiduals ? { unet: { controlNetResiduals } } : {}) });
   const model = await loadChosenModel(chosen, 'model', onnxLoadOptions(context.options));
   warnOnPrecisionMismatch(spec, context, model);
-  return { model, config, folder: path };
+  // A later rebuild must not be cancelled by the load's signal, which belongs to a finished call.
+  const { signal: _loadSignal, ...lasting } = context;
+  const rebuild = chosen.kind === 'built'
+    ? async (unet: UNetExtensions, extensionId?: string) => {
+        const again = await chooseModel({ ...request, context: lasting, unet: { ...(controlNetResiduals ? { controlNetResiduals } : {}), ...unet }, ...(extensionId ? { extensionId } : {}) });
+        return loadChosenModel(again, 'model', onnxLoadOptions(context.options));
+      }
+    : null;
+  return { model, config, folder: path, chosen, rebuild };
 }
 
 function warnOnPrecisionMismatch(spec: ComponentSpec, context: LoaderContext, model: OnnxModel): void {

@@ -8,9 +8,20 @@
  * fed neutrally: zero residuals, and zero image embeddings at scale 0, so a
  * ControlNet- or IP-Adapter-capable export without those inputs predicts
  * what the plain UNet does.
+ *
+ * A UNet built from safetensors gets ControlNet residual inputs by itself:
+ * the first call that passes residuals rebuilds it with them (from the
+ * built-graph cache after the first time) and swaps the session. This is done
+ * here rather than by the pipeline when a ControlNet loads because only the
+ * UNet knows whether it was built (an ONNX export's inputs are fixed) and it
+ * keeps every way of running a ControlNet working (the blocks, a custom loop,
+ * a ControlNet loaded after the UNet or swapped with updateComponents); the
+ * graph with residual inputs runs a plain text2img as before (zero residuals),
+ * so it can stay in place once built.
  */
-import { InvalidArgumentError, type ComponentLoader, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
-import { Tensor, type OnnxValueInfo } from '@modular-diffusers/runtime';
+import { InvalidArgumentError, type ComponentLoader, type ComponentSpec, type LoaderContext, type Logger } from '@modular-diffusers/core';
+import { Tensor, type OnnxModel, type OnnxValueInfo } from '@modular-diffusers/runtime';
+import type { UNetExtensions } from '@modular-diffusers/model-builder';
 import { ModelCapabilityError } from './model-capability-error.js';
 import { OnnxSessionComponent } from './onnx-session-component.js';
 import { configNumber, openOnnxComponent } from './open-onnx-component.js';
@@ -42,14 +53,50 @@ const MID_RESIDUAL = 'mid_block_additional_residual';
 const IMAGE_EMBEDS = 'image_embeds';
 const IP_ADAPTER_SCALE = 'ip_adapter_scale';
 
+/** Rebuilds a UNet built from safetensors with more inputs (see openOnnxComponent's `rebuild`). */
+export interface UNetRebuilder {
+  rebuild(unet: UNetExtensions, extensionId?: string): Promise<OnnxModel>;
+  readonly logger: Logger;
+}
+
 export class UNet2DConditionModel extends OnnxSessionComponent {
   /** Strength of the IP-Adapter image conditioning (`pipeline.loader.setIpAdapterScale`). */
   ipAdapterScale = 1;
+  #rebuilder: UNetRebuilder | null = null;
+  #residualsRebuild: Promise<void> | null = null;
 
   /** Loads `<repo>/<subfolder>/model.onnx` (the registry's loader for 'UNet2DConditionModel'). */
   static async fromPretrained(spec: ComponentSpec, context: LoaderContext): Promise<UNet2DConditionModel> {
     const component = await openOnnxComponent(spec, context);
-    return new UNet2DConditionModel(component.model, component.config, component.folder);
+    const unet = new UNet2DConditionModel(component.model, component.config, component.folder);
+    if (component.rebuild) unet.#rebuilder = { rebuild: component.rebuild, logger: context.logger };
+    return unet;
+  }
+
+  /** Whether this UNet was built from safetensors (so it can be rebuilt with adapter inputs). */
+  get isBuilt(): boolean {
+    return this.#rebuilder !== null;
+  }
+
+  /**
+   * Makes the session take ControlNet residuals: a built UNet is rebuilt with
+   * `controlNetResiduals` (a no-op when it already has them); an ONNX export
+   * without them cannot be changed and is refused with what to load instead.
+   */
+  async enableControlNetResiduals(): Promise<void> {
+    if (this.acceptsControlNetResiduals) return;
+    const rebuilder = this.#rebuilder;
+    if (!rebuilder) throw this.noResidualInputsError();
+    this.#residualsRebuild ??= (async () => {
+      const before = this.model.provider;
+      const next = await rebuilder.rebuild({ controlNetResiduals: true });
+      if (next.provider !== before) await next.ensureResident(before);
+      await this.replaceModel(next);
+      rebuilder.logger.info(`unet: rebuilt with ControlNet residual inputs for the ControlNet that runs with it (${this.folder}).`);
+    })().finally(() => {
+      this.#residualsRebuild = null;
+    });
+    await this.#residualsRebuild;
   }
 
   /** The element type of `sample`: what the export computes in. */
@@ -93,6 +140,9 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
       time_ids: call.timeIds,
     };
     if (call.timestepCond && this.model.input('timestep_cond')) feeds.timestep_cond = call.timestepCond;
+    if ((call.downBlockAdditionalResiduals || call.midBlockAdditionalResidual) && !this.acceptsControlNetResiduals && this.isBuilt) {
+      await this.enableControlNetResiduals();
+    }
     this.addResiduals(feeds, call);
     this.addImageEmbeds(feeds, call);
     checkRows(feeds, rows, this.model.path);
@@ -117,13 +167,7 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
     const mid = call.midBlockAdditionalResidual ?? null;
     const downInputs = this.downResidualInputs;
     const midInput = this.model.input(MID_RESIDUAL);
-    if ((down || mid) && !this.acceptsControlNetResiduals) {
-      throw new ModelCapabilityError(
-        `The loaded UNet export (${this.model.path}) has no ControlNet residual inputs (down_block_additional_residual_<i>, ` +
-          `${MID_RESIDUAL}), so ControlNet cannot steer it. Load a UNet exported with them, e.g. ` +
-          `pipeline.loadComponents('unet', { subfolder: 'unet_controlnet' }) for a repo laid out like the tiny SDXL repo.`,
-      );
-    }
+    if ((down || mid) && !this.acceptsControlNetResiduals) throw this.noResidualInputsError();
     if (!this.acceptsControlNetResiduals) return;
     if (down && down.length !== downInputs.length) {
       throw new ModelCapabilityError(
@@ -136,6 +180,15 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
       feeds[info.name] = down?.[i] ?? Tensor.zeros('float32', zeros!.down[i]!);
     });
     if (midInput) feeds[MID_RESIDUAL] = mid ?? Tensor.zeros('float32', zeros!.mid);
+  }
+
+  private noResidualInputsError(): ModelCapabilityError {
+    return new ModelCapabilityError(
+      `The loaded UNet export (${this.model.path}) has no ControlNet residual inputs (down_block_additional_residual_<i>, ` +
+        `${MID_RESIDUAL}), so ControlNet cannot steer it. Load a UNet exported with them, e.g. ` +
+        `pipeline.loadComponents('unet', { subfolder: 'unet_controlnet' }) for a repo laid out like the tiny SDXL repo, ` +
+        `or the UNet's diffusers weights (modelSource: 'safetensors'), which are built with residual inputs when a ControlNet runs.`,
+    );
   }
 
   private addImageEmbeds(feeds: Record<string, Tensor>, call: UNetCall): void {
