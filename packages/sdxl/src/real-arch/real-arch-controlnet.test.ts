@@ -119,6 +119,46 @@ describe('ControlNetModel built from its diffusers folder', () => {
     }
     await model.release();
   });
+
+  it("global_pool_conditions averages each scaled residual over its pixels; 'bgr' order flips the control image's channels", async () => {
+    const feeds: Record<string, Tensor> = { conditioning_scale: Tensor.float32([params['forward.conditioning_scale']], [1]) };
+    for (const [key] of refs) if (key.startsWith('forward.input.')) feeds[key.slice('forward.input.'.length)] = ref(key);
+    feeds.timestep = Tensor.float32([params['forward.timestep']], [1]);
+    const variant = async (name: string, change: Record<string, unknown>) => {
+      const folder = join(base, name);
+      await cp(CONTROLNET, folder, { recursive: true });
+      const path = join(folder, 'config.json');
+      await writeFile(path, JSON.stringify({ ...JSON.parse(await readFile(path, 'utf8')), ...change }));
+      const built = await buildModel({ folder, cacheDir: join(base, 'built-graphs') });
+      return loadOnnxModel(built.graphs.model!, { externalDataFolder: built.externalDataFolder });
+    };
+
+    const pooled = await variant('controlnet-global-pool', { global_pool_conditions: true });
+    const out = await pooled.run(feeds);
+    for (const name of [...[0, 1, 2, 3, 4, 5].map((i) => `down_block_res_samples_${i}`), 'mid_block_res_sample']) {
+      // diffusers: torch.mean(residual * conditioning_scale, dim=(2, 3), keepdim=True), from its own residuals.
+      const full = ref(`forward.output.${name}`);
+      const [n, c, h, w] = full.shape as [number, number, number, number];
+      const means = new Float32Array(n * c);
+      for (let p = 0; p < n * c; p++) {
+        let sum = 0;
+        for (let k = 0; k < h * w; k++) sum += full.data[p * h * w + k]!;
+        means[p] = sum / (h * w);
+      }
+      expect(out[name]!.shape, name).toEqual([n, c, 1, 1]);
+      expect(maxAbsDiff(out[name]!.data as Float32Array, means), name).toBeLessThan(1e-5 * Math.max(...Array.from(full.data, Math.abs)));
+    }
+    await pooled.release();
+
+    const bgr = await variant('controlnet-bgr', { controlnet_conditioning_channel_order: 'bgr' });
+    const rgb = feeds.controlnet_cond as Tensor<'float32'>;
+    const [n, , h, w] = rgb.shape as [number, number, number, number];
+    const flipped = new Float32Array(rgb.size);
+    for (let b = 0; b < n; b++) for (let ch = 0; ch < 3; ch++) flipped.set(rgb.data.subarray((b * 3 + ch) * h * w, (b * 3 + ch + 1) * h * w), (b * 3 + 2 - ch) * h * w);
+    const fromBgr = await bgr.run({ ...feeds, controlnet_cond: new Tensor('float32', flipped, rgb.shape) });
+    expect(relativeError(fromBgr.mid_block_res_sample!.data as Float32Array, ref('forward.output.mid_block_res_sample').data)).toBeLessThan(1e-5);
+    await bgr.release();
+  });
 });
 
 describe("loadComponents('controlnet', { repo }) on a diffusers-format SDXL repo", () => {
