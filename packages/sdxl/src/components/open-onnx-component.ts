@@ -28,7 +28,14 @@ export interface OpenedOnnxComponent {
    * UNet extensions and opens it with the same loader options; null for an ONNX export, whose
    * inputs are fixed in the file.
    */
-  rebuild: ((unet: UNetExtensions, extensionId?: string) => Promise<OnnxModel>) | null;
+  rebuild: ((request: RebuildRequest) => Promise<OnnxModel>) | null;
+}
+
+export interface RebuildRequest {
+  readonly unet: UNetExtensions;
+  readonly extensionId?: string;
+  /** Called between the build and the new session (e.g. to free the old session first, so two never coexist). */
+  readonly beforeOpen?: () => Promise<void>;
 }
 
 export async function openOnnxComponent(spec: ComponentSpec, context: LoaderContext): Promise<OpenedOnnxComponent> {
@@ -46,8 +53,9 @@ export async function openOnnxComponent(spec: ComponentSpec, context: LoaderCont
   // A later rebuild must not be cancelled by the load's signal, which belongs to a finished call.
   const { signal: _loadSignal, ...lasting } = context;
   const rebuild = chosen.kind === 'built'
-    ? async (unet: UNetExtensions, extensionId?: string) => {
+    ? async ({ unet, extensionId, beforeOpen }: RebuildRequest) => {
         const again = await chooseModel({ ...request, context: lasting, unet: { ...(controlNetResiduals ? { controlNetResiduals } : {}), ...unet }, ...(extensionId ? { extensionId } : {}) });
+        await beforeOpen?.();
         return loadChosenModel(again, 'model', onnxLoadOptions(context.options));
       }
     : null;

@@ -21,10 +21,9 @@
  */
 import { InvalidArgumentError, type ComponentLoader, type ComponentSpec, type LoaderContext, type Logger } from '@modular-diffusers/core';
 import { Tensor, type OnnxModel, type OnnxValueInfo } from '@modular-diffusers/runtime';
-import type { UNetExtensions } from '@modular-diffusers/model-builder';
 import { ModelCapabilityError } from './model-capability-error.js';
 import { OnnxSessionComponent } from './onnx-session-component.js';
-import { configNumber, openOnnxComponent } from './open-onnx-component.js';
+import { configNumber, openOnnxComponent, type RebuildRequest } from './open-onnx-component.js';
 
 /** One UNet evaluation on a batch of N rows. */
 export interface UNetCall {
@@ -55,7 +54,7 @@ const IP_ADAPTER_SCALE = 'ip_adapter_scale';
 
 /** Rebuilds a UNet built from safetensors with more inputs (see openOnnxComponent's `rebuild`). */
 export interface UNetRebuilder {
-  rebuild(unet: UNetExtensions, extensionId?: string): Promise<OnnxModel>;
+  rebuild(request: RebuildRequest): Promise<OnnxModel>;
   readonly logger: Logger;
 }
 
@@ -89,7 +88,9 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
     if (!rebuilder) throw this.noResidualInputsError();
     this.#residualsRebuild ??= (async () => {
       const before = this.model.provider;
-      const next = await rebuilder.rebuild({ controlNetResiduals: true });
+      // The old session goes before the new one opens, so memory never holds two UNets; should
+      // the open fail, the old one comes back by itself at its next run.
+      const next = await rebuilder.rebuild({ unet: { controlNetResiduals: true }, beforeOpen: () => this.model.offload() });
       if (next.provider !== before) await next.ensureResident(before);
       await this.replaceModel(next);
       rebuilder.logger.info(`unet: rebuilt with ControlNet residual inputs for the ControlNet that runs with it (${this.folder}).`);
