@@ -13,7 +13,8 @@ import { InvalidArgumentError, type ComponentSpec, type LoaderContext } from '@m
 import type { OnnxModel } from '@modular-diffusers/runtime';
 import type { UNetExtensions } from '@modular-diffusers/model-builder';
 import { loadChosenModel } from './load-chosen-model.js';
-import { chooseModel, type ChosenModel } from './model-source.js';
+import { hasBuildableWeights } from '@modular-diffusers/model-builder';
+import { chooseModel, modelSourceOption, type ChosenModel } from './model-source.js';
 import { onnxLoadOptions, onnxModelPath } from './onnx-load-options.js';
 import { readJsonConfig } from './read-json-config.js';
 
@@ -24,11 +25,13 @@ export interface OpenedOnnxComponent {
   /** What was opened: an ONNX export, or a graph built from the folder's safetensors. */
   chosen: ChosenModel;
   /**
-   * For a built graph, builds (or takes from the built-graph cache) the same component with
-   * UNet extensions and opens it with the same loader options; null for an ONNX export, whose
-   * inputs are fixed in the file.
+   * Builds (or takes from the built-graph cache) the same component with UNet extensions and
+   * opens it with the same loader options, or resolves null when it cannot: for a built graph
+   * always; for an ONNX export chosen by modelSource 'auto' (no file named), from the folder's
+   * diffusers weights when it has them (an export's inputs are fixed in the file, so the
+   * weights beside it are what can take new inputs). Null for an export the caller asked for.
    */
-  rebuild: ((request: RebuildRequest) => Promise<OnnxModel>) | null;
+  rebuild: ((request: RebuildRequest) => Promise<OnnxModel | null>) | null;
 }
 
 export interface RebuildRequest {
@@ -52,9 +55,17 @@ export async function openOnnxComponent(spec: ComponentSpec, context: LoaderCont
   warnOnPrecisionMismatch(spec, context, model);
   // A later rebuild must not be cancelled by the load's signal, which belongs to a finished call.
   const { signal: _loadSignal, ...lasting } = context;
-  const rebuild = chosen.kind === 'built'
+  const fromWeights = chosen.kind === 'onnx' && modelSourceOption(context.options) === 'auto' && !request.onnxFileNamed;
+  const rebuild = chosen.kind === 'built' || fromWeights
     ? async ({ unet, extensionId, beforeOpen }: RebuildRequest) => {
-        const again = await chooseModel({ ...request, context: lasting, unet: { ...(controlNetResiduals ? { controlNetResiduals } : {}), ...unet }, ...(extensionId ? { extensionId } : {}) });
+        if (fromWeights && !(await hasBuildableWeights(path, spec.variant ?? null))) return null;
+        const options = fromWeights ? { ...context.options, modelSource: 'safetensors' } : context.options;
+        const again = await chooseModel({
+          ...request,
+          context: { ...lasting, options },
+          unet: { ...(controlNetResiduals ? { controlNetResiduals } : {}), ...unet },
+          ...(extensionId ? { extensionId } : {}),
+        });
         await beforeOpen?.();
         return loadChosenModel(again, 'model', onnxLoadOptions(context.options));
       }

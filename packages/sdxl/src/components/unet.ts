@@ -54,8 +54,10 @@ const IP_ADAPTER_SCALE = 'ip_adapter_scale';
 
 /** Rebuilds a UNet built from safetensors with more inputs (see openOnnxComponent's `rebuild`). */
 export interface UNetRebuilder {
-  rebuild(request: RebuildRequest): Promise<OnnxModel>;
+  rebuild(request: RebuildRequest): Promise<OnnxModel | null>;
   readonly logger: Logger;
+  /** The UNet runs an ONNX export (the rebuild takes the diffusers weights beside it). */
+  readonly fromExport: boolean;
 }
 
 export class UNet2DConditionModel extends OnnxSessionComponent {
@@ -68,12 +70,15 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
   static async fromPretrained(spec: ComponentSpec, context: LoaderContext): Promise<UNet2DConditionModel> {
     const component = await openOnnxComponent(spec, context);
     const unet = new UNet2DConditionModel(component.model, component.config, component.folder);
-    if (component.rebuild) unet.#rebuilder = { rebuild: component.rebuild, logger: context.logger };
+    if (component.rebuild) unet.#rebuilder = { rebuild: component.rebuild, logger: context.logger, fromExport: component.chosen.kind === 'onnx' };
     return unet;
   }
 
-  /** Whether this UNet was built from safetensors (so it can be rebuilt with adapter inputs). */
-  get isBuilt(): boolean {
+  /**
+   * Whether this UNet can be rebuilt with adapter inputs: it was built from safetensors, or it is
+   * an ONNX export picked by modelSource 'auto' whose folder may hold the diffusers weights too.
+   */
+  get rebuildable(): boolean {
     return this.#rebuilder !== null;
   }
 
@@ -91,9 +96,12 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
       // The old session goes before the new one opens, so memory never holds two UNets; should
       // the open fail, the old one comes back by itself at its next run.
       const next = await rebuilder.rebuild({ unet: { controlNetResiduals: true }, beforeOpen: () => this.model.offload() });
+      if (!next) throw this.noResidualInputsError();
       if (next.provider !== before) await next.ensureResident(before);
       await this.replaceModel(next);
-      rebuilder.logger.info(`unet: rebuilt with ControlNet residual inputs for the ControlNet that runs with it (${this.folder}).`);
+      rebuilder.logger.info(
+        `unet: rebuilt with ControlNet residual inputs for the ControlNet that runs with it, from ${rebuilder.fromExport ? `the diffusers weights beside the ONNX export (which has none)` : 'its diffusers weights'} in ${this.folder}.`,
+      );
     })().finally(() => {
       this.#residualsRebuild = null;
     });
@@ -132,6 +140,10 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
 
   /** The noise prediction `out_sample` [N, 4, h, w], float32. */
   async predict(call: UNetCall): Promise<Tensor<'float32'>> {
+    // Before any feed is made: the rebuilt session may declare other input types (a float timestep).
+    if ((call.downBlockAdditionalResiduals || call.midBlockAdditionalResidual) && !this.acceptsControlNetResiduals && this.rebuildable) {
+      await this.enableControlNetResiduals();
+    }
     const rows = call.sample.shape[0]!;
     const feeds: Record<string, Tensor> = {
       sample: call.sample,
@@ -141,9 +153,6 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
       time_ids: call.timeIds,
     };
     if (call.timestepCond && this.model.input('timestep_cond')) feeds.timestep_cond = call.timestepCond;
-    if ((call.downBlockAdditionalResiduals || call.midBlockAdditionalResidual) && !this.acceptsControlNetResiduals && this.isBuilt) {
-      await this.enableControlNetResiduals();
-    }
     this.addResiduals(feeds, call);
     this.addImageEmbeds(feeds, call);
     checkRows(feeds, rows, this.model.path);

@@ -175,7 +175,7 @@ describe("loadComponents('controlnet', { repo }) on a diffusers-format SDXL repo
     expect(controlled.controlnet).toBeInstanceOf(ControlNetModel);
     expect(log.some((line) => line.startsWith('controlnet: no ONNX export, built an ONNX graph'))).toBe(true);
     const unet = controlled.unet as UNet2DConditionModel;
-    expect(unet.isBuilt).toBe(true);
+    expect(unet.rebuildable).toBe(true);
     expect(unet.acceptsControlNetResiduals).toBe(false);
     const state = await controlled(inputs({ latents: ref('text2img.latents'), output_type: 'latent' }));
     expect(unet.acceptsControlNetResiduals).toBe(true);
@@ -209,6 +209,23 @@ describe("loadComponents('controlnet', { repo }) on a diffusers-format SDXL repo
     expect(relativeError(without, ref('text2img_scale0.final_latents').data)).toBeLessThan(1e-4);
     // The controlled run is 37% of the latents' magnitude away (diffusers' own numbers: the fixture README).
     expect(relativeError(without, ref('text2img.final_latents').data)).toBeGreaterThan(0.2);
+  });
+
+  it("on stabilityai's layout (an ONNX UNet export without residual inputs beside the diffusers weights) the UNet is rebuilt from the weights", async () => {
+    const lines: string[] = [];
+    const pipe = (SequentialPipelineBlocks.fromBlocksDict(CONTROLNET_TEXT2IMAGE_BLOCKS) as any).initPipeline(join(REAL_ARCH_DIR, 'repo'), {
+      repoResolver: new LocalFolderRepoResolver(),
+      loaderRegistry: registerSdxlComponentLoaders(new ComponentLoaderRegistry()),
+      logger: recordingLogger(lines),
+    });
+    pipes.push(pipe);
+    await pipe.loadComponents({ onError: 'warn' });
+    pipe.updateComponents({ guider: ClassifierFreeGuidance.fromConfig({ guidance_scale: params.guidance_scale }) });
+    await pipe.loadComponents('controlnet', { repo: CONTROLNET });
+    expect(lines).toContain(`unet: using the ONNX export ${join(REAL_ARCH_DIR, 'repo', 'unet', 'model.onnx')}.`);
+    const state = await pipe(inputs({ latents: ref('text2img.latents'), output_type: 'latent' }));
+    expect(lines.filter((line) => line.startsWith('unet: rebuilt with ControlNet residual inputs for the ControlNet that runs with it, from the diffusers weights beside the ONNX export'))).toHaveLength(1);
+    expect(relativeError(state.get('latents').data, ref('text2img.final_latents').data)).toBeLessThan(1e-4);
   });
 
   it('AUTO_BLOCKS takes the ControlNet branch when control_image is given', async () => {
