@@ -10,6 +10,7 @@ export * from './builders/unet-parts.js';
 export * from './builders/unet-down-path.js';
 export * from './builders/unet-2d-condition.js';
 export * from './builders/controlnet-model.js';
+export * from './builders/controlnet-union-model.js';
 export * from './builders/controlnet-unet-match.js';
 export * from './builders/autoencoder-kl.js';
 export * from './model-classes.js';

@@ -8,6 +8,7 @@ import { ModelBuildError } from './errors.js';
 import { buildAutoencoderKL } from './builders/autoencoder-kl-graphs.js';
 import { buildClipTextModel } from './builders/clip-text-model.js';
 import { buildControlNetModel } from './builders/controlnet-model.js';
+import { buildControlNetUnionModel } from './builders/controlnet-union-model.js';
 import type { ModelConfig } from './builders/config-reader.js';
 import { buildUNet2DConditionModel, type UNetExtensions } from './builders/unet-2d-condition.js';
 import type { LayerOptions } from './graph/layers.js';
@@ -58,6 +59,11 @@ registerModelClass({
   className: 'ControlNetModel',
   graphs: ['model'],
   build: (g, _name, input) => void buildControlNetModel(g, input.config, input.configFile, input.layerOptions),
+});
+registerModelClass({
+  className: 'ControlNetUnionModel',
+  graphs: ['model'],
+  build: (g, _name, input) => void buildControlNetUnionModel(g, input.config, input.configFile, input.layerOptions),
 });
 registerModelClass({
   className: 'AutoencoderKL',

@@ -104,7 +104,13 @@ export interface UNetInputs {
  * `text_embeds`, `time_ids`) and builds the embedding diffusers adds to every
  * resnet: time_embedding(time_proj(t)) + add_embedding([text_embeds, time_proj(time_ids)]).
  */
-export function declareUNetInputs(g: ModelGraph, c: ConfigReader, cfg: UNetDownConfig): UNetInputs {
+export function declareUNetInputs(
+  g: ModelGraph,
+  c: ConfigReader,
+  cfg: UNetDownConfig,
+  /** Adds to the time embedding before the text_time embedding is added (a ControlNet-Union's control-type embedding), in diffusers' order. */
+  beforeAddedEmbedding?: (emb: string) => string,
+): UNetInputs {
   const batch = 'batch_size';
   const c0 = cfg.channels[0]!;
   const sample = g.input('sample', 'float32', [batch, cfg.inChannels, 'height', 'width']);
@@ -116,6 +122,7 @@ export function declareUNetInputs(g: ModelGraph, c: ConfigReader, cfg: UNetDownC
   const steps = g.op('Expand', [timestep, rows]);
   const tEmb = timestepProjection(g, steps, c0, cfg.flipSinToCos, cfg.freqShift);
   let emb = linear(g, silu(g, linear(g, tEmb, 'time_embedding.linear_1', c0, cfg.timeDim)), 'time_embedding.linear_2', cfg.timeDim, cfg.timeDim);
+  if (beforeAddedEmbedding) emb = beforeAddedEmbedding(emb);
   if (cfg.addition === 'text_time') {
     const timeEmbedDim = c.int('addition_time_embed_dim');
     const projDim = c.int('projection_class_embeddings_input_dim');

@@ -137,9 +137,11 @@ export class ControlNetModel extends OnnxSessionComponent {
   }
 
   private condTensor(cond: Tensor | readonly Tensor[]): Tensor {
-    if (cond instanceof Tensor) return cond;
+    const stacked = this.model.input('controlnet_cond')?.dims.length === 5;
+    // A union graph that takes [B, K, 3, H, W] gets one image as K = 1 too (the built ControlNetUnionModel).
+    if (cond instanceof Tensor) return stacked && cond.rank === 4 ? stack([cond as Tensor<'float32'>], 1) : cond;
+    if (stacked) return stack([...cond] as Tensor<'float32'>[], 1);
     if (cond.length === 1) return cond[0]!;
-    if (this.model.input('controlnet_cond')?.dims.length === 5) return stack([...cond] as Tensor<'float32'>[], 1);
     throw new ModelCapabilityError(
       `${cond.length} control images were given but the ControlNet export ${this.model.path} takes one 'controlnet_cond' image; ` +
         `pass one control image (and one control_mode).`,

@@ -101,6 +101,8 @@ def main():
             "ControlNetModel": "controlnet",
             "ControlNetOutput": "controlnet",
             "MultiControlNetModel": "multicontrolnet",
+            "ControlNetUnionModel": "controlnet_union",
+            "MultiControlNetUnionModel": "multicontrolnet_union",
         })
         build(args.out, commit)
     finally:
@@ -112,7 +114,9 @@ def build(out, commit):
     from diffusers.models.autoencoders.autoencoder_kl import AutoencoderKL
     from diffusers.models.controlnets.controlnet import ControlNetModel
     from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
+    from diffusers.models.controlnets.controlnet_union import ControlNetUnionModel
     from diffusers.pipelines.controlnet.pipeline_controlnet_sd_xl import StableDiffusionXLControlNetPipeline
+    from diffusers.pipelines.controlnet.pipeline_controlnet_union_sd_xl import StableDiffusionXLControlNetUnionPipeline
     from diffusers.schedulers.scheduling_euler_discrete import EulerDiscreteScheduler
     from PIL import Image
 
@@ -145,12 +149,13 @@ def build(out, commit):
     lh, lw = HEIGHT // 8, WIDTH // 8
     with torch.no_grad():
         g = torch.Generator().manual_seed(INPUT_SEED)
-        # one ControlNet forward, batch 2 as with CFG
-        sample = torch.randn((2, 4, lh, lw), generator=g)
+        # one ControlNet forward, batch 2 as with CFG, at half the run's size (smaller files)
+        fh, fw = HEIGHT // 2, WIDTH // 2
+        sample = torch.randn((2, 4, fh // 8, fw // 8), generator=g)
         ehs = torch.randn((2, 77, 64), generator=g)
         text_embeds = torch.randn((2, 32), generator=g)
-        time_ids = torch.tensor([[HEIGHT, WIDTH, 0, 0, HEIGHT, WIDTH]] * 2, dtype=torch.float32)
-        cond = torch.rand((2, 3, HEIGHT, WIDTH), generator=g)
+        time_ids = torch.tensor([[fh, fw, 0, 0, fh, fw]] * 2, dtype=torch.float32)
+        cond = torch.rand((2, 3, fh, fw), generator=g)
         timestep = torch.tensor(751.0)
         down, mid = controlnet(sample, timestep, ehs, cond, conditioning_scale=SCALE,
                                added_cond_kwargs={"text_embeds": text_embeds, "time_ids": time_ids}, return_dict=False)
@@ -190,15 +195,75 @@ def build(out, commit):
         plain = pipe(latents=latents.clone(), output_type="latent", **{**common, "controlnet_conditioning_scale": 0.0}).images
         refs.add("text2img_scale0.final_latents", plain, "the same run at controlnet_conditioning_scale 0: the plain UNet's result")
 
+        build_union(out, refs, unet, vae, scheduler, ControlNetUnionModel, StableDiffusionXLControlNetUnionPipeline, embeds, latents, control, g)
+
     params = {
         "height": HEIGHT, "width": WIDTH, "num_inference_steps": STEPS, "guidance_scale": GUIDANCE,
         "controlnet_conditioning_scale": SCALE, "forward.timestep": 751.0, "forward.conditioning_scale": SCALE,
         "runs": {name: extra for name, extra in runs.items()},
         "conditioning_embedding_out_channels": list(CONDITIONING_CHANNELS), "weight_seed": WEIGHT_SEED, "input_seed": INPUT_SEED,
+        "union": {"forward.control_mode": [3], "forward2.control_mode": [1, 3], "text2img.control_mode": [3], "text2img2.control_mode": [1, 3],
+                  "num_control_type": UNION_CONTROL_TYPES},
         "diffusers_commit": commit, "diffusers_version": diffusers.__version__, "torch": torch.__version__,
         "script": "tools/reference/adapter-fixtures/controlnet/make_controlnet_fixtures.py",
     }
     refs.save(os.path.join(out, "references"), params)
+
+
+UNION_CONTROL_TYPES = 6
+
+
+def build_union(out, refs, unet, vae, scheduler, ControlNetUnionModel, Pipeline, embeds, latents, control, g):
+    """A ControlNet-Union on the same UNet: its config is what from_unet copies, with the tokens'
+    width at block_out_channels[0] (16) so the tiny model can carry them; every weight drawn from a seed."""
+    from PIL import Image
+
+    keys = ("in_channels", "flip_sin_to_cos", "freq_shift", "down_block_types", "only_cross_attention", "block_out_channels",
+            "layers_per_block", "downsample_padding", "mid_block_scale_factor", "act_fn", "norm_num_groups", "norm_eps",
+            "cross_attention_dim", "attention_head_dim", "use_linear_projection", "upcast_attention", "resnet_time_scale_shift",
+            "projection_class_embeddings_input_dim", "addition_embed_type", "addition_time_embed_dim", "transformer_layers_per_block")
+    config = {k: unet.config[k] for k in keys}
+    union = ControlNetUnionModel(**config, conditioning_embedding_out_channels=CONDITIONING_CHANNELS, num_control_type=UNION_CONTROL_TYPES,
+                                 num_trans_channel=16, num_trans_head=2, num_trans_layer=1, num_proj_channel=16).eval()
+    randomize(union, WEIGHT_SEED + 2)
+    folder = os.path.join(out, "controlnet-union-tiny-sdxl")
+    os.makedirs(folder)
+    union.save_config(folder)
+    safetensors_io.save_file(dict(union.state_dict()), os.path.join(folder, "diffusion_pytorch_model.safetensors"), metadata={"format": "pt"})
+
+    # the forward inputs, shared by the one- and two-image calls (the first uses the first image)
+    fh, fw = HEIGHT // 2, WIDTH // 2
+    sample = torch.randn((2, 4, fh // 8, fw // 8), generator=g)
+    ehs = torch.randn((2, 77, 64), generator=g)
+    text_embeds = torch.randn((2, 32), generator=g)
+    time_ids = torch.tensor([[fh, fw, 0, 0, fh, fw]] * 2, dtype=torch.float32)
+    conds = [torch.rand((2, 3, fh, fw), generator=g) for _ in range(2)]
+    timestep = torch.tensor(751.0)
+    for k, v in dict(sample=sample, timestep=timestep, encoder_hidden_states=ehs, controlnet_cond=torch.stack(conds, 1),
+                     text_embeds=text_embeds, time_ids=time_ids).items():
+        refs.add(f"union.forward.input.{k}", v, "controlnet_cond: [B, 2, 3, H, W], the one-mode call takes [:, :1]" if k == "controlnet_cond" else None)
+    for name, modes in (("forward", [3]), ("forward2", [1, 3])):
+        control_type = torch.zeros((2, UNION_CONTROL_TYPES))
+        control_type[:, modes] = 1
+        images = conds[: len(modes)]
+        down, mid = union(sample, timestep, ehs, images, control_type, modes, conditioning_scale=SCALE,
+                          added_cond_kwargs={"text_embeds": text_embeds, "time_ids": time_ids}, return_dict=False)
+        for i, d in enumerate(down):
+            refs.add(f"union.{name}.output.down_block_res_samples_{i}", d)
+        refs.add(f"union.{name}.output.mid_block_res_sample", mid, f"ControlNetUnionModel forward, control modes {modes}, conditioning_scale {SCALE}")
+
+    pipe = Pipeline(vae=vae, text_encoder=None, text_encoder_2=None, tokenizer=None, tokenizer_2=None, unet=unet, controlnet=union,
+                    scheduler=scheduler, add_watermarker=False)
+    pipe.set_progress_bar_config(disable=True)
+    second_u8 = seeded_image(INPUT_SEED + 2)
+    refs.add("union.text2img.control_image_2_uint8", second_u8, "the second control image of the two-mode run")
+    second = Image.fromarray(second_u8.numpy(), "RGB")
+    common = dict(height=HEIGHT, width=WIDTH, num_inference_steps=STEPS, guidance_scale=GUIDANCE, controlnet_conditioning_scale=SCALE, **embeds)
+    for name, images, modes in (("text2img", [control], [3]), ("text2img2", [control, second], [1, 3])):
+        final = pipe(latents=latents.clone(), output_type="latent", control_image=images, control_mode=modes, **common).images
+        refs.add(f"union.{name}.final_latents", final, f"StableDiffusionXLControlNetUnionPipeline, control_mode {modes}")
+        image = pipe(latents=latents.clone(), output_type="np", control_image=images, control_mode=modes, **common).images
+        refs.add(f"union.{name}.image_uint8", torch.from_numpy((image * 255).round().astype("uint8")), "numpy_to_pil's rounding")
 
 
 if __name__ == "__main__":
