@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComponentLoaderRegistry, SequentialPipelineBlocks, silentLogger } from '@modular-diffusers/core';
 import { ClassifierFreeGuidance } from '@modular-diffusers/diffusion';
-import { buildModel, readSafetensorsHeader } from '@modular-diffusers/model-builder';
+import { ArchitectureMismatchError, buildModel, readSafetensorsHeader } from '@modular-diffusers/model-builder';
 import { Tensor, loadOnnxModel, slice, type RgbImage } from '@modular-diffusers/runtime';
 import { CONTROLNET_TEXT2IMAGE_BLOCKS } from '../auto-presets.js';
 import { StableDiffusionXLControlNetAutoInput } from '../controlnet/controlnet-auto-input.js';
@@ -138,5 +138,23 @@ describe('text2img with control_mode through the auto ControlNet input step', ()
       const other = await pipe(inputs({ control_image: [image('text2img.control_image_uint8')], control_mode: [1], output_type: 'latent' }));
       expect(relativeError(other.get('latents').data, ref(`union.${name}.final_latents`).data)).toBeGreaterThan(1e-3);
     }
+  });
+
+  it('refuses a ControlNet made for another architecture before any model runs, with control_mode too', async () => {
+    const blocks = TEXT2IMAGE_BLOCKS.copy();
+    blocks.insert('controlnet_input', StableDiffusionXLControlNetAutoInput, blocks.indexOf('denoise'));
+    blocks.set('denoise', CONTROLNET_TEXT2IMAGE_BLOCKS.get('denoise')!);
+    const other: any = (SequentialPipelineBlocks.fromBlocksDict(blocks) as any).initPipeline(diffusersOnly, {
+      repoResolver: new LocalFolderRepoResolver(),
+      loaderRegistry: registerSdxlComponentLoaders(new ComponentLoaderRegistry()),
+      logger: silentLogger,
+    });
+    pipes.push(other);
+    await other.loadComponents({ onError: 'warn' });
+    await other.loadComponents('controlnet', { repo: join(FIXTURES, 'controlnet-tiny-sd15') });
+    const run = other(inputs({ control_image: [image('text2img.control_image_uint8')], control_mode: [3], output_type: 'latent' }));
+    await expect(run).rejects.toThrow(ArchitectureMismatchError);
+    await expect(run).rejects.toMatchObject({ key: 'addition_embed_type' });
+    expect(other.unet.lastRunProvider).toBeNull();
   });
 });
