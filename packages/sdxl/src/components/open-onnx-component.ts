@@ -4,16 +4,16 @@
  * or the `fileName` / `weightName` loader option) plus its `config.json`.
  * Loader options `device` and `sessionOptions` go to onnxruntime. A folder
  * with only config.json + safetensors is built into a graph (model-source.ts;
- * `controlNetResiduals: true` builds a UNet with ControlNet residual inputs).
+ * `controlNetResiduals: true` builds a UNet with ControlNet residual inputs),
+ * and `rebuild` builds it again with more inputs when an adapter needs them.
  * `dtype`/`torch_dtype` cannot change an export's element types (they are
  * fixed in the file); when they ask for another precision than the export
  * has, the loader says so and how to get it (`variant: 'fp16'`).
  */
 import { InvalidArgumentError, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
 import type { OnnxModel } from '@modular-diffusers/runtime';
-import type { UNetExtensions } from '@modular-diffusers/model-builder';
+import { hasBuildableWeights, type UNetExtensions } from '@modular-diffusers/model-builder';
 import { loadChosenModel } from './load-chosen-model.js';
-import { hasBuildableWeights } from '@modular-diffusers/model-builder';
 import { chooseModel, modelSourceOption, type ChosenModel } from './model-source.js';
 import { onnxLoadOptions, onnxModelPath } from './onnx-load-options.js';
 import { readJsonConfig } from './read-json-config.js';

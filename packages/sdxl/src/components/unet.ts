@@ -11,7 +11,9 @@
  *
  * A UNet built from safetensors gets ControlNet residual inputs by itself:
  * the first call that passes residuals rebuilds it with them (from the
- * built-graph cache after the first time) and swaps the session. This is done
+ * built-graph cache after the first time) and swaps the session; so does an
+ * ONNX export without them that modelSource 'auto' picked, from the diffusers
+ * weights beside it (stabilityai's layout). This is done
  * here rather than by the pipeline when a ControlNet loads because only the
  * UNet knows whether it was built (an ONNX export's inputs are fixed) and it
  * keeps every way of running a ControlNet working (the blocks, a custom loop,
@@ -83,9 +85,10 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
   }
 
   /**
-   * Makes the session take ControlNet residuals: a built UNet is rebuilt with
-   * `controlNetResiduals` (a no-op when it already has them); an ONNX export
-   * without them cannot be changed and is refused with what to load instead.
+   * Makes the session take ControlNet residuals (a no-op when it already
+   * does): a built UNet, or an 'auto'-picked export with diffusers weights
+   * beside it, is rebuilt with `controlNetResiduals`; any other export is
+   * refused with what to load instead.
    */
   async enableControlNetResiduals(): Promise<void> {
     if (this.acceptsControlNetResiduals) return;
