@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComponentLoaderRegistry, SequentialPipelineBlocks, type Logger } from '@modular-diffusers/core';
 import { ClassifierFreeGuidance } from '@modular-diffusers/diffusion';
-import { ArchitectureMismatchError, buildModel, readSafetensorsHeader } from '@modular-diffusers/model-builder';
+import { ArchitectureMismatchError, buildModel, listModelWeights, readSafetensorsHeader } from '@modular-diffusers/model-builder';
 import { loadOnnxModel, Tensor, type RgbImage } from '@modular-diffusers/runtime';
 import { AUTO_BLOCKS, CONTROLNET_TEXT2IMAGE_BLOCKS } from '../auto-presets.js';
 import { ControlNetModel } from '../components/controlnet.js';
@@ -103,6 +103,16 @@ const inputs = (extra: Record<string, unknown> = {}) => ({
 });
 
 describe('ControlNetModel built from its diffusers folder', () => {
+  it.each(['controlnet-tiny-sdxl', 'controlnet-tiny-sd15', 'controlnet-union-tiny-sdxl'])(
+    "%s: listModelWeights names exactly diffusers' state dict (keys and shapes)",
+    async (name) => {
+      const config = JSON.parse(await readFile(join(FIXTURES, name, 'config.json'), 'utf8'));
+      const header = await readSafetensorsHeader(join(FIXTURES, name, 'diffusion_pytorch_model.safetensors'));
+      const listed = listModelWeights(config._class_name, config);
+      expect(Object.fromEntries([...listed].map(([k, shape]) => [k, [...shape]]))).toEqual(Object.fromEntries([...header.tensors].map(([k, info]) => [k, [...info.shape]])));
+    },
+  );
+
   it("computes diffusers' residuals (forward at conditioning_scale 0.5, within 1e-5 of their magnitude)", async () => {
     const built = await buildModel({ folder: CONTROLNET, cacheDir: join(base, 'built-graphs') });
     const model = await loadOnnxModel(built.graphs.model!, { externalDataFolder: built.externalDataFolder });
