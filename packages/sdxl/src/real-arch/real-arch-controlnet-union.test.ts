@@ -5,7 +5,9 @@
  * tools/reference/adapter-fixtures/controlnet): the forward with one control image (mode 3) and
  * with two (modes 1 and 3) within 1e-5 of the residuals' magnitude; text2img with `control_mode`
  * through the auto ControlNet input step, one and two images, within 1e-4 on the final latents
- * and 2 levels on the uint8 image, at controlnet_conditioning_scale 0.5.
+ * and 2 levels on the uint8 image, at controlnet_conditioning_scale 0.5; and the SDXL ControlNet
+ * component's run (which applies guess mode's weights outside the graph) against diffusers'
+ * forward with and without guess mode, one and two images.
  */
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,7 @@ import { ClassifierFreeGuidance } from '@modular-diffusers/diffusion';
 import { ArchitectureMismatchError, buildModel, readSafetensorsHeader } from '@modular-diffusers/model-builder';
 import { Tensor, loadOnnxModel, slice, type RgbImage } from '@modular-diffusers/runtime';
 import { CONTROLNET_TEXT2IMAGE_BLOCKS } from '../auto-presets.js';
+import { ControlNetModel } from '../components/controlnet.js';
 import { StableDiffusionXLControlNetAutoInput } from '../controlnet/controlnet-auto-input.js';
 import { LocalFolderRepoResolver } from '../components/local-folder-resolver.js';
 import { registerSdxlComponentLoaders } from '../components/register-loaders.js';
@@ -138,6 +141,35 @@ describe('text2img with control_mode through the auto ControlNet input step', ()
       const other = await pipe(inputs({ control_image: [image('text2img.control_image_uint8')], control_mode: [1], output_type: 'latent' }));
       expect(relativeError(other.get('latents').data, ref(`union.${name}.final_latents`).data)).toBeGreaterThan(1e-3);
     }
+  });
+
+  it.each([
+    ['one image', 'forward', [3], false],
+    ['two images', 'forward2', [1, 3], false],
+    ['one image in guess mode', 'forward_guess', [3], true],
+    ['two images in guess mode', 'forward2_guess', [1, 3], true],
+  ] as const)("the ControlNet component's run gives diffusers' residuals with %s (within 1e-5)", async (_title, name, modes, guessMode) => {
+    const input = (key: string) => ref(`union.forward.input.${key}`);
+    const cond = input('controlnet_cond');
+    const [rows, , channels, h, w] = cond.shape as [number, number, number, number, number];
+    const controlType = new Float32Array(rows * params.union.num_control_type);
+    for (let row = 0; row < rows; row++) for (const mode of modes) controlType[row * params.union.num_control_type + mode] = 1;
+    const result = await (pipe.controlnet as ControlNetModel).run({
+      sample: input('sample'),
+      timestep: params['forward.timestep'],
+      encoderHiddenStates: input('encoder_hidden_states'),
+      textEmbeds: input('text_embeds'),
+      timeIds: input('time_ids'),
+      controlnetCond: modes.map((_, k) => slice(cond, k, k + 1, 1).reshape([rows, channels, h, w])),
+      conditioningScale: params.controlnet_conditioning_scale,
+      guessMode,
+      controlType: new Tensor('float32', controlType, [rows, params.union.num_control_type]),
+      controlTypeIdx: modes,
+    });
+    [...result.down, result.mid].forEach((residual, k) => {
+      const expected = ref(`union.${name}.output.${OUTPUTS[k]}`);
+      expect(relativeError(residual.data, expected.data), OUTPUTS[k]).toBeLessThan(1e-5);
+    });
   });
 
   it('refuses a ControlNet made for another architecture before any model runs, with control_mode too', async () => {

@@ -242,15 +242,15 @@ def build_union(out, refs, unet, vae, scheduler, ControlNetUnionModel, Pipeline,
     for k, v in dict(sample=sample, timestep=timestep, encoder_hidden_states=ehs, controlnet_cond=torch.stack(conds, 1),
                      text_embeds=text_embeds, time_ids=time_ids).items():
         refs.add(f"union.forward.input.{k}", v, "controlnet_cond: [B, 2, 3, H, W], the one-mode call takes [:, :1]" if k == "controlnet_cond" else None)
-    for name, modes in (("forward", [3]), ("forward2", [1, 3])):
+    for name, modes, guess in (("forward", [3], False), ("forward2", [1, 3], False), ("forward_guess", [3], True), ("forward2_guess", [1, 3], True)):
         control_type = torch.zeros((2, UNION_CONTROL_TYPES))
         control_type[:, modes] = 1
         images = conds[: len(modes)]
-        down, mid = union(sample, timestep, ehs, images, control_type, modes, conditioning_scale=SCALE,
+        down, mid = union(sample, timestep, ehs, images, control_type, modes, conditioning_scale=SCALE, guess_mode=guess,
                           added_cond_kwargs={"text_embeds": text_embeds, "time_ids": time_ids}, return_dict=False)
         for i, d in enumerate(down):
             refs.add(f"union.{name}.output.down_block_res_samples_{i}", d)
-        refs.add(f"union.{name}.output.mid_block_res_sample", mid, f"ControlNetUnionModel forward, control modes {modes}, conditioning_scale {SCALE}")
+        refs.add(f"union.{name}.output.mid_block_res_sample", mid, f"ControlNetUnionModel forward, control modes {modes}, conditioning_scale {SCALE}, guess_mode {guess}")
 
     pipe = Pipeline(vae=vae, text_encoder=None, text_encoder_2=None, tokenizer=None, tokenizer_2=None, unet=unet, controlnet=union,
                     scheduler=scheduler, add_watermarker=False)
