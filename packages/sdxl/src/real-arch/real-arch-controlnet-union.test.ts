@@ -67,10 +67,11 @@ const image = (name: string): RgbImage => {
 
 describe('ControlNetUnionModel built from its diffusers folder', () => {
   it.each([
-    ['one control image (mode 3)', 'forward', [3]],
-    ['two control images (modes 1 and 3)', 'forward2', [1, 3]],
-  ] as const)("computes diffusers' residuals with %s (conditioning_scale 0.5, within 1e-5)", async (_title, name, modes) => {
-    const built = await buildModel({ folder: UNION, cacheDir: join(base, 'built-graphs') });
+    ['one control image (mode 3)', 'forward', [3], true],
+    ['two control images (modes 1 and 3)', 'forward2', [1, 3], true],
+    ['two control images, plain ONNX operators (fusedOps false)', 'forward2', [1, 3], false],
+  ] as const)("computes diffusers' residuals with %s (conditioning_scale 0.5, within 1e-5)", async (_title, name, modes, fusedOps) => {
+    const built = await buildModel({ folder: UNION, cacheDir: join(base, 'built-graphs'), fusedOps });
     const model = await loadOnnxModel(built.graphs.model!, { externalDataFolder: built.externalDataFolder });
     expect(model.outputNames).toEqual(OUTPUTS);
     const input = (key: string) => ref(`union.forward.input.${key}`);

@@ -113,8 +113,8 @@ describe('ControlNetModel built from its diffusers folder', () => {
     },
   );
 
-  it("computes diffusers' residuals (forward at conditioning_scale 0.5, within 1e-5 of their magnitude)", async () => {
-    const built = await buildModel({ folder: CONTROLNET, cacheDir: join(base, 'built-graphs') });
+  it.each([true, false])("computes diffusers' residuals (forward at conditioning_scale 0.5, within 1e-5 of their magnitude), fusedOps %s", async (fusedOps) => {
+    const built = await buildModel({ folder: CONTROLNET, cacheDir: join(base, 'built-graphs'), fusedOps });
     const model = await loadOnnxModel(built.graphs.model!, { externalDataFolder: built.externalDataFolder });
     const names = [0, 1, 2, 3, 4, 5].map((i) => `down_block_res_samples_${i}`);
     expect(model.outputNames).toEqual([...names, 'mid_block_res_sample']);
