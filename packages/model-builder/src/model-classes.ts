@@ -7,6 +7,8 @@
 import { ModelBuildError } from './errors.js';
 import { buildAutoencoderKL } from './builders/autoencoder-kl-graphs.js';
 import { buildClipTextModel } from './builders/clip-text-model.js';
+import { buildControlNetModel } from './builders/controlnet-model.js';
+import { buildControlNetUnionModel } from './builders/controlnet-union-model.js';
 import type { ModelConfig } from './builders/config-reader.js';
 import { buildUNet2DConditionModel, type UNetExtensions } from './builders/unet-2d-condition.js';
 import type { LayerOptions } from './graph/layers.js';
@@ -52,6 +54,16 @@ registerModelClass({
   className: 'UNet2DConditionModel',
   graphs: ['model'],
   build: (g, _name, input) => void buildUNet2DConditionModel(g, input.config, input.configFile, input.layerOptions, input.unet),
+});
+registerModelClass({
+  className: 'ControlNetModel',
+  graphs: ['model'],
+  build: (g, _name, input) => void buildControlNetModel(g, input.config, input.configFile, input.layerOptions),
+});
+registerModelClass({
+  className: 'ControlNetUnionModel',
+  graphs: ['model'],
+  build: (g, _name, input) => void buildControlNetUnionModel(g, input.config, input.configFile, input.layerOptions),
 });
 registerModelClass({
   className: 'AutoencoderKL',

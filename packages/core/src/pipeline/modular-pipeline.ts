@@ -286,6 +286,7 @@ export class ModularPipeline {
         this.logger.info(`loadComponents: skipping '${name}': ${reason}.`);
         continue;
       }
+      if (names !== null && (await this.namedRepoHasComponentAtRoot(spec, perOptions, signal))) perOptions.subfolder = null;
       const pin = typeof perComponent[name]?.device === 'string' ? (perComponent[name]!.device as string) : null;
       let component: unknown = undefined;
       try {
@@ -635,6 +636,21 @@ export class ModularPipeline {
     if (fields.some((f) => options[f] !== undefined)) return undefined;
     const ids = manager.findByLoadId(spec.loadId);
     return ids.length > 0 ? manager.get(ids[0]!) : undefined;
+  }
+
+  /**
+   * True when the caller names a repo (no subfolder) for a component whose `<repo>/<name>` folder
+   * was only assumed, and that repo has no `<name>/` folder: a model repo published on its own
+   * (diffusers/controlnet-canny-sdxl-1.0 keeps config.json at its root) is then read from its root,
+   * as `loadComponents('controlnet', { repo })` means; the assumed layout was the pipeline repo's.
+   */
+  private async namedRepoHasComponentAtRoot(spec: ComponentSpec, options: Record<string, unknown>, signal: AbortSignalLike | undefined): Promise<boolean> {
+    const named = options.pretrainedModelNameOrPath ?? options.repo;
+    if (!this.assumedSources.has(spec.name) || typeof named !== 'string' || options.subfolder !== undefined || !spec.subfolder) return false;
+    const resolver = this.repoResolver ?? getDefaultRepoResolver();
+    if (!resolver?.exists) return false;
+    const revision = (options.revision as string | null | undefined) ?? spec.revision;
+    return !(await resolver.exists({ repo: named, subfolder: spec.subfolder, revision, variant: spec.variant }, { signal }));
   }
 
   /** True when `spec`'s source is only assumed and the resolver says that folder is not in the repo. */

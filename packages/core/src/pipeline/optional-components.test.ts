@@ -72,3 +72,38 @@ describe('components the repo does not have', () => {
     await expect(listed.loadComponents()).rejects.toThrow(/'controlnet': no folder 'controlnet'/);
   });
 });
+
+describe("loadComponents('controlnet', { repo }) for a model repo published on its own", () => {
+  /** Folders per repo ('' is the repo root). */
+  const repos = (layout: Record<string, string[]>): RepoResolver => ({
+    async resolve(location: RepoLocation) {
+      const sub = location.subfolder ?? '';
+      if (!(layout[location.repo] ?? []).includes(sub)) throw new Error(`no folder '${sub}' in ${location.repo}`);
+      return { ...location, path: `/${location.repo}/${sub}` };
+    },
+    async exists(location: RepoLocation) {
+      return (layout[location.repo] ?? []).includes(location.subfolder ?? '');
+    },
+    async readModelIndex() {
+      return null;
+    },
+  });
+  const loader = () =>
+    new ComponentLoaderRegistry().register({ type: 'Part', fromPretrained: async (spec, context) => ({ repo: spec.pretrainedModelNameOrPath, from: (await context.resolve()).subfolder ?? '' }) });
+  const init = (layout: Record<string, string[]>): any =>
+    blocks().initPipeline('org/sdxl', { repoResolver: repos(layout), loaderRegistry: loader(), logger: new MemoryLogger() });
+
+  it('reads it from the root when the repo has no controlnet/ folder (diffusers/controlnet-canny-sdxl-1.0 keeps config.json there)', async () => {
+    const pipe = init({ 'org/sdxl': ['unet'], 'diffusers/controlnet-canny-sdxl-1.0': [''] });
+    await pipe.loadComponents('controlnet', { repo: 'diffusers/controlnet-canny-sdxl-1.0' });
+    expect(pipe.controlnet).toEqual({ repo: 'diffusers/controlnet-canny-sdxl-1.0', from: '' });
+  });
+
+  it("keeps the <name>/ folder when the named repo has one, and a subfolder the caller gives", async () => {
+    const pipe = init({ 'org/sdxl': ['unet'], 'org/other-sdxl': ['', 'controlnet', 'cn'] });
+    await pipe.loadComponents('controlnet', { repo: 'org/other-sdxl' });
+    expect(pipe.controlnet).toEqual({ repo: 'org/other-sdxl', from: 'controlnet' });
+    await pipe.loadComponents('controlnet', { repo: 'org/other-sdxl', subfolder: 'cn' });
+    expect(pipe.controlnet).toEqual({ repo: 'org/other-sdxl', from: 'cn' });
+  });
+});

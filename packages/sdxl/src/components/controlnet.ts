@@ -80,6 +80,9 @@ export class ControlNetModel extends OnnxSessionComponent {
     // Guess mode weights each down block differently, which a scalar input cannot express:
     // run at scale 1 and apply diffusers' weights here (its ControlNet scales the outputs last).
     const scaleOutside = call.guessMode === true && !this.globalPoolConditions;
+    // diffusers' ControlNet-Union given several images scales each image's terms inside the model,
+    // and its guess-mode weights then leave the scale out: the graph gets the scale, the weights not.
+    const scaleInside = scaleOutside && this.acceptsControlType && Array.isArray(call.controlnetCond) && call.controlnetCond.length > 1;
     const feeds: Record<string, Tensor> = {
       sample: call.sample,
       timestep: this.timestepTensor(call.timestep, rows),
@@ -88,7 +91,7 @@ export class ControlNetModel extends OnnxSessionComponent {
       text_embeds: call.textEmbeds,
       time_ids: call.timeIds,
     };
-    if (declaresScale) feeds.conditioning_scale = new Tensor('float32', Float32Array.of(scaleOutside ? 1 : call.conditioningScale), [1]);
+    if (declaresScale) feeds.conditioning_scale = new Tensor('float32', Float32Array.of(scaleOutside && !scaleInside ? 1 : call.conditioningScale), [1]);
     if (this.acceptsControlType) {
       if (!call.controlType) {
         throw new ModelCapabilityError(
@@ -119,8 +122,9 @@ export class ControlNetModel extends OnnxSessionComponent {
     let mid = result[MID_OUTPUT] as Tensor<'float32'>;
     if (scaleOutside) {
       const weights = guessModeWeights(down.length);
-      down = down.map((t, k) => scale(t, Math.fround(weights[k]! * call.conditioningScale)));
-      mid = scale(mid, Math.fround(weights[down.length]! * call.conditioningScale));
+      const by = scaleInside ? 1 : call.conditioningScale;
+      down = down.map((t, k) => scale(t, Math.fround(weights[k]! * by)));
+      mid = scale(mid, Math.fround(weights[down.length]! * by));
     } else if (!declaresScale) {
       down = down.map((t) => scale(t, call.conditioningScale));
       mid = scale(mid, call.conditioningScale);
@@ -137,9 +141,11 @@ export class ControlNetModel extends OnnxSessionComponent {
   }
 
   private condTensor(cond: Tensor | readonly Tensor[]): Tensor {
-    if (cond instanceof Tensor) return cond;
+    const stacked = this.model.input('controlnet_cond')?.dims.length === 5;
+    // A union graph that takes [B, K, 3, H, W] gets one image as K = 1 too (the built ControlNetUnionModel).
+    if (cond instanceof Tensor) return stacked && cond.rank === 4 ? stack([cond as Tensor<'float32'>], 1) : cond;
+    if (stacked) return stack([...cond] as Tensor<'float32'>[], 1);
     if (cond.length === 1) return cond[0]!;
-    if (this.model.input('controlnet_cond')?.dims.length === 5) return stack([...cond] as Tensor<'float32'>[], 1);
     throw new ModelCapabilityError(
       `${cond.length} control images were given but the ControlNet export ${this.model.path} takes one 'controlnet_cond' image; ` +
         `pass one control image (and one control_mode).`,

@@ -10,12 +10,33 @@ import type { OffloadableComponent, ResidencyHook, SaveableComponent } from '@mo
 import type { Device, ExecutionProvider, OnnxModel } from '@modular-diffusers/runtime';
 
 export class OnnxSessionComponent implements OffloadableComponent, SaveableComponent {
+  #model: OnnxModel;
+  #residencyHook: ResidencyHook | null = null;
+
   constructor(
-    readonly model: OnnxModel,
+    model: OnnxModel,
     /** The folder's config.json ({} when it has none). */
     readonly config: Readonly<Record<string, unknown>>,
     readonly folder: string,
-  ) {}
+  ) {
+    this.#model = model;
+  }
+
+  get model(): OnnxModel {
+    return this.#model;
+  }
+
+  /**
+   * Runs `next` from now on (the same component rebuilt with more inputs, e.g. a UNet with
+   * ControlNet residual inputs) and frees the old session; the residency hook moves along, so a
+   * ComponentsManager still sees the component it registered.
+   */
+  protected async replaceModel(next: OnnxModel): Promise<void> {
+    const old = this.#model;
+    next.setResidencyHook(this.#residencyHook);
+    this.#model = next;
+    await old.release();
+  }
 
   /** Bytes of the model file and its external data. */
   get sizeBytes(): number {
@@ -45,6 +66,7 @@ export class OnnxSessionComponent implements OffloadableComponent, SaveableCompo
   }
 
   setResidencyHook(hook: ResidencyHook | null): void {
+    this.#residencyHook = hook;
     this.model.setResidencyHook(hook);
   }
 

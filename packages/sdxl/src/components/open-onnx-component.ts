@@ -4,15 +4,17 @@
  * or the `fileName` / `weightName` loader option) plus its `config.json`.
  * Loader options `device` and `sessionOptions` go to onnxruntime. A folder
  * with only config.json + safetensors is built into a graph (model-source.ts;
- * `controlNetResiduals: true` builds a UNet with ControlNet residual inputs).
+ * `controlNetResiduals: true` builds a UNet with ControlNet residual inputs),
+ * and `rebuild` builds it again with more inputs when an adapter needs them.
  * `dtype`/`torch_dtype` cannot change an export's element types (they are
  * fixed in the file); when they ask for another precision than the export
  * has, the loader says so and how to get it (`variant: 'fp16'`).
  */
 import { InvalidArgumentError, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
 import type { OnnxModel } from '@modular-diffusers/runtime';
+import { hasBuildableWeights, type UNetExtensions } from '@modular-diffusers/model-builder';
 import { loadChosenModel } from './load-chosen-model.js';
-import { chooseModel } from './model-source.js';
+import { chooseModel, modelSourceOption, type ChosenModel } from './model-source.js';
 import { onnxLoadOptions, onnxModelPath } from './onnx-load-options.js';
 import { readJsonConfig } from './read-json-config.js';
 
@@ -20,6 +22,23 @@ export interface OpenedOnnxComponent {
   model: OnnxModel;
   config: Record<string, unknown>;
   folder: string;
+  /** What was opened: an ONNX export, or a graph built from the folder's safetensors. */
+  chosen: ChosenModel;
+  /**
+   * Builds (or takes from the built-graph cache) the same component with UNet extensions and
+   * opens it with the same loader options, or resolves null when it cannot: for a built graph
+   * always; for an ONNX export chosen by modelSource 'auto' (no file named), from the folder's
+   * diffusers weights when it has them (an export's inputs are fixed in the file, so the
+   * weights beside it are what can take new inputs). Null for an export the caller asked for.
+   */
+  rebuild: ((request: RebuildRequest) => Promise<OnnxModel | null>) | null;
+}
+
+export interface RebuildRequest {
+  readonly unet: UNetExtensions;
+  readonly extensionId?: string;
+  /** Called between the build and the new session (e.g. to free the old session first, so two never coexist). */
+  readonly beforeOpen?: () => Promise<void>;
 }
 
 export async function openOnnxComponent(spec: ComponentSpec, context: LoaderContext): Promise<OpenedOnnxComponent> {
@@ -30,10 +49,28 @@ export async function openOnnxComponent(spec: ComponentSpec, context: LoaderCont
   if (controlNetResiduals !== undefined && typeof controlNetResiduals !== 'boolean') {
     throw new InvalidArgumentError('controlNetResiduals must be true or false (build the UNet with ControlNet residual inputs).');
   }
-  const chosen = await chooseModel({ spec, context, weightsFolder: path, onnxPaths: [file], onnxFileNamed: (context.options.fileName ?? context.options.weightName) !== undefined, ...(controlNetResiduals ? { unet: { controlNetResiduals } } : {}) });
+  const request = { spec, context, weightsFolder: path, onnxPaths: [file], onnxFileNamed: (context.options.fileName ?? context.options.weightName) !== undefined };
+  const chosen = await chooseModel({ ...request, ...(controlNetResiduals ? { unet: { controlNetResiduals } } : {}) });
   const model = await loadChosenModel(chosen, 'model', onnxLoadOptions(context.options));
   warnOnPrecisionMismatch(spec, context, model);
-  return { model, config, folder: path };
+  // A later rebuild must not be cancelled by the load's signal, which belongs to a finished call.
+  const { signal: _loadSignal, ...lasting } = context;
+  const fromWeights = chosen.kind === 'onnx' && modelSourceOption(context.options) === 'auto' && !request.onnxFileNamed;
+  const rebuild = chosen.kind === 'built' || fromWeights
+    ? async ({ unet, extensionId, beforeOpen }: RebuildRequest) => {
+        if (fromWeights && !(await hasBuildableWeights(path, spec.variant ?? null))) return null;
+        const options = fromWeights ? { ...context.options, modelSource: 'safetensors' } : context.options;
+        const again = await chooseModel({
+          ...request,
+          context: { ...lasting, options },
+          unet: { ...(controlNetResiduals ? { controlNetResiduals } : {}), ...unet },
+          ...(extensionId ? { extensionId } : {}),
+        });
+        await beforeOpen?.();
+        return loadChosenModel(again, 'model', onnxLoadOptions(context.options));
+      }
+    : null;
+  return { model, config, folder: path, chosen, rebuild };
 }
 
 function warnOnPrecisionMismatch(spec: ComponentSpec, context: LoaderContext, model: OnnxModel): void {

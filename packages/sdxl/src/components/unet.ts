@@ -8,12 +8,24 @@
  * fed neutrally: zero residuals, and zero image embeddings at scale 0, so a
  * ControlNet- or IP-Adapter-capable export without those inputs predicts
  * what the plain UNet does.
+ *
+ * A UNet built from safetensors gets ControlNet residual inputs by itself:
+ * the first call that passes residuals rebuilds it with them (from the
+ * built-graph cache after the first time) and swaps the session; so does an
+ * ONNX export without them that modelSource 'auto' picked, from the diffusers
+ * weights beside it (stabilityai's layout). This is done
+ * here rather than by the pipeline when a ControlNet loads because only the
+ * UNet knows whether it was built (an ONNX export's inputs are fixed) and it
+ * keeps every way of running a ControlNet working (the blocks, a custom loop,
+ * a ControlNet loaded after the UNet or swapped with updateComponents); the
+ * graph with residual inputs runs a plain text2img as before (zero residuals),
+ * so it can stay in place once built.
  */
-import { InvalidArgumentError, type ComponentLoader, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
-import { Tensor, type OnnxValueInfo } from '@modular-diffusers/runtime';
+import { InvalidArgumentError, type ComponentLoader, type ComponentSpec, type LoaderContext, type Logger } from '@modular-diffusers/core';
+import { Tensor, type OnnxModel, type OnnxValueInfo } from '@modular-diffusers/runtime';
 import { ModelCapabilityError } from './model-capability-error.js';
 import { OnnxSessionComponent } from './onnx-session-component.js';
-import { configNumber, openOnnxComponent } from './open-onnx-component.js';
+import { configNumber, openOnnxComponent, type RebuildRequest } from './open-onnx-component.js';
 
 /** One UNet evaluation on a batch of N rows. */
 export interface UNetCall {
@@ -42,14 +54,61 @@ const MID_RESIDUAL = 'mid_block_additional_residual';
 const IMAGE_EMBEDS = 'image_embeds';
 const IP_ADAPTER_SCALE = 'ip_adapter_scale';
 
+/** Rebuilds a UNet built from safetensors with more inputs (see openOnnxComponent's `rebuild`). */
+export interface UNetRebuilder {
+  rebuild(request: RebuildRequest): Promise<OnnxModel | null>;
+  readonly logger: Logger;
+  /** The UNet runs an ONNX export (the rebuild takes the diffusers weights beside it). */
+  readonly fromExport: boolean;
+}
+
 export class UNet2DConditionModel extends OnnxSessionComponent {
   /** Strength of the IP-Adapter image conditioning (`pipeline.loader.setIpAdapterScale`). */
   ipAdapterScale = 1;
+  #rebuilder: UNetRebuilder | null = null;
+  #residualsRebuild: Promise<void> | null = null;
 
   /** Loads `<repo>/<subfolder>/model.onnx` (the registry's loader for 'UNet2DConditionModel'). */
   static async fromPretrained(spec: ComponentSpec, context: LoaderContext): Promise<UNet2DConditionModel> {
     const component = await openOnnxComponent(spec, context);
-    return new UNet2DConditionModel(component.model, component.config, component.folder);
+    const unet = new UNet2DConditionModel(component.model, component.config, component.folder);
+    if (component.rebuild) unet.#rebuilder = { rebuild: component.rebuild, logger: context.logger, fromExport: component.chosen.kind === 'onnx' };
+    return unet;
+  }
+
+  /**
+   * Whether this UNet can be rebuilt with adapter inputs: it was built from safetensors, or it is
+   * an ONNX export picked by modelSource 'auto' whose folder may hold the diffusers weights too.
+   */
+  get rebuildable(): boolean {
+    return this.#rebuilder !== null;
+  }
+
+  /**
+   * Makes the session take ControlNet residuals (a no-op when it already
+   * does): a built UNet, or an 'auto'-picked export with diffusers weights
+   * beside it, is rebuilt with `controlNetResiduals`; any other export is
+   * refused with what to load instead.
+   */
+  async enableControlNetResiduals(): Promise<void> {
+    if (this.acceptsControlNetResiduals) return;
+    const rebuilder = this.#rebuilder;
+    if (!rebuilder) throw this.noResidualInputsError();
+    this.#residualsRebuild ??= (async () => {
+      const before = this.model.provider;
+      // The old session goes before the new one opens, so memory never holds two UNets; should
+      // the open fail, the old one comes back by itself at its next run.
+      const next = await rebuilder.rebuild({ unet: { controlNetResiduals: true }, beforeOpen: () => this.model.offload() });
+      if (!next) throw this.noResidualInputsError();
+      if (next.provider !== before) await next.ensureResident(before);
+      await this.replaceModel(next);
+      rebuilder.logger.info(
+        `unet: rebuilt with ControlNet residual inputs for the ControlNet that runs with it, from ${rebuilder.fromExport ? `the diffusers weights beside the ONNX export (which has none)` : 'its diffusers weights'} in ${this.folder}.`,
+      );
+    })().finally(() => {
+      this.#residualsRebuild = null;
+    });
+    await this.#residualsRebuild;
   }
 
   /** The element type of `sample`: what the export computes in. */
@@ -84,6 +143,10 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
 
   /** The noise prediction `out_sample` [N, 4, h, w], float32. */
   async predict(call: UNetCall): Promise<Tensor<'float32'>> {
+    // Before any feed is made: the rebuilt session may declare other input types (a float timestep).
+    if ((call.downBlockAdditionalResiduals || call.midBlockAdditionalResidual) && !this.acceptsControlNetResiduals && this.rebuildable) {
+      await this.enableControlNetResiduals();
+    }
     const rows = call.sample.shape[0]!;
     const feeds: Record<string, Tensor> = {
       sample: call.sample,
@@ -117,13 +180,7 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
     const mid = call.midBlockAdditionalResidual ?? null;
     const downInputs = this.downResidualInputs;
     const midInput = this.model.input(MID_RESIDUAL);
-    if ((down || mid) && !this.acceptsControlNetResiduals) {
-      throw new ModelCapabilityError(
-        `The loaded UNet export (${this.model.path}) has no ControlNet residual inputs (down_block_additional_residual_<i>, ` +
-          `${MID_RESIDUAL}), so ControlNet cannot steer it. Load a UNet exported with them, e.g. ` +
-          `pipeline.loadComponents('unet', { subfolder: 'unet_controlnet' }) for a repo laid out like the tiny SDXL repo.`,
-      );
-    }
+    if ((down || mid) && !this.acceptsControlNetResiduals) throw this.noResidualInputsError();
     if (!this.acceptsControlNetResiduals) return;
     if (down && down.length !== downInputs.length) {
       throw new ModelCapabilityError(
@@ -136,6 +193,15 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
       feeds[info.name] = down?.[i] ?? Tensor.zeros('float32', zeros!.down[i]!);
     });
     if (midInput) feeds[MID_RESIDUAL] = mid ?? Tensor.zeros('float32', zeros!.mid);
+  }
+
+  private noResidualInputsError(): ModelCapabilityError {
+    return new ModelCapabilityError(
+      `The loaded UNet export (${this.model.path}) has no ControlNet residual inputs (down_block_additional_residual_<i>, ` +
+        `${MID_RESIDUAL}), so ControlNet cannot steer it. Load a UNet exported with them, e.g. ` +
+        `pipeline.loadComponents('unet', { subfolder: 'unet_controlnet' }) for a repo laid out like the tiny SDXL repo, ` +
+        `or the UNet's diffusers weights (modelSource: 'safetensors'), which are built with residual inputs when a ControlNet runs.`,
+    );
   }
 
   private addImageEmbeds(feeds: Record<string, Tensor>, call: UNetCall): void {

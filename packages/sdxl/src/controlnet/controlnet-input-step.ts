@@ -19,6 +19,7 @@ import {
   guidanceWindow,
   prepareControlImage,
 } from './controlnet-inputs.js';
+import { checkControlNetFitsUNet } from './controlnet-unet-check.js';
 
 export class StableDiffusionXLControlNetInputStep extends PipelineBlock {
   static override modelName = MODEL_NAME;
@@ -43,8 +44,9 @@ export class StableDiffusionXLControlNetInputStep extends PipelineBlock {
     return controlNetOutputs();
   }
 
-  override validateInputs(_components: PipelineComponents, state: PipelineState): void {
+  override validateInputs(components: PipelineComponents, state: PipelineState): void {
     checkControlNetInputs(state);
+    if (state.get('control_image') != null) checkControlNetFitsUNet(components);
   }
 
   override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {

@@ -29,6 +29,7 @@ import {
   guidanceWindow,
   prepareControlImage,
 } from './controlnet-inputs.js';
+import { checkControlNetFitsUNet } from './controlnet-unet-check.js';
 
 export class StableDiffusionXLControlNetUnionInputStep extends PipelineBlock {
   static override modelName = MODEL_NAME;
@@ -57,10 +58,11 @@ export class StableDiffusionXLControlNetUnionInputStep extends PipelineBlock {
     ];
   }
 
-  override validateInputs(_components: PipelineComponents, state: PipelineState): void {
+  override validateInputs(components: PipelineComponents, state: PipelineState): void {
     checkControlNetInputs(state);
     const modes = state.get('control_mode');
     if (modes == null) return;
+    if (state.get('control_image') != null) checkControlNetFitsUNet(components);
     const list = Array.isArray(modes) ? modes : [modes];
     if (list.length === 0 || !list.every((m) => Number.isInteger(m) && m >= 0)) {
       throw new SdxlInputError(`\`control_mode\` must be a control-type index (a non-negative integer) or a list of them, got ${JSON.stringify(modes)}.`);
