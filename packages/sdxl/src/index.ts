@@ -20,6 +20,12 @@ export * from './components/controlnet.js';
 export * from './components/image-encoder.js';
 export * from './ip-adapter/clip-image-processor.js';
 export * from './ip-adapter/load-ip-adapter.js';
+export * from './lora/lora-errors.js';
+export * from './lora/lora-file.js';
+export * from './lora/lora-layers.js';
+export * from './lora/lora-fusion.js';
+export * from './lora/kohya-names.js';
+export * from './lora/lora-adapters.js';
 
 // The blocks, presets and pipeline class: the same modules the plugin sandbox gets.
 export * from './blocks-entry.js';

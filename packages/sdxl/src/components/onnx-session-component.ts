@@ -10,12 +10,36 @@ import type { OffloadableComponent, ResidencyHook, SaveableComponent } from '@mo
 import type { Device, ExecutionProvider, OnnxModel } from '@modular-diffusers/runtime';
 
 export class OnnxSessionComponent implements OffloadableComponent, SaveableComponent {
+  #model: OnnxModel;
+  #residencyHook: ResidencyHook | null = null;
+
   constructor(
-    readonly model: OnnxModel,
+    model: OnnxModel,
     /** The folder's config.json ({} when it has none). */
     readonly config: Readonly<Record<string, unknown>>,
     readonly folder: string,
-  ) {}
+  ) {
+    this.#model = model;
+  }
+
+  /** The session's model; replaced in place when a LoRA is fused or unfused (replaceModel). */
+  get model(): OnnxModel {
+    return this.#model;
+  }
+
+  /**
+   * Swaps in another model of the same component (the graph rebuilt with fused LoRA weights, or
+   * the base graph again) and frees the old session. Blocks keep this object, and a components
+   * manager's residency hook moves to the new model.
+   */
+  async replaceModel(model: OnnxModel): Promise<void> {
+    const old = this.#model;
+    if (old === model) return;
+    model.setResidencyHook(this.#residencyHook);
+    this.#model = model;
+    old.setResidencyHook(null);
+    await old.release();
+  }
 
   /** Bytes of the model file and its external data. */
   get sizeBytes(): number {
@@ -45,6 +69,7 @@ export class OnnxSessionComponent implements OffloadableComponent, SaveableCompo
   }
 
   setResidencyHook(hook: ResidencyHook | null): void {
+    this.#residencyHook = hook;
     this.model.setResidencyHook(hook);
   }
 

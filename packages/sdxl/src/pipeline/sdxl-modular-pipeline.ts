@@ -6,8 +6,28 @@
  * Registered for the model name 'stable-diffusion-xl', so
  * `blocks.initPipeline(...)` builds it for any SDXL blocks.
  */
-import { ModularPipeline, PipelineLoader, registerPipelineClass } from '@modular-diffusers/core';
+import {
+  ComponentLoadError,
+  getDefaultRepoResolver,
+  ModularPipeline,
+  PipelineLoader,
+  registerPipelineClass,
+  type FuseLoraOptions,
+  type LoadLoraWeightsOptions,
+  type UnfuseLoraOptions,
+} from '@modular-diffusers/core';
 import { loadIpAdapter, setIpAdapterScale, type LoadIpAdapterOptions } from '../ip-adapter/load-ip-adapter.js';
+// Types only: LoRA fusing reads files and builds graphs (node:fs), which the sandbox bundle of this
+// module cannot hold; the host entry installs the implementation (lora/lora-adapters.ts does on import).
+import type { LoraAdapterWeight, LoraHost, SdxlLoraAdapters } from '../lora/lora-adapters.js';
+import type { LoraComponentName } from '../lora/lora-file.js';
+
+let createLoraAdapters: ((host: LoraHost) => SdxlLoraAdapters) | null = null;
+
+/** Installs the LoRA implementation the SDXL pipeline's LoRA methods use (done by importing @modular-diffusers/sdxl). */
+export function installSdxlLoraAdapters(factory: ((host: LoraHost) => SdxlLoraAdapters) | null): void {
+  createLoraAdapters = factory;
+}
 import { defaultSampleSize, numChannelsLatents, numChannelsUnet, vaeScaleFactor } from './sdxl-pipeline-properties.js';
 
 export class StableDiffusionXLModularPipeline extends ModularPipeline {
@@ -47,6 +67,74 @@ export class StableDiffusionXLModularPipeline extends ModularPipeline {
     return super.loader as SdxlPipelineLoader;
   }
 
+  #lora: SdxlLoraAdapters | null = null;
+
+  /** The pipeline's LoRA adapters (the methods below delegate here; see lora/lora-adapters.ts for how fusing works). */
+  get lora(): SdxlLoraAdapters {
+    if (!createLoraAdapters) {
+      throw new ComponentLoadError('LoRA loading needs the host package: import @modular-diffusers/sdxl (the sandboxed blocks entry cannot read LoRA files).');
+    }
+    this.#lora ??= createLoraAdapters({
+      pipeline: this,
+      logger: this.logger,
+      resolveRepo: async (location) => {
+        const resolver = this.repoResolver ?? getDefaultRepoResolver();
+        if (!resolver) throw new ComponentLoadError(`loadLoraWeights: '${location.repo}' is not a local path and no repo resolver is installed (import @modular-diffusers/hub to load from the Hub).`);
+        return resolver.resolve(location);
+      },
+    });
+    return this.#lora;
+  }
+
+  /**
+   * diffusers' `load_lora_weights`: a diffusers/PEFT or kohya LoRA (a .safetensors file, or the one
+   * in a folder or repo) for the UNet and both text encoders, made the active adapter at weight 1 and
+   * fused into the graphs (the models must be built from their diffusers weights).
+   */
+  loadLoraWeights(repoOrPath: string, options: LoadLoraWeightsOptions = {}): Promise<void> {
+    return this.lora.loadLoraWeights(repoOrPath, options);
+  }
+
+  /** diffusers' `set_adapters`: the active adapters and their weights (a number, or per model). */
+  setAdapters(names: string | readonly string[], weights?: LoraAdapterWeight | ReadonlyArray<LoraAdapterWeight | null> | null): Promise<void> {
+    return this.lora.setAdapters(names, weights);
+  }
+
+  /** diffusers' `fuse_lora`: the active adapters fused at `loraScale`. */
+  fuseLora(options: FuseLoraOptions = {}): Promise<void> {
+    return this.lora.fuseLora(options);
+  }
+
+  /** diffusers' `unfuse_lora`: drops the fuse scale (active adapters stay applied at their weights). */
+  unfuseLora(options: UnfuseLoraOptions = {}): Promise<void> {
+    return this.lora.unfuseLora(options);
+  }
+
+  getActiveAdapters(): string[] {
+    return this.lora.getActiveAdapters();
+  }
+
+  getListAdapters(): Partial<Record<LoraComponentName, string[]>> {
+    return this.lora.getListAdapters();
+  }
+
+  deleteAdapters(names: string | readonly string[]): Promise<void> {
+    return this.lora.deleteAdapters(names);
+  }
+
+  disableLora(): Promise<void> {
+    return this.lora.disableLora();
+  }
+
+  enableLora(): Promise<void> {
+    return this.lora.enableLora();
+  }
+
+  /** Forgets every adapter; the models get their base graphs back (from the built-graph cache). */
+  unloadLoraWeights(): Promise<void> {
+    return this.lora.unloadLoraWeights();
+  }
+
   protected override createLoader(): PipelineLoader {
     return new SdxlPipelineLoader(this);
   }
@@ -66,6 +154,11 @@ export class SdxlPipelineLoader extends PipelineLoader<StableDiffusionXLModularP
   /** How strongly the reference image steers the UNet (0 = not at all, 1 = fully). */
   setIpAdapterScale(scale: number | readonly number[]): void {
     setIpAdapterScale(this.pipeline, scale);
+  }
+
+  /** `pipeline.loadLoraWeights`, also here beside the IP-Adapter loader. */
+  loadLoraWeights(repoOrPath: string, options: LoadLoraWeightsOptions = {}): Promise<void> {
+    return this.pipeline.loadLoraWeights(repoOrPath, options);
   }
 }
 
