@@ -23,6 +23,7 @@ export * from './ip-adapter/load-ip-adapter.js';
 export * from './lora/lora-errors.js';
 export * from './lora/lora-file.js';
 export * from './lora/lora-layers.js';
+export * from './lora/lora-targets.js';
 export * from './lora/lora-fusion.js';
 export * from './lora/kohya-names.js';
 export * from './lora/lora-adapters.js';

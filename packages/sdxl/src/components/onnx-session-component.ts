@@ -10,8 +10,8 @@ import type { OffloadableComponent, ResidencyHook, SaveableComponent } from '@mo
 import type { Device, ExecutionProvider, OnnxModel } from '@modular-diffusers/runtime';
 
 export class OnnxSessionComponent implements OffloadableComponent, SaveableComponent {
-  #model: OnnxModel;
-  #residencyHook: ResidencyHook | null = null;
+  private currentModel: OnnxModel;
+  private residencyHook: ResidencyHook | null = null;
 
   constructor(
     model: OnnxModel,
@@ -19,12 +19,12 @@ export class OnnxSessionComponent implements OffloadableComponent, SaveableCompo
     readonly config: Readonly<Record<string, unknown>>,
     readonly folder: string,
   ) {
-    this.#model = model;
+    this.currentModel = model;
   }
 
   /** The session's model; replaced in place when a LoRA is fused or unfused (replaceModel). */
   get model(): OnnxModel {
-    return this.#model;
+    return this.currentModel;
   }
 
   /**
@@ -33,10 +33,10 @@ export class OnnxSessionComponent implements OffloadableComponent, SaveableCompo
    * manager's residency hook moves to the new model.
    */
   async replaceModel(model: OnnxModel): Promise<void> {
-    const old = this.#model;
+    const old = this.currentModel;
     if (old === model) return;
-    model.setResidencyHook(this.#residencyHook);
-    this.#model = model;
+    model.setResidencyHook(this.residencyHook);
+    this.currentModel = model;
     old.setResidencyHook(null);
     await old.release();
   }
@@ -69,7 +69,7 @@ export class OnnxSessionComponent implements OffloadableComponent, SaveableCompo
   }
 
   setResidencyHook(hook: ResidencyHook | null): void {
-    this.#residencyHook = hook;
+    this.residencyHook = hook;
     this.model.setResidencyHook(hook);
   }
 

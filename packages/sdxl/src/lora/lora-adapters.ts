@@ -43,7 +43,6 @@ import {
   type ResolvedLocation,
   type UnfuseLoraOptions,
 } from '@modular-diffusers/core';
-import { WeightSet } from '@modular-diffusers/model-builder';
 import { builtModelRecipe, openRebuilt } from '../components/built-model-recipes.js';
 import { installSdxlLoraAdapters } from '../pipeline/sdxl-modular-pipeline.js';
 import type { OnnxSessionComponent } from '../components/onnx-session-component.js';
@@ -51,6 +50,7 @@ import { LoraLoadError } from './lora-errors.js';
 import { LORA_COMPONENTS, readLoraFile, refusePickle, type LoraComponentName, type LoraFile } from './lora-file.js';
 import { loraWeightOverride, type WeightedLoraLayer } from './lora-fusion.js';
 import { resolveLoraLayers, type LoraLayer, type LoraTarget } from './lora-layers.js';
+import { loraTargetFromFolder } from './lora-targets.js';
 
 /** An adapter's weight: one number for every model, or one per model (missing models: 1). */
 export type LoraAdapterWeight = number | Partial<Record<LoraComponentName, number>>;
@@ -264,11 +264,8 @@ export class SdxlLoraAdapters {
       if (!component) continue;
       const recipe = builtModelRecipe(component.model);
       if (!recipe) throw exportError(name, component, file.path);
-      const paths = await WeightSet.find(recipe.buildOptions.folder, recipe.buildOptions.variant ?? null);
-      const weights = await WeightSet.open(paths ?? []);
-      const shapes = new Map<string, readonly number[]>();
-      for (const header of weights.files) for (const [key, info] of header.tensors) shapes.set(key, info.shape);
-      out[name] = { description: `the ${name} in ${recipe.buildOptions.folder}`, weightShapes: shapes, config: component.config };
+      const { folder, variant } = recipe.buildOptions;
+      out[name] = await loraTargetFromFolder(folder, variant ?? null, component.config, `the ${name} in ${folder}`);
     }
     return out;
   }

@@ -23,6 +23,7 @@ import type { LoraAdapterWeight, LoraHost, SdxlLoraAdapters } from '../lora/lora
 import type { LoraComponentName } from '../lora/lora-file.js';
 
 let createLoraAdapters: ((host: LoraHost) => SdxlLoraAdapters) | null = null;
+const loraAdapters = new WeakMap<object, SdxlLoraAdapters>();
 
 /** Installs the LoRA implementation the SDXL pipeline's LoRA methods use (done by importing @modular-diffusers/sdxl). */
 export function installSdxlLoraAdapters(factory: ((host: LoraHost) => SdxlLoraAdapters) | null): void {
@@ -67,14 +68,16 @@ export class StableDiffusionXLModularPipeline extends ModularPipeline {
     return super.loader as SdxlPipelineLoader;
   }
 
-  #lora: SdxlLoraAdapters | null = null;
 
   /** The pipeline's LoRA adapters (the methods below delegate here; see lora/lora-adapters.ts for how fusing works). */
   get lora(): SdxlLoraAdapters {
     if (!createLoraAdapters) {
       throw new ComponentLoadError('LoRA loading needs the host package: import @modular-diffusers/sdxl (the sandboxed blocks entry cannot read LoRA files).');
     }
-    this.#lora ??= createLoraAdapters({
+    // Keyed by the object: the callable pipeline is a Proxy, on which private fields do not resolve.
+    let lora = loraAdapters.get(this);
+    if (lora) return lora;
+    lora = createLoraAdapters({
       pipeline: this,
       logger: this.logger,
       resolveRepo: async (location) => {
@@ -83,7 +86,8 @@ export class StableDiffusionXLModularPipeline extends ModularPipeline {
         return resolver.resolve(location);
       },
     });
-    return this.#lora;
+    loraAdapters.set(this, lora);
+    return lora;
   }
 
   /**

@@ -1,0 +1,16 @@
+/** A model's weight shapes and config as a LoraTarget, from its diffusers-format folder (headers only). */
+import { WeightSet } from '@modular-diffusers/model-builder';
+import type { LoraTarget } from './lora-layers.js';
+
+export async function loraTargetFromFolder(
+  folder: string,
+  variant: string | null,
+  config: Readonly<Record<string, unknown>>,
+  description: string,
+): Promise<LoraTarget> {
+  const paths = await WeightSet.find(folder, variant);
+  const weights = await WeightSet.open(paths ?? []);
+  const weightShapes = new Map<string, readonly number[]>();
+  for (const header of weights.files) for (const [key, info] of header.tensors) weightShapes.set(key, info.shape);
+  return { description, weightShapes, config };
+}
