@@ -36,6 +36,8 @@ sys.path.insert(0, BASE_SCRIPTS)
 
 import torch  # noqa: E402
 
+sys.path.insert(0, HERE)
+import absent_hub_deps  # noqa: E402
 import clip_text  # noqa: E402
 import diffusers_env  # noqa: E402
 import make_sdxl_fixtures as base  # noqa: E402
@@ -227,6 +229,7 @@ def main():
 
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
+    absent_hub_deps.install()
     work = tempfile.mkdtemp(prefix="lora-fixtures-")
     try:
         src = diffusers_env.extract_sources(args.diffusers_git_dir, args.commit, os.path.join(work, "diffusers"), "src/diffusers")
