@@ -10,7 +10,7 @@
  *   bit for bit, from the built-graph cache.
  * - Bad input is refused before any model runs, naming the file and the key.
  */
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,10 +98,10 @@ function logger(lines: string[]): Logger {
   return { debug() {}, info: (m) => lines.push(m), warn: (m) => lines.push(`warn: ${m}`), error: (m) => lines.push(`error: ${m}`) };
 }
 
-async function pipeline(options: Record<string, unknown> = { modelSource: 'safetensors' }, log: string[] = []): Promise<StableDiffusionXLModularPipeline> {
+async function pipeline(options: Record<string, unknown> = { modelSource: 'safetensors' }, log: string[] = [], resolverRoot?: string): Promise<StableDiffusionXLModularPipeline> {
   const registry = registerSdxlComponentLoaders(new ComponentLoaderRegistry());
   const pipe = (SequentialPipelineBlocks.fromBlocksDict(TEXT2IMAGE_BLOCKS) as any).initPipeline(REPO, {
-    repoResolver: new LocalFolderRepoResolver(),
+    repoResolver: new LocalFolderRepoResolver(resolverRoot ? { root: resolverRoot } : {}),
     loaderRegistry: registry,
     logger: logger(log),
   }) as StableDiffusionXLModularPipeline;
@@ -224,15 +224,50 @@ describe('LoRA fused into the built SDXL graphs, against diffusers', () => {
     expect(Array.from((await run(pipe)).latents.data)).toEqual(Array.from(disabled.latents.data));
   });
 
-  it('measures what a scale change costs (rebuild of the adapted tensors and session swap)', async () => {
+  it('adds up several adapters, takes per-model weights, and resolves a repo id with subfolder and weightName', async () => {
+    const root = join(base, 'hub-like');
+    await mkdir(join(root, 'org'), { recursive: true });
+    await symlink(LORA_DIR, join(root, 'org', 'tiny-lora'));
+    const pipe = await pipeline({ modelSource: 'safetensors' }, [], root);
+    await pipe.loader.loadLoraWeights('org/tiny-lora', { subfolder: 'kohya', weightName: 'tiny_lora_kohya.safetensors', adapterName: 'a' });
+    await pipe.loadLoraWeights('org/tiny-lora', { subfolder: 'diffusers', adapterName: 'b' });
+    expect(pipe.getActiveAdapters()).toEqual(['b']);
+    // The two files hold the same LoRA: 0.5 of one plus 0.3 of the other is 0.8 of it (up to float rounding).
+    await pipe.setAdapters(['a', 'b'], [0.5, 0.3]);
+    const sum = await run(pipe);
+    expect(relativeError(sum.latents.data, refs.get('text2img_lora.final_latents')!.data as Float32Array)).toBeLessThan(1e-4);
+    // UNet only: the text encoders go back to their base graphs and encode as without the LoRA.
+    await pipe.setAdapters('a', { unet: 0.8, text_encoder: 0, text_encoder_2: 0 });
+    const state = await (pipe as any)({ ...PARAMS, latents: tensorRef(baseRefs, 'text2img_prompt.latents') });
+    expect(relativeError(state.get('prompt_embeds').data, baseRefs.get('text2img_prompt.prompt_embeds')!.data as Float32Array)).toBeLessThan(1e-5);
+    expect(relativeError(state.get('latents').data, baseRefs.get('text2img_prompt.final_latents')!.data as Float32Array)).toBeGreaterThan(1e-2);
+    await pipe.setAdapters([]);
+    expect(relativeError((await run(pipe)).latents.data, baseRefs.get('text2img_prompt.final_latents')!.data as Float32Array)).toBeLessThan(1e-4);
+  });
+
+  it('fuses into fp16 weights converted to float32 (variant fp16), near the float32 result', async () => {
+    const pipe = await pipeline({ modelSource: 'safetensors', variant: 'fp16' });
+    await pipe.loadLoraWeights(KOHYA);
+    await pipe.fuseLora({ loraScale: 0.8 });
+    // fp16-rounded base weights: the tolerance of the fp16 repo test (diffusers-format-repo.test.ts).
+    expect(relativeError((await run(pipe)).latents.data, refs.get('text2img_lora.final_latents')!.data as Float32Array)).toBeLessThan(5e-3);
+  });
+
+  it('measures what a scale change costs: a new scale rebuilds the three graphs, a scale used before comes from the cache', async () => {
     const pipe = await pipeline();
     await pipe.loadLoraWeights(KOHYA);
-    for (const scale of [0.8, 0.6]) {
-      await pipe.fuseLora({ loraScale: scale });
-      const lines = pipe.lora.lastRebuilds.map((r) => `${r.component} ${r.fromCache ? 'cached' : `built ${r.buildMs.toFixed(0)} ms`}, ${r.totalMs.toFixed(0)} ms in all`);
-      console.info(`fuseLora({ loraScale: ${scale} }): ${lines.join('; ')}`);
-      expect(pipe.lora.lastRebuilds).toHaveLength(3);
-    }
+    const report = (scale: number) =>
+      `fuseLora({ loraScale: ${scale} }): ` + pipe.lora.lastRebuilds.map((r) => `${r.component} ${r.fromCache ? 'cached' : `built ${r.buildMs.toFixed(0)} ms`}, ${r.totalMs.toFixed(0)} ms in all`).join('; ');
+    await pipe.fuseLora({ loraScale: 0.6 });
+    console.info(report(0.6));
+    expect(pipe.lora.lastRebuilds.map((r) => [r.component, r.fromCache])).toEqual([['unet', false], ['text_encoder', false], ['text_encoder_2', false]]);
+    await pipe.fuseLora({ loraScale: 0.7 });
+    await pipe.fuseLora({ loraScale: 0.6 });
+    console.info(report(0.6));
+    expect(pipe.lora.lastRebuilds.map((r) => [r.component, r.fromCache])).toEqual([['unet', true], ['text_encoder', true], ['text_encoder_2', true]]);
+    // The same scale again changes nothing: no rebuild at all.
+    await pipe.fuseLora({ loraScale: 0.6 });
+    expect(pipe.lora.lastRebuilds).toEqual([]);
   });
 });
 
