@@ -113,14 +113,37 @@ export class SdxlLoraAdapters {
       this.host.logger.warn(`loadLoraWeights: ${path} has layers for ${skipped}, which this pipeline has not loaded; they are left out.`);
     }
     if (resolved.layers.length === 0) throw new LoraLoadError(`${path}: no layer of the LoRA adapts a model this pipeline has loaded.`, path);
-    this.adapters.set(name, { name, file, layers: resolved.layers, components: resolved.components });
-    this.counter++;
-    this.active = [{ name, weight: 1 }];
     this.host.logger.info(`loadLoraWeights: adapter '${name}' from ${path} (${file.format} layout, ${resolved.layers.length} layers for ${resolved.components.join(', ')}).`);
+    await this.change(() => {
+      this.adapters.set(name, { name, file, layers: resolved.layers, components: resolved.components });
+      this.active = [{ name, weight: 1 }];
+    }, options.signal as AbortSignal | undefined);
+    this.counter++;
+  }
+
+  /**
+   * Applies a change of the adapter state; when a rebuild fails the state is put back (each
+   * model's graph is tracked by what it carries, so the next change rebuilds what needs it).
+   */
+  private async change(mutate: () => void, signal?: AbortSignal): Promise<void> {
+    const snapshot = {
+      adapters: new Map(this.adapters),
+      active: this.active,
+      fused: new Map([...this.fused].map(([c, m]) => [c, new Map(m)] as const)),
+      enabled: this.enabled,
+      safeFusing: this.safeFusing,
+    };
+    mutate();
     try {
-      await this.apply(options.signal as AbortSignal | undefined);
+      await this.apply(signal);
     } catch (error) {
-      this.adapters.delete(name);
+      this.adapters.clear();
+      for (const [k, v] of snapshot.adapters) this.adapters.set(k, v);
+      this.active = snapshot.active;
+      this.fused.clear();
+      for (const [k, v] of snapshot.fused) this.fused.set(k, v);
+      this.enabled = snapshot.enabled;
+      this.safeFusing = snapshot.safeFusing;
       throw error;
     }
   }
@@ -139,14 +162,9 @@ export class SdxlLoraAdapters {
       perAdapter = list.map(() => (weights ?? null) as LoraAdapterWeight | null);
     }
     const active = list.map((name, i) => ({ name, weight: checkWeight(perAdapter[i] ?? 1, name) }));
-    const previous = this.active;
-    this.active = active;
-    try {
-      await this.apply();
-    } catch (error) {
-      this.active = previous;
-      throw error;
-    }
+    await this.change(() => {
+      this.active = active;
+    });
   }
 
   /** diffusers' `fuse_lora`: fuses the active adapters (or `adapterNames`) at `loraScale`. */
@@ -157,20 +175,23 @@ export class SdxlLoraAdapters {
     const names = options.adapterNames ?? this.active.map((a) => a.name);
     for (const name of names) this.known(name, 'fuseLora');
     const components = checkComponents(options.components, 'fuseLora');
-    for (const component of components) {
-      const map = this.fused.get(component) ?? new Map<string, number>();
-      for (const name of names) map.set(name, scale);
-      this.fused.set(component, map);
-    }
-    this.safeFusing = options.safeFusing ?? false;
-    await this.apply(options.signal as AbortSignal | undefined);
+    await this.change(() => {
+      for (const component of components) {
+        const map = new Map(this.fused.get(component) ?? []);
+        for (const name of names) map.set(name, scale);
+        this.fused.set(component, map);
+      }
+      this.safeFusing = options.safeFusing ?? false;
+    }, options.signal as AbortSignal | undefined);
   }
 
   /** diffusers' `unfuse_lora`: drops the fuse scale; the active adapters stay applied at their weights, as in diffusers. */
   async unfuseLora(options: UnfuseLoraOptions = {}): Promise<void> {
     UNFUSE_LORA_OPTIONS.check(options);
-    for (const component of checkComponents(options.components, 'unfuseLora')) this.fused.delete(component);
-    await this.apply(options.signal as AbortSignal | undefined);
+    const components = checkComponents(options.components, 'unfuseLora');
+    await this.change(() => {
+      for (const component of components) this.fused.delete(component);
+    }, options.signal as AbortSignal | undefined);
   }
 
   /** The active adapters' names. */
@@ -189,31 +210,39 @@ export class SdxlLoraAdapters {
   async deleteAdapters(names: string | readonly string[]): Promise<void> {
     const list = typeof names === 'string' ? [names] : [...names];
     for (const name of list) this.known(name, 'deleteAdapters');
-    for (const name of list) {
-      this.adapters.delete(name);
-      for (const map of this.fused.values()) map.delete(name);
-    }
-    this.active = this.active.filter((a) => !list.includes(a.name));
-    await this.apply();
+    await this.change(() => {
+      for (const name of list) {
+        this.adapters.delete(name);
+        for (const [component, map] of this.fused) {
+          const kept = new Map(map);
+          kept.delete(name);
+          this.fused.set(component, kept);
+        }
+      }
+      this.active = this.active.filter((a) => !list.includes(a.name));
+    });
   }
 
   /** Base weights until enableLora (the adapters stay loaded). */
   async disableLora(): Promise<void> {
-    this.enabled = false;
-    await this.apply();
+    await this.change(() => {
+      this.enabled = false;
+    });
   }
 
   async enableLora(): Promise<void> {
-    this.enabled = true;
-    await this.apply();
+    await this.change(() => {
+      this.enabled = true;
+    });
   }
 
   /** Forgets every adapter and gives the models their base graphs back (from the built-graph cache). */
   async unloadLoraWeights(): Promise<void> {
-    this.adapters.clear();
-    this.active = [];
-    this.fused.clear();
-    await this.apply();
+    await this.change(() => {
+      this.adapters.clear();
+      this.active = [];
+      this.fused.clear();
+    });
   }
 
   private known(name: string, where: string): void {

@@ -323,6 +323,21 @@ describe('bad LoRA input is refused before any model runs', () => {
     expect(pipe.getActiveAdapters()).toEqual([]);
   });
 
+  it('safeFusing refuses non-finite fused weights, naming the file and the key, and the pipeline recovers', async () => {
+    const pipe = await pipeline();
+    const broken = join(scratch, 'broken.safetensors');
+    const target = 'lora_unet_input_blocks_4_1_proj_in.lora_up.weight';
+    await writeFile(broken, await rewriteSafetensors(KOHYA, (key, shape, data) => (key === target ? { key, shape, data: new Float32Array(data.length).fill(Infinity) } : { key, shape, data })));
+    await pipe.loadLoraWeights(broken, { adapterName: 'broken' });
+    const error = await pipe.fuseLora({ loraScale: 0.8, safeFusing: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LoraLoadError);
+    expect((error as LoraLoadError).file).toBe(broken);
+    expect((error as Error).message).toMatch(/Fusing adapter\(s\) 'broken' into 'down_blocks\.1\.attentions\.0\.proj_in\.weight' gives non-finite weights/);
+    expect(pipe.getActiveAdapters()).toEqual(['broken']);
+    await pipe.unloadLoraWeights();
+    expect(relativeError((await run(pipe)).latents.data, baseRefs.get('text2img_prompt.final_latents')!.data as Float32Array)).toBeLessThan(1e-4);
+  });
+
   it('an unknown option and an unknown adapter', async () => {
     const pipe = await pipeline();
     await expect(pipe.loadLoraWeights(KOHYA, { weight_name: 'x' } as never)).rejects.toThrow(/unknown option 'weight_name'. Did you mean 'weightName'/);
