@@ -206,9 +206,9 @@ export interface LoadLoraWeightsOptions extends OptionsOf<typeof LOAD_LORA_WEIGH
 
 /** `pipeline.fuseLora(options)` (diffusers' `fuse_lora`). */
 export const FUSE_LORA_OPTIONS = defineOptions('fuseLora', {
-  /** How much of each active adapter is fused (default 1). */
+  /** Multiplies the active adapters' scales (default 1), as diffusers' fuse_lora does. */
   loraScale: option<number>(),
-  /** Fuse only these of the active adapters (default: all active ones). */
+  /** Mark only these of the active adapters fused (default: all active ones). */
   adapterNames: option<readonly string[] | null>(),
   /** The models to fuse into (default unet, text_encoder, text_encoder_2). */
   components: option<readonly string[]>(),

@@ -16,13 +16,20 @@
  * the cache instead of building it. What a change costs: recomputing the adapted tensors plus
  * writing and opening one graph per adapted model (measured on the tiny fixtures in the README).
  *
- * The semantics follow diffusers: a loaded adapter becomes the active one and applies at scale 1
- * (diffusers runs it unfused at scale 1); `setAdapters(names, weights)` chooses the active
- * adapters and their weights (a number, or one per model: `{ unet: 0.5, text_encoder: 1 }`);
- * `fuseLora({ loraScale })` gives the active adapters (or `adapterNames`) weight x loraScale;
- * `unfuseLora()` drops the fuse scale, which, as in diffusers, leaves the active adapters applied
- * at their weights (diffusers computes them at run time after unmerging); `disableLora()`,
- * `setAdapters([])` or `unloadLoraWeights()` give the base weights back.
+ * The numbers follow diffusers (PEFT), where an adapter adds scale * alpha / rank * up @ down
+ * whether it is merged into the weights or applied at run time:
+ * - `loadLoraWeights` makes the new adapter the only active one, at scale 1;
+ * - `setAdapters(names, weights)` chooses the active adapters and sets their scales to the weights
+ *   (a number, or one per model: `{ unet: 0.5, text_encoder: 1 }`), PEFT's `set_scale`;
+ * - `fuseLora({ loraScale })` multiplies the active adapters' scales by loraScale (PEFT's
+ *   `scale_layer`) and marks them fused; fusing a fused adapter again is refused (diffusers only
+ *   warns, and its merged weights and scales then disagree);
+ * - `unfuseLora()` changes no number and rebuilds nothing: diffusers unmerges, and the adapter,
+ *   still active at its scaled scale, is applied at run time to the same result; the base weights
+ *   come back with `disableLora()`, `setAdapters([])`, `deleteAdapters` or `unloadLoraWeights()`
+ *   (the base graph, from the cache).
+ * One difference: diffusers keeps merged weights as they are when `setAdapters` runs while fused
+ * (the new scales show only after unfusing); here the graph follows the new scales at once.
  *
  * Every file is checked against the models before anything is rebuilt: its keys, the modules they
  * name, the matrices' shapes (lora-layers.ts). Layers for a model the pipeline has not loaded are
@@ -83,8 +90,10 @@ export interface LoraRebuild {
 export class SdxlLoraAdapters {
   private readonly adapters = new Map<string, LoadedAdapter>();
   private active: Array<{ name: string; weight: LoraAdapterWeight }> = [];
-  /** Fuse scale per model and adapter (fuseLora); absent: not fused (scale 1). */
-  private readonly fused = new Map<LoraComponentName, Map<string, number>>();
+  /** The product of fuseLora scales per model and adapter since its weight was set (PEFT's scale_layer); absent: 1. */
+  private readonly fuseScales = new Map<LoraComponentName, Map<string, number>>();
+  /** The adapters fused per model (diffusers' merged adapters). */
+  private readonly fusedNames = new Map<LoraComponentName, Set<string>>();
   private enabled = true;
   private safeFusing = false;
   /** The override id each component object's graph carries now ('' = base weights). */
@@ -117,6 +126,7 @@ export class SdxlLoraAdapters {
     await this.change(() => {
       this.adapters.set(name, { name, file, layers: resolved.layers, components: resolved.components });
       this.active = [{ name, weight: 1 }];
+      this.forgetScales([name]);
     }, options.signal as AbortSignal | undefined);
     this.counter++;
   }
@@ -129,7 +139,8 @@ export class SdxlLoraAdapters {
     const snapshot = {
       adapters: new Map(this.adapters),
       active: this.active,
-      fused: new Map([...this.fused].map(([c, m]) => [c, new Map(m)] as const)),
+      fuseScales: new Map([...this.fuseScales].map(([c, m]) => [c, new Map(m)] as const)),
+      fusedNames: new Map([...this.fusedNames].map(([c, m]) => [c, new Set(m)] as const)),
       enabled: this.enabled,
       safeFusing: this.safeFusing,
     };
@@ -140,8 +151,10 @@ export class SdxlLoraAdapters {
       this.adapters.clear();
       for (const [k, v] of snapshot.adapters) this.adapters.set(k, v);
       this.active = snapshot.active;
-      this.fused.clear();
-      for (const [k, v] of snapshot.fused) this.fused.set(k, v);
+      this.fuseScales.clear();
+      for (const [k, v] of snapshot.fuseScales) this.fuseScales.set(k, v);
+      this.fusedNames.clear();
+      for (const [k, v] of snapshot.fusedNames) this.fusedNames.set(k, v);
       this.enabled = snapshot.enabled;
       this.safeFusing = snapshot.safeFusing;
       throw error;
@@ -164,10 +177,12 @@ export class SdxlLoraAdapters {
     const active = list.map((name, i) => ({ name, weight: checkWeight(perAdapter[i] ?? 1, name) }));
     await this.change(() => {
       this.active = active;
+      // PEFT's set_scale: the weight replaces whatever fuseLora multiplied in.
+      this.forgetScales(list);
     });
   }
 
-  /** diffusers' `fuse_lora`: fuses the active adapters (or `adapterNames`) at `loraScale`. */
+  /** diffusers' `fuse_lora`: multiplies the active adapters' scales by `loraScale` and marks them (or `adapterNames`) fused. */
   async fuseLora(options: FuseLoraOptions = {}): Promise<void> {
     FUSE_LORA_OPTIONS.check(options);
     const scale = options.loraScale ?? 1;
@@ -175,23 +190,44 @@ export class SdxlLoraAdapters {
     const names = options.adapterNames ?? this.active.map((a) => a.name);
     for (const name of names) this.known(name, 'fuseLora');
     const components = checkComponents(options.components, 'fuseLora');
+    for (const component of components) {
+      const already = names.filter((n) => this.fusedNames.get(component)?.has(n));
+      if (already.length) {
+        throw new InvalidArgumentError(
+          `fuseLora: adapter(s) ${already.map((n) => `'${n}'`).join(', ')} are already fused into ${component}; call unfuseLora() first ` +
+            `(and setAdapters to reset the scale: as in diffusers, each fuseLora multiplies it by loraScale).`,
+        );
+      }
+    }
     await this.change(() => {
       for (const component of components) {
-        const map = new Map(this.fused.get(component) ?? []);
-        for (const name of names) map.set(name, scale);
-        this.fused.set(component, map);
+        // PEFT's scale_layer scales every active adapter of the layer, whichever are merged.
+        const scales = new Map(this.fuseScales.get(component) ?? []);
+        for (const { name } of this.active) scales.set(name, (scales.get(name) ?? 1) * scale);
+        this.fuseScales.set(component, scales);
+        this.fusedNames.set(component, new Set([...(this.fusedNames.get(component) ?? []), ...names]));
       }
       this.safeFusing = options.safeFusing ?? false;
     }, options.signal as AbortSignal | undefined);
   }
 
-  /** diffusers' `unfuse_lora`: drops the fuse scale; the active adapters stay applied at their weights, as in diffusers. */
+  /**
+   * diffusers' `unfuse_lora`: the adapters are no longer marked fused. No number changes (diffusers'
+   * unmerged adapters apply at run time at the same scales), so nothing is rebuilt.
+   */
   async unfuseLora(options: UnfuseLoraOptions = {}): Promise<void> {
     UNFUSE_LORA_OPTIONS.check(options);
     const components = checkComponents(options.components, 'unfuseLora');
     await this.change(() => {
-      for (const component of components) this.fused.delete(component);
+      for (const component of components) this.fusedNames.delete(component);
     }, options.signal as AbortSignal | undefined);
+  }
+
+  /** The adapters fused per model (diffusers' `_merged_adapters`, per model). */
+  getFusedAdapters(): Partial<Record<LoraComponentName, string[]>> {
+    const out: Partial<Record<LoraComponentName, string[]>> = {};
+    for (const [component, names] of this.fusedNames) if (names.size) out[component] = [...names];
+    return out;
   }
 
   /** The active adapters' names. */
@@ -213,11 +249,8 @@ export class SdxlLoraAdapters {
     await this.change(() => {
       for (const name of list) {
         this.adapters.delete(name);
-        for (const [component, map] of this.fused) {
-          const kept = new Map(map);
-          kept.delete(name);
-          this.fused.set(component, kept);
-        }
+        this.forgetScales([name]);
+        for (const [component, names] of this.fusedNames) this.fusedNames.set(component, new Set([...names].filter((n) => n !== name)));
       }
       this.active = this.active.filter((a) => !list.includes(a.name));
     });
@@ -241,7 +274,8 @@ export class SdxlLoraAdapters {
     await this.change(() => {
       this.adapters.clear();
       this.active = [];
-      this.fused.clear();
+      this.fuseScales.clear();
+      this.fusedNames.clear();
     });
   }
 
@@ -306,7 +340,15 @@ export class SdxlLoraAdapters {
 
   private coefficient(name: string, weight: LoraAdapterWeight, component: LoraComponentName): number {
     const base = typeof weight === 'number' ? weight : weight[component] ?? 1;
-    return base * (this.fused.get(component)?.get(name) ?? 1);
+    return base * (this.fuseScales.get(component)?.get(name) ?? 1);
+  }
+
+  private forgetScales(names: readonly string[]): void {
+    for (const [component, scales] of this.fuseScales) {
+      const kept = new Map(scales);
+      for (const name of names) kept.delete(name);
+      this.fuseScales.set(component, kept);
+    }
   }
 
   /** Rebuilds each adapted model whose fused state changed; a model already in that state is left alone. */

@@ -104,12 +104,12 @@ export class StableDiffusionXLModularPipeline extends ModularPipeline {
     return this.lora.setAdapters(names, weights);
   }
 
-  /** diffusers' `fuse_lora`: the active adapters fused at `loraScale`. */
+  /** diffusers' `fuse_lora`: the active adapters' scales multiplied by `loraScale`, marked fused. */
   fuseLora(options: FuseLoraOptions = {}): Promise<void> {
     return this.lora.fuseLora(options);
   }
 
-  /** diffusers' `unfuse_lora`: drops the fuse scale (active adapters stay applied at their weights). */
+  /** diffusers' `unfuse_lora`: unmarks them; as in diffusers no number changes (nothing is rebuilt). */
   unfuseLora(options: UnfuseLoraOptions = {}): Promise<void> {
     return this.lora.unfuseLora(options);
   }
@@ -120,6 +120,10 @@ export class StableDiffusionXLModularPipeline extends ModularPipeline {
 
   getListAdapters(): Partial<Record<LoraComponentName, string[]>> {
     return this.lora.getListAdapters();
+  }
+
+  getFusedAdapters(): Partial<Record<LoraComponentName, string[]>> {
+    return this.lora.getFusedAdapters();
   }
 
   deleteAdapters(names: string | readonly string[]): Promise<void> {

@@ -197,28 +197,35 @@ describe('LoRA fused into the built SDXL graphs, against diffusers', () => {
     expect(Array.from(again.image)).toEqual(Array.from(baseRun.image));
   });
 
-  it('setAdapters weights change the fused result; unfuseLora keeps the adapter applied at its weight, as diffusers does', async () => {
+  it('setAdapters weights change the fused result; unfuseLora changes no number, as in diffusers; disabling or deleting gives the base back', async () => {
     const pipe = await pipeline();
     await pipe.loadLoraWeights(KOHYA, { adapterName: 'k' });
-    const atOne = await run(pipe);
     await pipe.fuseLora({ loraScale: 0.8 });
+    expect(pipe.getFusedAdapters()).toEqual({ unet: ['k'], text_encoder: ['k'], text_encoder_2: ['k'] });
     const fused = await run(pipe);
     expect(relativeError(fused.latents.data, refs.get('text2img_lora.final_latents')!.data as Float32Array)).toBeLessThan(1e-4);
-    // weight 0.5 x loraScale 0.8 is not 0.8
+    await expect(pipe.fuseLora({ loraScale: 0.8 })).rejects.toThrow(/'k' are already fused into unet; call unfuseLora\(\) first/);
+    // diffusers' unfuse_lora unmerges, and the adapter, still at 0.8, applies at run time: the same numbers.
+    await pipe.unfuseLora();
+    expect(pipe.lora.lastRebuilds).toEqual([]);
+    expect(pipe.getFusedAdapters()).toEqual({});
+    expect(Array.from((await run(pipe)).latents.data)).toEqual(Array.from(fused.latents.data));
+    // set_adapters sets the scale: 0.5 is another result, 0.8 the fused one again (from the cache).
     await pipe.setAdapters('k', 0.5);
     const half = await run(pipe);
     expect(relativeError(half.latents.data, fused.latents.data)).toBeGreaterThan(1e-3);
-    // weight 1 x 0.8 again: the graph fused before, from the cache, the same output
-    await pipe.setAdapters(['k'], [1]);
-    expect(pipe.lora.lastRebuilds.every((r) => r.fromCache)).toBe(true);
+    await pipe.setAdapters(['k'], [0.8]);
+    expect(pipe.lora.lastRebuilds.map((r) => r.fromCache)).toEqual([true, true, true]);
     expect(Array.from((await run(pipe)).latents.data)).toEqual(Array.from(fused.latents.data));
-    // unfused: the adapter at weight 1, the state right after loading
-    await pipe.unfuseLora();
-    expect(Array.from((await run(pipe)).latents.data)).toEqual(Array.from(atOne.latents.data));
+    // Fusing again multiplies, as PEFT's scale_layer does: 1.0 x 0.8 after resetting the weight to 1.
+    await pipe.setAdapters('k', 1);
+    await pipe.fuseLora({ loraScale: 0.8 });
+    expect(Array.from((await run(pipe)).latents.data)).toEqual(Array.from(fused.latents.data));
     await pipe.disableLora();
     const disabled = await run(pipe);
+    expect(relativeError(disabled.latents.data, baseRefs.get('text2img_prompt.final_latents')!.data as Float32Array)).toBeLessThan(1e-4);
     await pipe.enableLora();
-    expect(Array.from((await run(pipe)).latents.data)).toEqual(Array.from(atOne.latents.data));
+    expect(Array.from((await run(pipe)).latents.data)).toEqual(Array.from(fused.latents.data));
     await pipe.deleteAdapters('k');
     expect(pipe.getActiveAdapters()).toEqual([]);
     expect(Array.from((await run(pipe)).latents.data)).toEqual(Array.from(disabled.latents.data));
@@ -255,18 +262,18 @@ describe('LoRA fused into the built SDXL graphs, against diffusers', () => {
 
   it('measures what a scale change costs: a new scale rebuilds the three graphs, a scale used before comes from the cache', async () => {
     const pipe = await pipeline();
-    await pipe.loadLoraWeights(KOHYA);
+    await pipe.loadLoraWeights(KOHYA, { adapterName: 'k' });
     const report = (scale: number) =>
-      `fuseLora({ loraScale: ${scale} }): ` + pipe.lora.lastRebuilds.map((r) => `${r.component} ${r.fromCache ? 'cached' : `built ${r.buildMs.toFixed(0)} ms`}, ${r.totalMs.toFixed(0)} ms in all`).join('; ');
-    await pipe.fuseLora({ loraScale: 0.6 });
+      `setAdapters('k', ${scale}): ` + pipe.lora.lastRebuilds.map((r) => `${r.component} ${r.fromCache ? 'cached' : `built ${r.buildMs.toFixed(0)} ms`}, ${r.totalMs.toFixed(0)} ms in all`).join('; ');
+    await pipe.setAdapters('k', 0.6);
     console.info(report(0.6));
     expect(pipe.lora.lastRebuilds.map((r) => [r.component, r.fromCache])).toEqual([['unet', false], ['text_encoder', false], ['text_encoder_2', false]]);
-    await pipe.fuseLora({ loraScale: 0.7 });
-    await pipe.fuseLora({ loraScale: 0.6 });
+    await pipe.setAdapters('k', 0.7);
+    await pipe.setAdapters('k', 0.6);
     console.info(report(0.6));
     expect(pipe.lora.lastRebuilds.map((r) => [r.component, r.fromCache])).toEqual([['unet', true], ['text_encoder', true], ['text_encoder_2', true]]);
-    // The same scale again changes nothing: no rebuild at all.
-    await pipe.fuseLora({ loraScale: 0.6 });
+    // The same state again changes nothing: no rebuild at all.
+    await pipe.setAdapters('k', 0.6);
     expect(pipe.lora.lastRebuilds).toEqual([]);
   });
 });
