@@ -1,19 +1,19 @@
 /**
  * LoRA adapters on an SDXL pipeline, as diffusers' StableDiffusionXLLoraLoaderMixin offers them:
  * `loadLoraWeights`, `setAdapters`, `fuseLora` / `unfuseLora`, `getActiveAdapters`,
- * `getListAdapters`, `deleteAdapters`, `disableLora` / `enableLora`, `unloadLoraWeights`, for the
+ * `getListAdapters`, `getFusedAdapters`, `deleteAdapters`, `disableLora` / `enableLora`, `unloadLoraWeights`, for the
  * UNet and both text encoders.
  *
  * How it works: an ONNX session cannot carry PEFT's extra LoRA layers, so the active adapters are
  * always FUSED into the weights the graph binds. The components must run graphs built from their
  * diffusers weights (modelSource 'safetensors', or a repo without ONNX exports); each change of
- * the adapter set, their weights or the fuse scale rebuilds the affected models through the model
- * builder's `weightOverride` (only the adapted tensors are recomputed, W' = W + coefficient *
- * alpha / rank * up @ down, and stored in the graph; every other weight is still read in place
- * from the safetensors) and swaps the new session into the same component object. The graph is a
- * built-graph cache entry keyed by the LoRA files' sha256, the layers, the adapter weights and the
- * scale, so returning to a state seen before (unfuse, the base graph after unload) loads it from
- * the cache instead of building it. What a change costs: recomputing the adapted tensors plus
+ * the active adapters or their scales rebuilds the affected models through the model builder's
+ * `weightOverride` (only the adapted tensors are recomputed, W' = W + sum of scale * alpha / rank *
+ * up @ down, and stored in the graph; every other weight is still read in place from the
+ * safetensors) and swaps the new session into the same component object. The graph is a
+ * built-graph cache entry keyed by the LoRA files' sha256, the layers and the scales, so
+ * returning to a state seen before (a scale used before, the base graph after unload) loads it
+ * from the cache instead of building it. What a change costs: recomputing the adapted tensors plus
  * writing and opening one graph per adapted model (measured on the tiny fixtures in the README).
  *
  * The numbers follow diffusers (PEFT), where an adapter adds scale * alpha / rank * up @ down
