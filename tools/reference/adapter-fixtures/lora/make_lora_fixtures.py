@@ -22,6 +22,7 @@ Deterministic (seeded, one thread, fixed orders): reruns reproduce every byte.
 import argparse
 import hashlib
 import json
+import math
 import os
 import shutil
 import sys
@@ -125,8 +126,8 @@ def kohya_lora(modules, prefix, target_weights, seed):
         g = torch.Generator().manual_seed(seed + i)
         out_features, in_features = weight.shape[0], weight.shape[1]
         kernel = tuple(weight.shape[2:])
-        # kohya's conv LoRA: down has the layer's kernel, up is 1x1
-        down = torch.randn((rank, in_features) + kernel, generator=g) / (in_features * max(1, len(kernel) and kernel[0] * kernel[1])) ** 0.5
+        # kohya's conv LoRA: down has the layer's kernel, up is 1x1; down ~ 1/sqrt(fan-in) like the layer's own init
+        down = torch.randn((rank, in_features) + kernel, generator=g) / (in_features * math.prod(kernel)) ** 0.5
         up = torch.randn((out_features, rank) + tuple(1 for _ in kernel), generator=g) * (0.6 / rank ** 0.5)
         out[f"{prefix}{name}.lora_down.weight"] = down.contiguous()
         out[f"{prefix}{name}.lora_up.weight"] = up.contiguous()
