@@ -121,7 +121,9 @@ export class SdxlLoraAdapters {
     for (const skipped of resolved.skipped) {
       this.host.logger.warn(`loadLoraWeights: ${path} has layers for ${skipped}, which this pipeline has not loaded; they are left out.`);
     }
-    if (resolved.layers.length === 0) throw new LoraLoadError(`${path}: no layer of the LoRA adapts a model this pipeline has loaded.`, path);
+    if (resolved.layers.length === 0) {
+      throw new LoraLoadError(`${path}: no layer of the LoRA adapts a model this pipeline has loaded (it adapts ${resolved.skipped.join(', ')}); load them first with pipeline.loadComponents({ modelSource: 'safetensors' }).`, path);
+    }
     this.host.logger.info(`loadLoraWeights: adapter '${name}' from ${path} (${file.format} layout, ${resolved.layers.length} layers for ${resolved.components.join(', ')}).`);
     await this.change(() => {
       this.adapters.set(name, { name, file, layers: resolved.layers, components: resolved.components });
