@@ -16,6 +16,10 @@
  *    CLIP encoders with random weights, laid out like stabilityai/stable-diffusion-xl-base-1.0:
  *    Optimum-named ONNX beside the diffusers weights), loads it with `fromPretrained`, checks a
  *    text-to-image run against the latents diffusers computed, and writes `real_arch_out.png`.
+ * 7. Serves a ControlNet as diffusers publishes it (config.json + safetensors, no ONNX), loads it
+ *    with `loadComponents('controlnet', { repo })`: the model builder builds its graph and the
+ *    UNet's with residual inputs; checks the run against diffusers' ControlNet pipeline and writes
+ *    `controlnet_out.png`.
  *
  * Against the real Hub the same calls take a real repo id and no hubUrl (see README).
  */
@@ -24,6 +28,7 @@ import { join, relative, resolve } from 'node:path';
 import { ComponentsManager, ModularPipeline, SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { buildPlugin, publishPlugin } from '@modular-diffusers/cli';
 import { startHubServer } from '@modular-diffusers/hub';
+import { demoControlNetFromSafetensors } from './demo-controlnet.js';
 import { ClassifierFreeGuidance } from '@modular-diffusers/diffusion';
 import { Generator, Tensor, generateTinySdxlRepo } from '@modular-diffusers/runtime';
 import { guideImages, writeGuideImages } from './demo-images.js';
@@ -158,6 +163,9 @@ try {
   const realPath = join(work, 'real_arch_out.png');
   await fox.save(realPath);
   console.log(`512x512, 4 steps in ${Math.round(performance.now() - realStarted)} ms -> ${shown(realPath)} (random weights: the picture is noise-like by design)`);
+
+  heading('7. A ControlNet as people publish it: diffusers safetensors, built in-process');
+  await demoControlNetFromSafetensors({ hub, work, sdxlRepo: realId, componentsManager: components });
 } finally {
   await hub.close();
 }

@@ -26,7 +26,7 @@ import { readSafetensorsHeader, type SafetensorsHeader } from './safetensors/saf
 import { CheckpointWeights, type CheckpointKeyMapping } from './single-file/checkpoint-weights.js';
 
 /** Bump when a builder's output changes, so old cache entries are not reused. */
-export const BUILDER_VERSION = 1;
+export const BUILDER_VERSION = 2;
 
 export interface BuildModelOptions {
   /** The component folder: config.json and the safetensors weights (optional when `config` and `checkpoint` say both). */
@@ -75,6 +75,11 @@ export interface BuiltModel {
   readonly externalDataFolder: string;
   readonly placement: WeightPlacement;
   readonly weightFiles: readonly string[];
+  /**
+   * The shape of every weight the graphs bind, by its diffusers name (also for a single-file
+   * checkpoint, whose own names differ): what an adapter (a LoRA) is matched against.
+   */
+  readonly weightShapes: Readonly<Record<string, readonly number[]>>;
   readonly cacheEntry: string;
   /** True when the entry was already there (no build). */
   readonly fromCache: boolean;
@@ -90,6 +95,7 @@ interface Manifest {
   /** Absolute for in-place weights; '.' for the entry folder itself. */
   readonly externalDataFolder: string;
   readonly weightFiles: string[];
+  readonly weightShapes: Record<string, number[]>;
 }
 
 export function defaultBuiltGraphsDir(): string {
@@ -140,11 +146,13 @@ export async function buildModel(options: BuildModelOptions): Promise<BuiltModel
   const binder = await WeightBinder.plan(weights.files.map((f) => ({ path: f.path, dtypes: new Set([...f.tensors.values()].map((t) => t.dtype)) })), keepHalf);
   const encoded: Array<[string, Uint8Array]> = [];
   const overridden = new Set<string>();
+  const weightShapes: Record<string, number[]> = {};
   for (const graphName of definition.graphs) {
     options.signal?.throwIfAborted();
     const graph = new ModelGraph(`${className}.${graphName}`, weights, binder, { fused });
     definition.build(graph, graphName, { config, configFile, layerOptions: { fused }, unet: options.unet });
     for (const [weightKey, ref] of graph.takenWeights()) {
+      weightShapes[weightKey] = [...ref.info.shape];
       if (ref.transposeOf) graph.embedWeight(weightKey, transpose2d(await readFloat32({ ...ref, info: ref.transposeOf }), ref.transposeOf.shape));
     }
     if (options.weightOverride) {
@@ -193,6 +201,7 @@ export async function buildModel(options: BuildModelOptions): Promise<BuiltModel
       placement: binder.placement,
       externalDataFolder: binder.externalDataFolder ?? '.',
       weightFiles: weights.files.map((f) => f.path),
+      weightShapes,
     };
     await writeFile(join(temp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     try {
@@ -253,6 +262,7 @@ function builtFrom(entry: string, manifest: Manifest, fromCache: boolean, buildM
     externalDataFolder: manifest.externalDataFolder === '.' ? entry : manifest.externalDataFolder,
     placement: manifest.placement,
     weightFiles: manifest.weightFiles,
+    weightShapes: manifest.weightShapes,
     cacheEntry: entry,
     fromCache,
     buildMs,

@@ -3,6 +3,7 @@ export * from './safetensors/safetensors-file.js';
 export * from './safetensors/weight-set.js';
 export * from './graph/model-graph.js';
 export * from './graph/weight-binder.js';
+export { float16ToFloat32Into, bfloat16ToFloat32Into } from './graph/half-precision.js';
 export * from './graph/layers.js';
 export * from './builders/config-reader.js';
 export * from './builders/clip-text-model.js';

@@ -27,6 +27,13 @@ export * from './single-file/sdxl-base-configs.js';
 export * from './single-file/single-file-checkpoint-error.js';
 export * from './single-file/single-file-options.js';
 export { installSingleFileLoader, type SingleFileLoader } from './single-file/single-file-hook.js';
+export * from './lora/lora-errors.js';
+export * from './lora/lora-file.js';
+export * from './lora/lora-layers.js';
+export * from './lora/lora-targets.js';
+export * from './lora/lora-fusion.js';
+export * from './lora/kohya-names.js';
+export * from './lora/lora-adapters.js';
 
 // The blocks, presets and pipeline class: the same modules the plugin sandbox gets.
 export * from './blocks-entry.js';

@@ -187,3 +187,43 @@ export const SAVE_PRETRAINED_OPTIONS = defineOptions('savePretrained', {
 export interface SavePretrainedOptions extends OptionsOf<typeof SAVE_PRETRAINED_OPTIONS> {}
 
 export { LOAD_COMPONENTS_OPTIONS };
+
+/**
+ * `pipeline.loadLoraWeights(repoOrPath, options)` (diffusers' `load_lora_weights`): which file of a
+ * repo or folder, and the name the adapter goes by.
+ */
+export const LOAD_LORA_WEIGHTS_OPTIONS = defineOptions('loadLoraWeights', {
+  /** The safetensors file in the repo or folder (default `pytorch_lora_weights.safetensors`, or its only safetensors file). */
+  weightName: option<string | null>(),
+  /** The name for setAdapters / deleteAdapters (default `default_<n>`, as diffusers names them). */
+  adapterName: option<string | null>(),
+  subfolder: option<string | null>(),
+  revision: option<string | null>(),
+  signal: option<AbortSignalLike>(),
+});
+
+export interface LoadLoraWeightsOptions extends OptionsOf<typeof LOAD_LORA_WEIGHTS_OPTIONS> {}
+
+/** `pipeline.fuseLora(options)` (diffusers' `fuse_lora`). */
+export const FUSE_LORA_OPTIONS = defineOptions('fuseLora', {
+  /** Multiplies the active adapters' scales (default 1), as diffusers' fuse_lora does. */
+  loraScale: option<number>(),
+  /** Mark only these of the active adapters fused (default: all active ones). */
+  adapterNames: option<readonly string[] | null>(),
+  /** The models to fuse into (default unet, text_encoder, text_encoder_2). */
+  components: option<readonly string[]>(),
+  /** Refuse fused weights that are not finite (a broken LoRA) instead of building them. */
+  safeFusing: option<boolean>(),
+  signal: option<AbortSignalLike>(),
+});
+
+export interface FuseLoraOptions extends OptionsOf<typeof FUSE_LORA_OPTIONS> {}
+
+/** `pipeline.unfuseLora(options)` (diffusers' `unfuse_lora`). */
+export const UNFUSE_LORA_OPTIONS = defineOptions('unfuseLora', {
+  /** The models to unfuse (default unet, text_encoder, text_encoder_2). */
+  components: option<readonly string[]>(),
+  signal: option<AbortSignalLike>(),
+});
+
+export interface UnfuseLoraOptions extends OptionsOf<typeof UNFUSE_LORA_OPTIONS> {}

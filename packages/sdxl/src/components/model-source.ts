@@ -10,7 +10,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { ComponentLoadError, InvalidArgumentError, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
-import { buildModel, hasBuildableWeights, ModelBuildError, type BuiltModel, type UNetExtensions } from '@modular-diffusers/model-builder';
+import { buildModel, hasBuildableWeights, ModelBuildError, type BuildModelOptions, type BuiltModel, type UNetExtensions } from '@modular-diffusers/model-builder';
 
 export type ModelSource = 'auto' | 'onnx' | 'safetensors';
 const MODEL_SOURCES: readonly ModelSource[] = ['auto', 'onnx', 'safetensors'];
@@ -26,7 +26,12 @@ export function modelSourceOption(options: Readonly<Record<string, unknown>>): M
 
 export type ChosenModel =
   | { readonly kind: 'onnx'; readonly path: string }
-  | { readonly kind: 'built'; readonly built: BuiltModel };
+  | {
+      readonly kind: 'built';
+      readonly built: BuiltModel;
+      /** What it was built with (a LoRA rebuilds from these with fused weights). */
+      readonly buildOptions: Omit<BuildModelOptions, 'signal' | 'weightOverride'>;
+    };
 
 export interface ChooseModelRequest {
   readonly spec: ComponentSpec;
@@ -66,20 +71,20 @@ export async function chooseModel(request: ChooseModelRequest): Promise<ChosenMo
   }
   const device = context.options.device;
   try {
-    const built = await buildModel({
+    const buildOptions = {
       folder: weightsFolder,
       variant,
       keepHalfPrecision: device === 'cuda' || device === 'webgpu',
       ...(request.unet ? { unet: request.unet } : {}),
       ...(request.extensionId ? { extensionId: request.extensionId } : {}),
-      ...(context.signal ? { signal: context.signal as AbortSignal } : {}),
-    });
+    };
+    const built = await buildModel({ ...buildOptions, ...(context.signal ? { signal: context.signal as AbortSignal } : {}) });
     context.logger.info(
       `${spec.name}: ${hasOnnx ? 'chose the safetensors over the ONNX export (modelSource \'safetensors\'): ' : 'no ONNX export, '}` +
         `${built.fromCache ? 'loaded the graph built earlier' : `built an ONNX graph in ${Math.round(built.buildMs)} ms`} from ${built.weightFiles.join(', ')} ` +
         `(${built.placement === 'in-place' ? 'weights read where they lie' : 'weights converted to float32 once'}; cache ${built.cacheEntry}).`,
     );
-    return { kind: 'built', built };
+    return { kind: 'built', built, buildOptions };
   } catch (error) {
     if (error instanceof ModelBuildError) {
       throw new ComponentLoadError(`${spec.name}: cannot build a graph from ${weightsFolder}: ${error.message}`, undefined, { cause: error });

@@ -22,19 +22,22 @@ export class OnnxSessionComponent implements OffloadableComponent, SaveableCompo
     this.#model = model;
   }
 
+  /** The session's model; replaced in place when the graph is rebuilt (replaceModel). */
   get model(): OnnxModel {
     return this.#model;
   }
 
   /**
-   * Runs `next` from now on (the same component rebuilt with more inputs, e.g. a UNet with
-   * ControlNet residual inputs) and frees the old session; the residency hook moves along, so a
-   * ComponentsManager still sees the component it registered.
+   * Swaps in another model of the same component (the graph rebuilt with ControlNet residual
+   * inputs, or with fused LoRA weights, or the base graph again) and frees the old session. Blocks
+   * keep this object, and a components manager's residency hook moves to the new model.
    */
-  protected async replaceModel(next: OnnxModel): Promise<void> {
+  async replaceModel(next: OnnxModel): Promise<void> {
     const old = this.#model;
+    if (old === next) return;
     next.setResidencyHook(this.#residencyHook);
     this.#model = next;
+    old.setResidencyHook(null);
     await old.release();
   }
 

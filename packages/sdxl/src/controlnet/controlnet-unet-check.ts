@@ -6,18 +6,34 @@
  * configs must be diffusers configs (`_class_name`); an ONNX export without a
  * config.json is checked by its declared inputs when it runs.
  */
-import { join } from 'node:path';
+// This module is part of the blocks' sandbox bundle: no Node built-ins, and only the model
+// builder's pure config check (its subpath export), not the builder itself.
 import type { PipelineComponents } from '@modular-diffusers/core';
-import { checkControlNetMatchesUNet } from '@modular-diffusers/model-builder';
-import { OnnxSessionComponent } from '../components/onnx-session-component.js';
+import { checkControlNetMatchesUNet } from '@modular-diffusers/model-builder/controlnet-unet-match';
+
+interface ConfiguredComponent {
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly folder: string;
+}
 
 export function checkControlNetFitsUNet(components: PipelineComponents): void {
-  const controlnet: unknown = components.controlnet;
-  const unet: unknown = components.unet;
-  if (!(controlnet instanceof OnnxSessionComponent) || !(unet instanceof OnnxSessionComponent)) return;
+  const controlnet = configured(components.controlnet);
+  const unet = configured(components.unet);
+  if (!controlnet || !unet) return;
   if (typeof controlnet.config._class_name !== 'string' || typeof unet.config._class_name !== 'string') return;
   checkControlNetMatchesUNet(
-    { config: controlnet.config, file: join(controlnet.folder, 'config.json') },
-    { config: unet.config, file: join(unet.folder, 'config.json') },
+    { config: controlnet.config, file: configFile(controlnet.folder) },
+    { config: unet.config, file: configFile(unet.folder) },
   );
+}
+
+/** A component that carries its diffusers config and folder (the SDXL session components do). */
+function configured(value: unknown): ConfiguredComponent | null {
+  if (!value || typeof value !== 'object') return null;
+  const { config, folder } = value as Partial<ConfiguredComponent>;
+  return config && typeof config === 'object' && typeof folder === 'string' ? { config, folder } : null;
+}
+
+function configFile(folder: string): string {
+  return `${folder.replace(/[\\/]+$/, '')}/config.json`;
 }

@@ -7,17 +7,34 @@
  * `blocks.initPipeline(...)` builds it for any SDXL blocks.
  */
 import {
+  ComponentLoadError,
   getDefaultBlocksClass,
+  getDefaultRepoResolver,
   InvalidArgumentError,
   ModularPipeline,
   PipelineLoader,
   registerPipelineClass,
   type CallablePipeline,
+  type FuseLoraOptions,
+  type LoadLoraWeightsOptions,
+  type UnfuseLoraOptions,
 } from '@modular-diffusers/core';
 import { loadIpAdapter, setIpAdapterScale, type LoadIpAdapterOptions } from '../ip-adapter/load-ip-adapter.js';
 import type { SingleFileLoadReport } from '../single-file/load-single-file.js';
 import { FROM_SINGLE_FILE_OPTIONS, type FromSingleFileOptions, type LoadSingleFileOptions } from '../single-file/single-file-options.js';
 import { singleFileLoader } from '../single-file/single-file-hook.js';
+// Types only: LoRA fusing reads files and builds graphs (node:fs), which the sandbox bundle of this
+// module cannot hold; the host entry installs the implementation (lora/lora-adapters.ts does on import).
+import type { LoraAdapterWeight, LoraHost, SdxlLoraAdapters } from '../lora/lora-adapters.js';
+import type { LoraComponentName } from '../lora/lora-file.js';
+
+let createLoraAdapters: ((host: LoraHost) => SdxlLoraAdapters) | null = null;
+const loraAdapters = new WeakMap<object, SdxlLoraAdapters>();
+
+/** Installs the LoRA implementation the SDXL pipeline's LoRA methods use (done by importing @modular-diffusers/sdxl). */
+export function installSdxlLoraAdapters(factory: ((host: LoraHost) => SdxlLoraAdapters) | null): void {
+  createLoraAdapters = factory;
+}
 import { defaultSampleSize, numChannelsLatents, numChannelsUnet, vaeScaleFactor } from './sdxl-pipeline-properties.js';
 
 export class StableDiffusionXLModularPipeline extends ModularPipeline {
@@ -71,6 +88,81 @@ export class StableDiffusionXLModularPipeline extends ModularPipeline {
     return super.loader as SdxlPipelineLoader;
   }
 
+
+  /** The pipeline's LoRA adapters (the methods below delegate here; see lora/lora-adapters.ts for how fusing works). */
+  get lora(): SdxlLoraAdapters {
+    if (!createLoraAdapters) {
+      throw new ComponentLoadError('LoRA loading needs the host package: import @modular-diffusers/sdxl (the sandboxed blocks entry cannot read LoRA files).');
+    }
+    // Keyed by the object: the callable pipeline is a Proxy, on which private fields do not resolve.
+    let lora = loraAdapters.get(this);
+    if (lora) return lora;
+    lora = createLoraAdapters({
+      pipeline: this,
+      logger: this.logger,
+      resolveRepo: async (location) => {
+        const resolver = this.repoResolver ?? getDefaultRepoResolver();
+        if (!resolver) throw new ComponentLoadError(`loadLoraWeights: '${location.repo}' is not a local path and no repo resolver is installed (import @modular-diffusers/hub to load from the Hub).`);
+        return resolver.resolve(location);
+      },
+    });
+    loraAdapters.set(this, lora);
+    return lora;
+  }
+
+  /**
+   * diffusers' `load_lora_weights`: a diffusers/PEFT or kohya LoRA (a .safetensors file, or the one
+   * in a folder or repo) for the UNet and both text encoders, made the active adapter at weight 1 and
+   * fused into the graphs (the models must be built from their diffusers weights).
+   */
+  loadLoraWeights(repoOrPath: string, options: LoadLoraWeightsOptions = {}): Promise<void> {
+    return this.lora.loadLoraWeights(repoOrPath, options);
+  }
+
+  /** diffusers' `set_adapters`: the active adapters and their weights (a number, or per model). */
+  setAdapters(names: string | readonly string[], weights?: LoraAdapterWeight | ReadonlyArray<LoraAdapterWeight | null> | null): Promise<void> {
+    return this.lora.setAdapters(names, weights);
+  }
+
+  /** diffusers' `fuse_lora`: the active adapters' scales multiplied by `loraScale`, marked fused. */
+  fuseLora(options: FuseLoraOptions = {}): Promise<void> {
+    return this.lora.fuseLora(options);
+  }
+
+  /** diffusers' `unfuse_lora`: unmarks them; as in diffusers no number changes (nothing is rebuilt). */
+  unfuseLora(options: UnfuseLoraOptions = {}): Promise<void> {
+    return this.lora.unfuseLora(options);
+  }
+
+  getActiveAdapters(): string[] {
+    return this.lora.getActiveAdapters();
+  }
+
+  getListAdapters(): Partial<Record<LoraComponentName, string[]>> {
+    return this.lora.getListAdapters();
+  }
+
+  getFusedAdapters(): Partial<Record<LoraComponentName, string[]>> {
+    return this.lora.getFusedAdapters();
+  }
+
+  deleteAdapters(names: string | readonly string[]): Promise<void> {
+    return this.lora.deleteAdapters(names);
+  }
+
+  disableLora(): Promise<void> {
+    return this.lora.disableLora();
+  }
+
+  enableLora(): Promise<void> {
+    return this.lora.enableLora();
+  }
+
+  /** Forgets every adapter; the models get their base graphs back (from the built-graph cache). */
+  unloadLoraWeights(): Promise<void> {
+    return this.lora.unloadLoraWeights();
+  }
+
   protected override createLoader(): PipelineLoader {
     return new SdxlPipelineLoader(this);
   }
@@ -98,6 +190,11 @@ export class SdxlPipelineLoader extends PipelineLoader<StableDiffusionXLModularP
   /** How strongly the reference image steers the UNet (0 = not at all, 1 = fully). */
   setIpAdapterScale(scale: number | readonly number[]): void {
     setIpAdapterScale(this.pipeline, scale);
+  }
+
+  /** `pipeline.loadLoraWeights`, also here beside the IP-Adapter loader. */
+  loadLoraWeights(repoOrPath: string, options: LoadLoraWeightsOptions = {}): Promise<void> {
+    return this.pipeline.loadLoraWeights(repoOrPath, options);
   }
 }
 
