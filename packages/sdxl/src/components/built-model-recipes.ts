@@ -17,9 +17,16 @@ export interface BuiltModelRecipe {
 }
 
 const recipes = new WeakMap<OnnxModel, BuiltModelRecipe>();
+const overrides = new WeakMap<OnnxModel, WeightOverride>();
 
-export function rememberBuiltModel(model: OnnxModel, recipe: BuiltModelRecipe): void {
+export function rememberBuiltModel(model: OnnxModel, recipe: BuiltModelRecipe, weightOverride: WeightOverride | null = null): void {
   recipes.set(model, recipe);
+  if (weightOverride) overrides.set(model, weightOverride);
+}
+
+/** The fused weights (a LoRA) the model's graph was built with, or null for the base weights. */
+export function builtModelOverride(model: OnnxModel): WeightOverride | null {
+  return overrides.get(model) ?? null;
 }
 
 /** The recipe of a session opened from a built graph; undefined for an ONNX export. */
@@ -35,9 +42,11 @@ export async function openRebuilt(
   recipe: BuiltModelRecipe,
   weightOverride: WeightOverride | null,
   signal?: AbortSignal,
+  beforeOpen?: () => Promise<void>,
 ): Promise<{ model: OnnxModel; fromCache: boolean; buildMs: number }> {
   const built = await buildModel({ ...recipe.buildOptions, ...(weightOverride ? { weightOverride } : {}), ...(signal ? { signal } : {}) });
+  await beforeOpen?.();
   const model = await loadOnnxModel(built.graphs[recipe.graph]!, { ...recipe.loadOptions, externalDataFolder: built.externalDataFolder });
-  rememberBuiltModel(model, recipe);
+  rememberBuiltModel(model, recipe, weightOverride);
   return { model, fromCache: built.fromCache, buildMs: built.buildMs };
 }

@@ -26,6 +26,7 @@ import { Tensor, type OnnxModel, type OnnxValueInfo } from '@modular-diffusers/r
 import { ModelCapabilityError } from './model-capability-error.js';
 import { OnnxSessionComponent } from './onnx-session-component.js';
 import { configNumber, openOnnxComponent, type RebuildRequest } from './open-onnx-component.js';
+import { builtModelOverride, builtModelRecipe, openRebuilt } from './built-model-recipes.js';
 
 /** One UNet evaluation on a batch of N rows. */
 export interface UNetCall {
@@ -98,7 +99,7 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
       const before = this.model.provider;
       // The old session goes before the new one opens, so memory never holds two UNets; should
       // the open fail, the old one comes back by itself at its next run.
-      const next = await rebuilder.rebuild({ unet: { controlNetResiduals: true }, beforeOpen: () => this.model.offload() });
+      const next = await this.rebuildWithResiduals(rebuilder);
       if (!next) throw this.noResidualInputsError();
       if (next.provider !== before) await next.ensureResident(before);
       await this.replaceModel(next);
@@ -109,6 +110,20 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
       this.#residualsRebuild = null;
     });
     await this.#residualsRebuild;
+  }
+
+  /**
+   * A graph built here is rebuilt from its own recipe, so whatever else it was built with stays:
+   * fused LoRA weights, IP-Adapter layers. An 'auto'-picked export has no recipe (and no fused
+   * weights): it is built from the diffusers weights beside it.
+   */
+  private async rebuildWithResiduals(rebuilder: UNetRebuilder): Promise<OnnxModel | null> {
+    const beforeOpen = () => this.model.offload();
+    const recipe = builtModelRecipe(this.model);
+    if (!recipe) return rebuilder.rebuild({ unet: { controlNetResiduals: true }, beforeOpen });
+    const withResiduals = { ...recipe, buildOptions: { ...recipe.buildOptions, unet: { ...recipe.buildOptions.unet, controlNetResiduals: true } } };
+    const { model } = await openRebuilt(withResiduals, builtModelOverride(this.model), undefined, beforeOpen);
+    return model;
   }
 
   /** The element type of `sample`: what the export computes in. */
