@@ -41,6 +41,13 @@ export interface BuildModelOptions {
   readonly unet?: UNetExtensions;
   /** Names what the extensions add, for the cache key (required with a crossAttentionHook or declareInputs). */
   readonly extensionId?: string;
+  /**
+   * More safetensors files whose tensors the extensions take (an IP-Adapter's); every tensor in
+   * them must be used, and their headers are part of the cache key. Weights in another folder
+   * than the component's mean a float32 copy of all of them (onnxruntime reads external data
+   * from one folder).
+   */
+  readonly extraWeightFiles?: readonly string[];
   /** Weights computed from the checkpoint's own (fused LoRAs), stored in the graph; the rest stay in place. */
   readonly weightOverride?: WeightOverride;
   readonly signal?: AbortSignal;
@@ -111,7 +118,7 @@ export async function buildModel(options: BuildModelOptions): Promise<BuiltModel
       folder,
     );
   }
-  const weights = await WeightSet.open(paths);
+  const weights = await WeightSet.open([...paths, ...(options.extraWeightFiles ?? [])]);
   const keepHalf = options.keepHalfPrecision ?? false;
   const fused = options.fusedOps ?? true;
   const key = await cacheKey(
