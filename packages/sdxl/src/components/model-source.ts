@@ -42,6 +42,10 @@ export interface ChooseModelRequest {
   /** For a UNet built with adapter inputs (the ControlNet/IP-Adapter loaders). */
   readonly unet?: UNetExtensions;
   readonly extensionId?: string;
+  /** Adapter safetensors the extensions take weights from (an IP-Adapter's). */
+  readonly extraWeightFiles?: readonly string[];
+  /** The extensions exist only in a built graph (an IP-Adapter): 'auto' builds even beside an ONNX export. */
+  readonly requireBuild?: boolean;
 }
 
 /** Picks (and, for safetensors, builds or finds in the cache) what the component runs, and logs the choice. */
@@ -50,7 +54,7 @@ export async function chooseModel(request: ChooseModelRequest): Promise<ChosenMo
   const source = modelSourceOption(context.options);
   const variant = spec.variant ?? null;
   const hasOnnx = request.onnxAvailable ?? (onnxPaths.length > 0 && (await Promise.all(onnxPaths.map(isFile))).every(Boolean));
-  const useOnnx = source === 'onnx' || (source === 'auto' && (hasOnnx || request.onnxFileNamed === true));
+  const useOnnx = source === 'onnx' || (source === 'auto' && !request.requireBuild && (hasOnnx || request.onnxFileNamed === true));
   if (useOnnx) {
     if (source === 'auto') context.logger.info(`${spec.name}: using the ONNX export ${onnxPaths.join(', ')}.`);
     return { kind: 'onnx', path: onnxPaths[0]! };
@@ -72,6 +76,7 @@ export async function chooseModel(request: ChooseModelRequest): Promise<ChosenMo
       keepHalfPrecision: device === 'cuda' || device === 'webgpu',
       ...(request.unet ? { unet: request.unet } : {}),
       ...(request.extensionId ? { extensionId: request.extensionId } : {}),
+      ...(request.extraWeightFiles ? { extraWeightFiles: request.extraWeightFiles } : {}),
       ...(context.signal ? { signal: context.signal as AbortSignal } : {}),
     });
     context.logger.info(

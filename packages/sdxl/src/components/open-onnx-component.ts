@@ -9,10 +9,12 @@
  * fixed in the file); when they ask for another precision than the export
  * has, the loader says so and how to get it (`variant: 'fp16'`).
  */
-import { InvalidArgumentError, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
+import { join } from 'node:path';
+import { ComponentLoadError, InvalidArgumentError, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
+import { ipAdapterUNetExtensions, ModelBuildError, type IpAdapterUNetBuild } from '@modular-diffusers/model-builder';
 import type { OnnxModel } from '@modular-diffusers/runtime';
 import { loadChosenModel } from './load-chosen-model.js';
-import { chooseModel } from './model-source.js';
+import { chooseModel, modelSourceOption } from './model-source.js';
 import { onnxLoadOptions, onnxModelPath } from './onnx-load-options.js';
 import { readJsonConfig } from './read-json-config.js';
 
@@ -30,10 +32,38 @@ export async function openOnnxComponent(spec: ComponentSpec, context: LoaderCont
   if (controlNetResiduals !== undefined && typeof controlNetResiduals !== 'boolean') {
     throw new InvalidArgumentError('controlNetResiduals must be true or false (build the UNet with ControlNet residual inputs).');
   }
-  const chosen = await chooseModel({ spec, context, weightsFolder: path, onnxPaths: [file], onnxFileNamed: (context.options.fileName ?? context.options.weightName) !== undefined, ...(controlNetResiduals ? { unet: { controlNetResiduals } } : {}) });
+  const adapter = await unetAdapterBuild(path, config, context.options);
+  const unet = controlNetResiduals || adapter ? { ...adapter?.unet, ...(controlNetResiduals ? { controlNetResiduals } : {}) } : null;
+  const chosen = await chooseModel({
+    spec,
+    context,
+    weightsFolder: path,
+    onnxPaths: [file],
+    onnxFileNamed: (context.options.fileName ?? context.options.weightName) !== undefined,
+    ...(unet ? { unet } : {}),
+    ...(adapter ? { extensionId: adapter.extensionId, extraWeightFiles: adapter.extraWeightFiles, requireBuild: true } : {}),
+  });
   const model = await loadChosenModel(chosen, 'model', onnxLoadOptions(context.options));
   warnOnPrecisionMismatch(spec, context, model);
   return { model, config, folder: path };
+}
+
+/** The IP-Adapter a UNet is built with (loader option `ipAdapterWeights`), checked against the UNet's config. */
+async function unetAdapterBuild(folder: string, config: Record<string, unknown>, options: Record<string, unknown>): Promise<IpAdapterUNetBuild | null> {
+  const file = options.ipAdapterWeights;
+  if (file === undefined) return null;
+  if (typeof file !== 'string' || file === '') {
+    throw new InvalidArgumentError('ipAdapterWeights must be the path of an IP-Adapter .safetensors file (pipeline.loader.loadIpAdapter sets it).');
+  }
+  if (modelSourceOption(options) === 'onnx') {
+    throw new InvalidArgumentError(`ipAdapterWeights builds the UNet from its safetensors (${folder}); it cannot go with modelSource 'onnx'.`);
+  }
+  try {
+    return await ipAdapterUNetExtensions(file, config, join(folder, 'config.json'));
+  } catch (error) {
+    if (error instanceof ModelBuildError) throw new ComponentLoadError(`unet: cannot build the IP-Adapter ${file} into ${folder}: ${error.message}`, undefined, { cause: error });
+    throw error;
+  }
 }
 
 function warnOnPrecisionMismatch(spec: ComponentSpec, context: LoaderContext, model: OnnxModel): void {

@@ -1,35 +1,55 @@
 /**
- * `pipeline.loader.loadIpAdapter(...)` / `setIpAdapterScale(...)` on ONNX.
+ * `pipeline.loader.loadIpAdapter(...)` / `setIpAdapterScale(...)`.
  *
- * diffusers loads IP-Adapter weights into the UNet's attention layers. An
- * ONNX graph cannot grow new layers, so an IP-Adapter here is a UNet
- * exported WITH the adapter (extra inputs `image_embeds` [B, 1, D] and
- * `ip_adapter_scale` [1]) plus the CLIP image encoder; loading the adapter
- * swaps both into the pipeline. Layout of an IP-Adapter repo (or folder):
+ * The files people publish (h94/IP-Adapter), as diffusers' `load_ip_adapter` reads them:
  *
  * ```
- * <repo>/<subfolder>/unet_ip_adapter/model.onnx (+ config.json)   the UNet with IP-Adapter inputs
- * <repo>/<subfolder>/image_encoder/model.onnx   (+ config.json)   CLIPVisionModelWithProjection
+ * <repo>/<subfolder>/<weightName>.safetensors   image_proj.* + ip_adapter.<n>.to_k_ip / to_v_ip
+ * <repo>/<subfolder>/image_encoder/             CLIPVisionModelWithProjection (config.json + model.safetensors)
  * ```
  *
- * The tiny SDXL repo (`generateTinySdxlRepo(dir, { ipAdapter: true })`)
- * has this layout at its root. `weightName` names the UNet's ONNX file
- * inside `unet_ip_adapter/` (default `model.onnx`); PyTorch weight files
- * (`ip-adapter_sdxl.bin`) cannot be loaded into an ONNX session.
+ * `loadIpAdapter('h94/IP-Adapter', { subfolder: 'sdxl_models', weightName: 'ip-adapter_sdxl.safetensors' })`
+ * checks the adapter against the pipeline's UNet config and the image
+ * encoder's `projection_dim` (each mismatch names the file and key, before
+ * anything loads), then rebuilds the UNet from its diffusers weights with the
+ * adapter in the graph (@modular-diffusers/model-builder: the image
+ * projection, the image key/value attention at every cross-attention, and
+ * the scale as the graph input `ip_adapter_scale`, so `setIpAdapterScale`
+ * never rebuilds) and loads the image encoder (built too when the folder has
+ * no ONNX export). `imageEncoderFolder` is joined to `subfolder` unless it
+ * holds a '/' (diffusers' rule), e.g. 'models/image_encoder'. Pickle weights
+ * (`.bin`) are refused, naming the `.safetensors` file to use.
+ *
+ * An ONNX UNet exported with the adapter (inputs `image_embeds` and
+ * `ip_adapter_scale`) loads as before when `weightName` is left out or names
+ * an `.onnx` file: `<repo>/<subfolder>/unet_ip_adapter/model.onnx` plus
+ * `<repo>/<subfolder>/image_encoder/` (the tiny SDXL repo's
+ * `generateTinySdxlRepo(dir, { ipAdapter: true })` layout).
  */
-import { InvalidArgumentError, type ModularPipeline } from '@modular-diffusers/core';
+import { stat } from 'node:fs/promises';
+import { isAbsolute, join, posix } from 'node:path';
+import { getDefaultRepoResolver, InvalidArgumentError, type ModularPipeline, type RepoLocation, type RepoResolver } from '@modular-diffusers/core';
+import { ipAdapterUNetExtensions, ModelBuildError } from '@modular-diffusers/model-builder';
 import type { Device, LoadOnnxModelOptions } from '@modular-diffusers/runtime';
 import { ModelCapabilityError } from '../components/model-capability-error.js';
+import { readJsonConfig } from '../components/read-json-config.js';
 import type { UNet2DConditionModel } from '../components/unet.js';
+import { IpAdapterLoadError } from './ip-adapter-load-error.js';
 
 export interface LoadIpAdapterOptions {
   /** Folder inside the repo holding the layout above (diffusers' `subfolder`, e.g. 'sdxl_models'). */
   subfolder?: string | null;
-  /** The IP-Adapter UNet's ONNX file inside `unetFolder` (default `model.onnx`). */
+  /**
+   * The adapter's weights in `subfolder`: a `.safetensors` file (e.g. 'ip-adapter_sdxl.safetensors'), built
+   * into the UNet; or an IP-Adapter UNet export's `.onnx` file inside `unetFolder` (left out: `model.onnx`).
+   */
   weightName?: string | null;
-  /** Folder of the IP-Adapter UNet export (default 'unet_ip_adapter'). */
+  /** Folder of an IP-Adapter UNet export (default 'unet_ip_adapter'); not used for safetensors weights. */
   unetFolder?: string;
-  /** Folder of the image encoder (default 'image_encoder'); null keeps the pipeline's image_encoder as it is. */
+  /**
+   * Folder of the image encoder (default 'image_encoder'), inside `subfolder` unless it holds a '/';
+   * null keeps the pipeline's image_encoder as it is.
+   */
   imageEncoderFolder?: string | null;
   revision?: string | null;
   variant?: string | null;
@@ -37,16 +57,32 @@ export interface LoadIpAdapterOptions {
   sessionOptions?: LoadOnnxModelOptions['sessionOptions'];
 }
 
-/** Swaps the IP-Adapter UNet export and the image encoder into `pipeline` and sets the adapter scale to 1. */
+/**
+ * Puts the IP-Adapter into `pipeline` (the UNet rebuilt with it, or the
+ * IP-Adapter UNet export swapped in) with its image encoder, and sets the
+ * adapter scale to 1.
+ */
 export async function loadIpAdapter(pipeline: ModularPipeline, repoOrPath: string, options: LoadIpAdapterOptions = {}): Promise<void> {
   if (typeof repoOrPath !== 'string' || repoOrPath === '') {
     throw new InvalidArgumentError('loadIpAdapter(repoOrPath, options): pass a repo id or a local folder laid out as documented in load-ip-adapter.ts.');
   }
   const { subfolder = null, weightName = null, unetFolder = 'unet_ip_adapter', imageEncoderFolder = 'image_encoder', ...rest } = options;
+  if (weightName !== null && /\.(bin|pt|pth|ckpt)$/i.test(weightName)) {
+    const safetensors = weightName.replace(/\.(bin|pt|pth|ckpt)$/i, '.safetensors');
+    throw new IpAdapterLoadError(
+      `loadIpAdapter: '${weightName}' is a PyTorch pickle, which this project never reads (unpickling can run code). ` +
+        `Load the same adapter's safetensors file instead: weightName: '${safetensors}' (h94/IP-Adapter publishes both).`,
+      joinFolder(subfolder, weightName),
+      'weightName',
+    );
+  }
+  if (weightName !== null && weightName.endsWith('.safetensors')) {
+    await loadIpAdapterSafetensors(pipeline, repoOrPath, { ...options, subfolder, weightName, imageEncoderFolder });
+    return;
+  }
   if (weightName !== null && !weightName.endsWith('.onnx')) {
     throw new InvalidArgumentError(
-      `loadIpAdapter: '${weightName}' is not an ONNX file. IP-Adapter weights cannot be added to an ONNX UNet after export; ` +
-        `export a UNet with the adapter (inputs image_embeds and ip_adapter_scale) and point weightName at its .onnx file, ` +
+      `loadIpAdapter: '${weightName}' is neither IP-Adapter safetensors (e.g. 'ip-adapter_sdxl.safetensors') nor an ONNX UNet export (.onnx); ` +
         `or leave weightName out to load '${joinFolder(subfolder, unetFolder)}/model.onnx'.`,
     );
   }
@@ -64,6 +100,95 @@ export async function loadIpAdapter(pipeline: ModularPipeline, repoOrPath: strin
   unet.ipAdapterScale = 1;
   if (imageEncoderFolder !== null && pipeline.componentNames.includes('image_encoder')) {
     await pipeline.loadComponents('image_encoder', { ...loadOptions, subfolder: joinFolder(subfolder, imageEncoderFolder) });
+  }
+}
+
+interface SafetensorsRequest extends LoadIpAdapterOptions {
+  readonly subfolder: string | null;
+  readonly weightName: string;
+  readonly imageEncoderFolder: string | null;
+}
+
+async function loadIpAdapterSafetensors(pipeline: ModularPipeline, repoOrPath: string, options: SafetensorsRequest): Promise<void> {
+  const { subfolder, weightName, imageEncoderFolder } = options;
+  const revision = options.revision ?? null;
+  const adapterFolder = await resolveFolder(pipeline, { repo: repoOrPath, subfolder, revision, variant: null });
+  const file = join(adapterFolder, weightName);
+  if (!(await isFile(file))) {
+    throw new IpAdapterLoadError(`loadIpAdapter: no '${weightName}' in ${adapterFolder} ('${repoOrPath}'${subfolder ? `, subfolder '${subfolder}'` : ''}); check weightName and subfolder.`, file, 'weightName');
+  }
+
+  // The UNet the adapter goes into: the pipeline's own, rebuilt from its diffusers weights.
+  const unetSpec = pipeline.getComponentSpec('unet');
+  const unetRepo = unetSpec.pretrainedModelNameOrPath;
+  if (!unetRepo) throw new InvalidArgumentError('loadIpAdapter: the pipeline has no source for its unet; load the pipeline from a repo first.');
+  const unetLocation: RepoLocation = { repo: unetRepo, subfolder: unetSpec.subfolder, revision: unetSpec.revision, variant: unetSpec.variant };
+  const unetFolder = await resolveFolder(pipeline, unetLocation);
+  const unetConfig = await readJsonConfig(unetFolder, 'config.json');
+  let adapter;
+  try {
+    adapter = await ipAdapterUNetExtensions(file, unetConfig, join(unetFolder, 'config.json'));
+  } catch (error) {
+    if (error instanceof ModelBuildError) throw new IpAdapterLoadError(`loadIpAdapter: ${error.message}`, error.file, error.key, { cause: error });
+    throw error;
+  }
+
+  // The image encoder must give the embedding size the adapter projects from.
+  const encoderSubfolder = imageEncoderFolder === null ? null : imageEncoderFolder.includes('/') ? imageEncoderFolder : joinFolder(subfolder, imageEncoderFolder);
+  const loadEncoder = encoderSubfolder !== null && pipeline.componentNames.includes('image_encoder');
+  if (loadEncoder) {
+    const encoderFolder = await resolveFolder(pipeline, { repo: repoOrPath, subfolder: encoderSubfolder, revision, variant: null });
+    const encoderConfig = await readJsonConfig(encoderFolder, 'config.json');
+    const projectionDim = encoderConfig.projection_dim;
+    if (projectionDim !== adapter.imageEmbedDim) {
+      throw new IpAdapterLoadError(
+        `loadIpAdapter: the image encoder ${join(encoderFolder, 'config.json')} has projection_dim ${JSON.stringify(projectionDim)}, but ${file} ` +
+          `projects image embeddings of size ${adapter.imageEmbedDim} ('image_proj.proj.weight' is [${4 * adapter.crossAttentionDim}, ${adapter.imageEmbedDim}]); ` +
+          `load the image encoder this adapter was trained with (imageEncoderFolder; h94/IP-Adapter's sdxl_models adapters use sdxl_models/image_encoder, the *_vit-h ones models/image_encoder).`,
+        join(encoderFolder, 'config.json'),
+        'projection_dim',
+      );
+    }
+  }
+
+  const sessionOptions = definedOnly({ device: options.device, sessionOptions: options.sessionOptions });
+  await pipeline.loadComponents('unet', {
+    repo: unetRepo,
+    ...definedOnly({ subfolder: unetSpec.subfolder, revision: unetSpec.revision, variant: unetSpec.variant }),
+    ...sessionOptions,
+    ipAdapterWeights: file,
+  });
+  const unet = pipeline.getComponent<UNet2DConditionModel>('unet');
+  if (!unet?.acceptsImageEmbeds) {
+    throw new ModelCapabilityError(`The UNet rebuilt with ${file} has no 'image_embeds' input; this is a bug in the IP-Adapter build.`);
+  }
+  unet.ipAdapterScale = 1;
+  if (loadEncoder) {
+    await pipeline.loadComponents('image_encoder', { repo: repoOrPath, subfolder: encoderSubfolder, ...definedOnly({ revision }), ...sessionOptions });
+  }
+}
+
+/** A repo location as a local folder, through the pipeline's resolver (a local folder needs none). */
+async function resolveFolder(pipeline: ModularPipeline, location: RepoLocation): Promise<string> {
+  const resolver = (pipeline as unknown as { resolverForAdapters?: () => RepoResolver | null }).resolverForAdapters?.() ?? getDefaultRepoResolver();
+  if (resolver) return (await resolver.resolve(location)).path;
+  if (isAbsolute(location.repo) || (await isDirectory(location.repo))) return join(location.repo, location.subfolder ?? '');
+  throw new InvalidArgumentError(`loadIpAdapter: no repo resolver to find '${location.repo}'; pass a local folder or install the Hub resolver (@modular-diffusers/hub).`);
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
   }
 }
 
@@ -86,7 +211,7 @@ export function setIpAdapterScale(pipeline: ModularPipeline, scale: number | rea
 }
 
 function joinFolder(subfolder: string | null, folder: string): string {
-  return subfolder ? `${subfolder.replace(/\/+$/, '')}/${folder}` : folder;
+  return subfolder ? posix.join(subfolder, folder) : folder;
 }
 
 function definedOnly(values: Record<string, unknown>): Record<string, unknown> {

@@ -6,7 +6,7 @@
  * Registered for the model name 'stable-diffusion-xl', so
  * `blocks.initPipeline(...)` builds it for any SDXL blocks.
  */
-import { ModularPipeline, PipelineLoader, registerPipelineClass } from '@modular-diffusers/core';
+import { getDefaultRepoResolver, ModularPipeline, PipelineLoader, registerPipelineClass, type RepoResolver } from '@modular-diffusers/core';
 import { loadIpAdapter, setIpAdapterScale, type LoadIpAdapterOptions } from '../ip-adapter/load-ip-adapter.js';
 import { defaultSampleSize, numChannelsLatents, numChannelsUnet, vaeScaleFactor } from './sdxl-pipeline-properties.js';
 
@@ -43,6 +43,11 @@ export class StableDiffusionXLModularPipeline extends ModularPipeline {
     return numChannelsLatents(this);
   }
 
+  /** The resolver this pipeline loads through: adapter loaders find their files (an IP-Adapter's safetensors) with it. */
+  resolverForAdapters(): RepoResolver | null {
+    return this.repoResolver ?? getDefaultRepoResolver();
+  }
+
   override get loader(): SdxlPipelineLoader {
     return super.loader as SdxlPipelineLoader;
   }
@@ -55,9 +60,9 @@ export class StableDiffusionXLModularPipeline extends ModularPipeline {
 /** `pipeline.loader` for SDXL: the shared loading methods plus the IP-Adapter ones. */
 export class SdxlPipelineLoader extends PipelineLoader<StableDiffusionXLModularPipeline> {
   /**
-   * Swaps in the IP-Adapter-capable UNet export and the image encoder from
-   * `repoOrPath` (the guide's `load_ip_adapter("h94/IP-Adapter", subfolder=..., weight_name=...)`);
-   * the ONNX layout is documented in ip-adapter/load-ip-adapter.ts.
+   * Loads an IP-Adapter from `repoOrPath` (the guide's `load_ip_adapter("h94/IP-Adapter", subfolder=..., weight_name=...)`):
+   * safetensors weights are built into the UNet, and the image encoder is loaded; the layouts are
+   * documented in ip-adapter/load-ip-adapter.ts.
    */
   loadIpAdapter(repoOrPath: string, options: LoadIpAdapterOptions = {}): Promise<void> {
     return loadIpAdapter(this.pipeline, repoOrPath, options);
