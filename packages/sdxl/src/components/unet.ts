@@ -144,7 +144,8 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
     if (embeds && !info) {
       throw new ModelCapabilityError(
         `The loaded UNet export (${this.model.path}) has no '${IMAGE_EMBEDS}' input, so IP-Adapter embeddings cannot reach it. ` +
-          `Load the IP-Adapter UNet export with pipeline.loader.loadIpAdapter(repo) (it swaps in '<repo>/unet_ip_adapter' and the image encoder).`,
+          `Load an IP-Adapter first: pipeline.loader.loadIpAdapter('h94/IP-Adapter', { subfolder: 'sdxl_models', weightName: 'ip-adapter_sdxl.safetensors' }) ` +
+          `rebuilds the UNet with it (or, without weightName, swaps in an IP-Adapter UNet export from '<repo>/unet_ip_adapter').`,
       );
     }
     if (!info) return;

@@ -3,8 +3,9 @@
  * the image encoder's projected embedding, shaped [1, 1, D] per adapter as
  * diffusers keeps it (a list, one entry per adapter). The unconditional
  * embedding (zeros, as diffusers uses) is made only when the guider runs
- * more than one condition. The UNet must be an IP-Adapter export
- * (`pipeline.loader.loadIpAdapter(...)`); that is checked before encoding.
+ * more than one condition. The UNet must take image embeddings (built with
+ * an IP-Adapter by `pipeline.loader.loadIpAdapter(...)`, or an IP-Adapter
+ * export); that is checked before encoding.
  */
 import {
   ComponentSpec,
@@ -70,8 +71,9 @@ export class StableDiffusionXLIPAdapterStep extends PipelineBlock {
     const unet = requireComponent<UNet2DConditionModel>(components, 'unet', this.className);
     if (!unet.acceptsImageEmbeds) {
       throw new ModelCapabilityError(
-        `ip_adapter_image was given but the loaded UNet export takes no image embeddings. Load the IP-Adapter UNet first: ` +
-          `pipeline.loader.loadIpAdapter(repo) (it swaps in '<repo>/unet_ip_adapter' and loads '<repo>/image_encoder').`,
+        `ip_adapter_image was given but the loaded UNet takes no image embeddings. Load an IP-Adapter first: ` +
+          `pipeline.loader.loadIpAdapter('h94/IP-Adapter', { subfolder: 'sdxl_models', weightName: 'ip-adapter_sdxl.safetensors' }) ` +
+          `(it builds the adapter into the UNet and loads its image_encoder).`,
       );
     }
     const encoder = requireComponent<CLIPVisionModelWithProjection>(components, 'image_encoder', this.className);
@@ -93,7 +95,7 @@ function adapterImage(value: unknown): ClipImageInput {
   const list = Array.isArray(value) ? value : [value];
   if (list.length !== 1) {
     throw new SdxlInputError(
-      `\`ip_adapter_image\` must hold one image per IP-Adapter, and an ONNX UNet export carries one adapter; got ${list.length} images.`,
+      `\`ip_adapter_image\` must hold one image per IP-Adapter, and one adapter is loaded; got ${list.length} images.`,
     );
   }
   const image = list[0];
