@@ -31,7 +31,7 @@ export interface UNetCall {
   /** ControlNet down-block residuals in block order. */
   downBlockAdditionalResiduals?: readonly Tensor[] | null;
   midBlockAdditionalResidual?: Tensor | null;
-  /** IP-Adapter image embeddings [N, 1, D] (or [N, D]). */
+  /** IP-Adapter image embeddings [N, 1, D] (or [N, D]); for IP-Adapter Plus the encoder's hidden states [N, 1, S, D]. */
   imageEmbeds?: Tensor | null;
   /** Overrides `ipAdapterScale` for this call. */
   ipAdapterScale?: number;
@@ -80,6 +80,16 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
 
   get acceptsImageEmbeds(): boolean {
     return this.model.input(IMAGE_EMBEDS) !== undefined;
+  }
+
+  /**
+   * What the IP-Adapter reads from the image encoder: 'image_embeds' (its projected embedding,
+   * `image_embeds` input [N, n, D]) or 'hidden_states' (its penultimate hidden states, input
+   * [N, n, S, D]: IP-Adapter Plus's Resampler); null without an IP-Adapter.
+   */
+  get ipAdapterImageInput(): 'image_embeds' | 'hidden_states' | null {
+    const info = this.model.input(IMAGE_EMBEDS);
+    return info ? (info.dims.length === 4 ? 'hidden_states' : 'image_embeds') : null;
   }
 
   /** The noise prediction `out_sample` [N, 4, h, w], float32. */

@@ -139,14 +139,15 @@ async function loadIpAdapterSafetensors(pipeline: ModularPipeline, repoOrPath: s
   if (loadEncoder) {
     const encoderFolder = await resolveFolder(pipeline, { repo: repoOrPath, subfolder: encoderSubfolder, revision, variant: null });
     const encoderConfig = await readJsonConfig(encoderFolder, 'config.json');
-    const projectionDim = encoderConfig.projection_dim;
-    if (projectionDim !== adapter.imageEmbedDim) {
+    const field = adapter.imageEncoderField;
+    const size = encoderConfig[field];
+    if (size !== adapter.imageEmbedDim) {
+      const reads = adapter.projection === 'resampler' ? `its penultimate hidden states ([.., ${adapter.imageEmbedDim}], 'image_proj.proj_in.weight')` : `image embeddings of size ${adapter.imageEmbedDim} ('image_proj.proj.weight')`;
       throw new IpAdapterLoadError(
-        `loadIpAdapter: the image encoder ${join(encoderFolder, 'config.json')} has projection_dim ${JSON.stringify(projectionDim)}, but ${file} ` +
-          `projects image embeddings of size ${adapter.imageEmbedDim} ('image_proj.proj.weight' is [${4 * adapter.crossAttentionDim}, ${adapter.imageEmbedDim}]); ` +
+        `loadIpAdapter: the image encoder ${join(encoderFolder, 'config.json')} has ${field} ${JSON.stringify(size)}, but ${file} reads ${reads}; ` +
           `load the image encoder this adapter was trained with (imageEncoderFolder; h94/IP-Adapter's sdxl_models adapters use sdxl_models/image_encoder, the *_vit-h ones models/image_encoder).`,
         join(encoderFolder, 'config.json'),
-        'projection_dim',
+        field,
       );
     }
   }

