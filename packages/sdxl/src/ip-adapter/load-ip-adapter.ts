@@ -112,10 +112,14 @@ interface SafetensorsRequest extends LoadIpAdapterOptions {
 async function loadIpAdapterSafetensors(pipeline: ModularPipeline, repoOrPath: string, options: SafetensorsRequest): Promise<void> {
   const { subfolder, weightName, imageEncoderFolder } = options;
   const revision = options.revision ?? null;
-  const adapterFolder = await resolveFolder(pipeline, { repo: repoOrPath, subfolder, revision, variant: null });
-  const file = join(adapterFolder, weightName);
+  // Only the named file: the adapter's folder holds its siblings too (h94's sdxl_models has every adapter, twice).
+  const adapterLocation: RepoLocation = { repo: repoOrPath, subfolder, revision, variant: null };
+  const resolver = resolverOf(pipeline);
+  const file = resolver?.resolveFile
+    ? await resolver.resolveFile(adapterLocation, weightName)
+    : join(await resolveFolder(pipeline, adapterLocation), weightName);
   if (!(await isFile(file))) {
-    throw new IpAdapterLoadError(`loadIpAdapter: no '${weightName}' in ${adapterFolder} ('${repoOrPath}'${subfolder ? `, subfolder '${subfolder}'` : ''}); check weightName and subfolder.`, file, 'weightName');
+    throw new IpAdapterLoadError(`loadIpAdapter: no '${weightName}' in '${repoOrPath}'${subfolder ? ` (subfolder '${subfolder}')` : ''} (${file}); check weightName and subfolder.`, file, 'weightName');
   }
 
   // The UNet the adapter goes into: the pipeline's own, rebuilt from its diffusers weights.
@@ -171,10 +175,14 @@ async function loadIpAdapterSafetensors(pipeline: ModularPipeline, repoOrPath: s
 
 /** A repo location as a local folder, through the pipeline's resolver (a local folder needs none). */
 async function resolveFolder(pipeline: ModularPipeline, location: RepoLocation): Promise<string> {
-  const resolver = (pipeline as unknown as { resolverForAdapters?: () => RepoResolver | null }).resolverForAdapters?.() ?? getDefaultRepoResolver();
+  const resolver = resolverOf(pipeline);
   if (resolver) return (await resolver.resolve(location)).path;
   if (isAbsolute(location.repo) || (await isDirectory(location.repo))) return join(location.repo, location.subfolder ?? '');
   throw new InvalidArgumentError(`loadIpAdapter: no repo resolver to find '${location.repo}'; pass a local folder or install the Hub resolver (@modular-diffusers/hub).`);
+}
+
+function resolverOf(pipeline: ModularPipeline): RepoResolver | null {
+  return (pipeline as unknown as { resolverForAdapters?: () => RepoResolver | null }).resolverForAdapters?.() ?? getDefaultRepoResolver();
 }
 
 async function isFile(path: string): Promise<boolean> {
