@@ -13,6 +13,12 @@ import { ComponentLoadError, InvalidArgumentError, type ComponentSpec, type Load
 import { buildModel, hasBuildableWeights, ModelBuildError, type BuiltModel, type UNetExtensions } from '@modular-diffusers/model-builder';
 
 export type ModelSource = 'auto' | 'onnx' | 'safetensors';
+
+const PLACEMENT_NOTES: Readonly<Record<BuiltModel['placement'], string>> = {
+  'in-place': 'weights read where they lie',
+  'float32-copy': 'weights converted to float32 once',
+  linked: 'weights from several folders hard-linked beside the graph, half-precision ones converted to float32',
+};
 const MODEL_SOURCES: readonly ModelSource[] = ['auto', 'onnx', 'safetensors'];
 
 /** The checked `modelSource` loader option. */
@@ -82,7 +88,7 @@ export async function chooseModel(request: ChooseModelRequest): Promise<ChosenMo
     context.logger.info(
       `${spec.name}: ${hasOnnx ? 'chose the safetensors over the ONNX export (modelSource \'safetensors\'): ' : 'no ONNX export, '}` +
         `${built.fromCache ? 'loaded the graph built earlier' : `built an ONNX graph in ${Math.round(built.buildMs)} ms`} from ${built.weightFiles.join(', ')} ` +
-        `(${built.placement === 'in-place' ? 'weights read where they lie' : 'weights converted to float32 once'}; cache ${built.cacheEntry}).`,
+        `(${PLACEMENT_NOTES[built.placement]}; cache ${built.cacheEntry}).`,
     );
     return { kind: 'built', built };
   } catch (error) {

@@ -8,7 +8,7 @@
  * real-arch text2img reference's embeddings and latents). Tolerances are the issue's: latents
  * within 1e-4 of their magnitude, uint8 within 2.
  */
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -263,6 +263,12 @@ describe('the IP-Adapter UNet graph alone', () => {
       const options = { folder, cacheDir, unet: adapter.unet, extensionId: adapter.extensionId, extraWeightFiles: adapter.extraWeightFiles };
       const built = await buildModel(options);
       expect(built.weightFiles).toContain(file);
+      // Two folders: both files are hard-linked beside the graph (the UNet is not copied) and read in place there.
+      expect(built.placement).toBe('linked');
+      const linked = (await readdir(built.cacheEntry)).filter((name) => name.startsWith('linked-')).sort();
+      expect(linked).toEqual(['linked-0-diffusion_pytorch_model.safetensors', 'linked-1-ip-adapter_sdxl.safetensors']);
+      const [entryStat, fileStat] = [await stat(join(built.cacheEntry, linked[1]!)), await stat(file)];
+      if (entryStat.dev === fileStat.dev) expect(entryStat.ino).toBe(fileStat.ino); // across file systems it is a copy
       expect((await buildModel(options)).fromCache).toBe(true);
       const copy = join(cacheDir, 'copy.safetensors');
       await copyFile(file, copy);
