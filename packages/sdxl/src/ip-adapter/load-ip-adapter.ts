@@ -157,10 +157,13 @@ async function loadIpAdapterSafetensors(pipeline: ModularPipeline, repoOrPath: s
   }
 
   const sessionOptions = definedOnly({ device: options.device, sessionOptions: options.sessionOptions });
+  // A UNet built with ControlNet residual inputs keeps them: the two adapters go together.
+  const residuals = pipeline.getComponent<UNet2DConditionModel | null>('unet')?.acceptsControlNetResiduals === true;
   await pipeline.loadComponents('unet', {
     repo: unetRepo,
     ...definedOnly({ subfolder: unetSpec.subfolder, revision: unetSpec.revision, variant: unetSpec.variant }),
     ...sessionOptions,
+    ...(residuals ? { controlNetResiduals: true } : {}),
     ipAdapterWeights: file,
   });
   const unet = pipeline.getComponent<UNet2DConditionModel>('unet');

@@ -36,7 +36,7 @@ let base: References;
 let refs: References;
 const opened: any[] = [];
 
-async function pipeline(): Promise<any> {
+async function pipeline(loadOptions: Record<string, unknown> = {}): Promise<any> {
   const blocks = TEXT2IMAGE_BLOCKS.copy();
   blocks.insert('ip_adapter', IP_ADAPTER_BLOCKS.get('ip_adapter')!, 0);
   const pipe: any = SequentialPipelineBlocks.fromBlocksDict(blocks).initPipeline(REAL_ARCH_REPO, {
@@ -44,7 +44,7 @@ async function pipeline(): Promise<any> {
     loaderRegistry: registerSdxlComponentLoaders(new ComponentLoaderRegistry()),
     logger: silentLogger,
   });
-  await pipe.loadComponents(['text_encoder', 'text_encoder_2', 'tokenizer', 'tokenizer_2', 'unet', 'vae', 'scheduler']);
+  await pipe.loadComponents(['text_encoder', 'text_encoder_2', 'tokenizer', 'tokenizer_2', 'unet', 'vae', 'scheduler'], loadOptions);
   pipe.updateComponents({ guider: new ClassifierFreeGuidance({ guidance_scale: refs.params.guidance_scale }) });
   opened.push(pipe);
   return pipe;
@@ -148,6 +148,16 @@ describe("IP-Adapter from h94/IP-Adapter's safetensors layout", () => {
     expect(pipe.unet).toBe(unet);
     expect(await builtGraphs()).toEqual(entries);
   });
+});
+
+it('a UNet built with ControlNet residual inputs keeps them when the IP-Adapter is built in (zero residuals: the same result)', async () => {
+  const pipe = await pipeline({ perComponent: { unet: { controlNetResiduals: true, modelSource: 'safetensors' } } });
+  expect(pipe.unet.acceptsControlNetResiduals).toBe(true);
+  await pipe.loader.loadIpAdapter(ADAPTER_REPO, WEIGHTS);
+  pipe.loader.setIpAdapterScale(refs.params.scale);
+  expect(pipe.unet.acceptsControlNetResiduals).toBe(true);
+  expect(pipe.unet.acceptsImageEmbeds).toBe(true);
+  expect(relativeError(await finalLatents(pipe, { ip_adapter_image: adapterImage() }), refs.float('text2img.final_latents').data)).toBeLessThan(1e-4);
 });
 
 describe('IP-Adapter Plus (a Resampler over the image encoder\'s penultimate hidden states)', () => {
