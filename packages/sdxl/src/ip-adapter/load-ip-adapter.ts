@@ -26,13 +26,9 @@
  * `<repo>/<subfolder>/image_encoder/` (the tiny SDXL repo's
  * `generateTinySdxlRepo(dir, { ipAdapter: true })` layout).
  */
-import { stat } from 'node:fs/promises';
-import { isAbsolute, join, posix } from 'node:path';
-import { getDefaultRepoResolver, InvalidArgumentError, type ModularPipeline, type RepoLocation, type RepoResolver } from '@modular-diffusers/core';
-import { ipAdapterUNetExtensions, ModelBuildError } from '@modular-diffusers/model-builder';
+import { InvalidArgumentError, type ModularPipeline } from '@modular-diffusers/core';
 import type { Device, LoadOnnxModelOptions } from '@modular-diffusers/runtime';
 import { ModelCapabilityError } from '../components/model-capability-error.js';
-import { readJsonConfig } from '../components/read-json-config.js';
 import type { UNet2DConditionModel } from '../components/unet.js';
 import { IpAdapterLoadError } from './ip-adapter-load-error.js';
 
@@ -77,7 +73,10 @@ export async function loadIpAdapter(pipeline: ModularPipeline, repoOrPath: strin
     );
   }
   if (weightName !== null && weightName.endsWith('.safetensors')) {
-    await loadIpAdapterSafetensors(pipeline, repoOrPath, { ...options, subfolder, weightName, imageEncoderFolder });
+    if (!weightsLoader) {
+      throw new ModelCapabilityError(`loadIpAdapter('${weightName}'): IP-Adapter safetensors are built into the UNet on Node; import '@modular-diffusers/sdxl' (it installs that loader).`);
+    }
+    await weightsLoader(pipeline, repoOrPath, { ...options, subfolder, weightName, imageEncoderFolder });
     return;
   }
   if (weightName !== null && !weightName.endsWith('.onnx')) {
@@ -103,105 +102,24 @@ export async function loadIpAdapter(pipeline: ModularPipeline, repoOrPath: strin
   }
 }
 
-interface SafetensorsRequest extends LoadIpAdapterOptions {
+/** What the safetensors loader gets: the options with their defaults applied. */
+export interface IpAdapterWeightsRequest extends LoadIpAdapterOptions {
   readonly subfolder: string | null;
   readonly weightName: string;
   readonly imageEncoderFolder: string | null;
 }
 
-async function loadIpAdapterSafetensors(pipeline: ModularPipeline, repoOrPath: string, options: SafetensorsRequest): Promise<void> {
-  const { subfolder, weightName, imageEncoderFolder } = options;
-  const revision = options.revision ?? null;
-  // Only the named file: the adapter's folder holds its siblings too (h94's sdxl_models has every adapter, twice).
-  const adapterLocation: RepoLocation = { repo: repoOrPath, subfolder, revision, variant: null };
-  const resolver = resolverOf(pipeline);
-  const file = resolver?.resolveFile
-    ? await resolver.resolveFile(adapterLocation, weightName)
-    : join(await resolveFolder(pipeline, adapterLocation), weightName);
-  if (!(await isFile(file))) {
-    throw new IpAdapterLoadError(`loadIpAdapter: no '${weightName}' in '${repoOrPath}'${subfolder ? ` (subfolder '${subfolder}')` : ''} (${file}); check weightName and subfolder.`, file, 'weightName');
-  }
+export type IpAdapterWeightsLoader = (pipeline: ModularPipeline, repoOrPath: string, request: IpAdapterWeightsRequest) => Promise<void>;
 
-  // The UNet the adapter goes into: the pipeline's own, rebuilt from its diffusers weights.
-  const unetSpec = pipeline.getComponentSpec('unet');
-  const unetRepo = unetSpec.pretrainedModelNameOrPath;
-  if (!unetRepo) throw new InvalidArgumentError('loadIpAdapter: the pipeline has no source for its unet; load the pipeline from a repo first.');
-  const unetLocation: RepoLocation = { repo: unetRepo, subfolder: unetSpec.subfolder, revision: unetSpec.revision, variant: unetSpec.variant };
-  const unetFolder = await resolveFolder(pipeline, unetLocation);
-  const unetConfig = await readJsonConfig(unetFolder, 'config.json');
-  let adapter;
-  try {
-    adapter = await ipAdapterUNetExtensions(file, unetConfig, join(unetFolder, 'config.json'));
-  } catch (error) {
-    if (error instanceof ModelBuildError) throw new IpAdapterLoadError(`loadIpAdapter: ${error.message}`, error.file, error.key, { cause: error });
-    throw error;
-  }
+/**
+ * Reading safetensors and building graphs needs Node (files, the model builder), which the
+ * plugin sandbox that runs this module does not have: the package's Node side installs the
+ * loader (registerSdxlComponentLoaders, run on import of '@modular-diffusers/sdxl').
+ */
+let weightsLoader: IpAdapterWeightsLoader | null = null;
 
-  // The image encoder must give the embedding size the adapter projects from.
-  const encoderSubfolder = imageEncoderFolder === null ? null : imageEncoderFolder.includes('/') ? imageEncoderFolder : joinFolder(subfolder, imageEncoderFolder);
-  const loadEncoder = encoderSubfolder !== null && pipeline.componentNames.includes('image_encoder');
-  if (loadEncoder) {
-    const encoderFolder = await resolveFolder(pipeline, { repo: repoOrPath, subfolder: encoderSubfolder, revision, variant: null });
-    const encoderConfig = await readJsonConfig(encoderFolder, 'config.json');
-    const field = adapter.imageEncoderField;
-    const size = encoderConfig[field];
-    if (size !== adapter.imageEmbedDim) {
-      const reads = adapter.projection === 'resampler' ? `its penultimate hidden states ([.., ${adapter.imageEmbedDim}], 'image_proj.proj_in.weight')` : `image embeddings of size ${adapter.imageEmbedDim} ('image_proj.proj.weight')`;
-      throw new IpAdapterLoadError(
-        `loadIpAdapter: the image encoder ${join(encoderFolder, 'config.json')} has ${field} ${JSON.stringify(size)}, but ${file} reads ${reads}; ` +
-          `load the image encoder this adapter was trained with (imageEncoderFolder; h94/IP-Adapter's sdxl_models adapters use sdxl_models/image_encoder, the *_vit-h ones models/image_encoder).`,
-        join(encoderFolder, 'config.json'),
-        field,
-      );
-    }
-  }
-
-  const sessionOptions = definedOnly({ device: options.device, sessionOptions: options.sessionOptions });
-  // A UNet built with ControlNet residual inputs keeps them: the two adapters go together.
-  const residuals = pipeline.getComponent<UNet2DConditionModel | null>('unet')?.acceptsControlNetResiduals === true;
-  await pipeline.loadComponents('unet', {
-    repo: unetRepo,
-    ...definedOnly({ subfolder: unetSpec.subfolder, revision: unetSpec.revision, variant: unetSpec.variant }),
-    ...sessionOptions,
-    ...(residuals ? { controlNetResiduals: true } : {}),
-    ipAdapterWeights: file,
-  });
-  const unet = pipeline.getComponent<UNet2DConditionModel>('unet');
-  if (!unet?.acceptsImageEmbeds) {
-    throw new ModelCapabilityError(`The UNet rebuilt with ${file} has no 'image_embeds' input; this is a bug in the IP-Adapter build.`);
-  }
-  unet.ipAdapterScale = 1;
-  if (loadEncoder) {
-    await pipeline.loadComponents('image_encoder', { repo: repoOrPath, subfolder: encoderSubfolder, ...definedOnly({ revision }), ...sessionOptions });
-  }
-}
-
-/** A repo location as a local folder, through the pipeline's resolver (a local folder needs none). */
-async function resolveFolder(pipeline: ModularPipeline, location: RepoLocation): Promise<string> {
-  const resolver = resolverOf(pipeline);
-  if (resolver) return (await resolver.resolve(location)).path;
-  if (isAbsolute(location.repo) || (await isDirectory(location.repo))) return join(location.repo, location.subfolder ?? '');
-  throw new InvalidArgumentError(`loadIpAdapter: no repo resolver to find '${location.repo}'; pass a local folder or install the Hub resolver (@modular-diffusers/hub).`);
-}
-
-function resolverOf(pipeline: ModularPipeline): RepoResolver | null {
-  return (pipeline as unknown as { resolverForAdapters?: () => RepoResolver | null }).resolverForAdapters?.() ?? getDefaultRepoResolver();
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
+export function setIpAdapterWeightsLoader(loader: IpAdapterWeightsLoader | null): void {
+  weightsLoader = loader;
 }
 
 /**
@@ -222,10 +140,11 @@ export function setIpAdapterScale(pipeline: ModularPipeline, scale: number | rea
   unet.ipAdapterScale = value;
 }
 
-function joinFolder(subfolder: string | null, folder: string): string {
-  return subfolder ? posix.join(subfolder, folder) : folder;
+/** `subfolder/folder` as repo paths are written (diffusers' Path(subfolder, folder).as_posix()). */
+export function joinFolder(subfolder: string | null, folder: string): string {
+  return subfolder ? `${subfolder.replace(/\/+$/, '')}/${folder}` : folder;
 }
 
-function definedOnly(values: Record<string, unknown>): Record<string, unknown> {
+export function definedOnly(values: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined && v !== null));
 }

@@ -25,7 +25,7 @@ import { IpAdapterLoadError } from '../ip-adapter/ip-adapter-load-error.js';
 import '../pipeline/sdxl-modular-pipeline.js';
 import { TEXT2IMAGE_BLOCKS } from '../presets.js';
 import { releaseComponents } from '../testing/tiny-repo.js';
-import { ADAPTER_FIXTURES_DIR, REAL_ARCH_REPO, loadReferences, maxAbsDiff, relativeError, type References } from './real-arch-fixture.test-helpers.js';
+import { ADAPTER_FIXTURES_DIR, REAL_ARCH_REPO, assembleRepo, loadReferences, optimumLayout, maxAbsDiff, relativeError, type References } from './real-arch-fixture.test-helpers.js';
 
 const FIXTURE = join(ADAPTER_FIXTURES_DIR, 'ip-adapter');
 const ADAPTER_REPO = join(FIXTURE, 'repo');
@@ -36,10 +36,10 @@ let base: References;
 let refs: References;
 const opened: any[] = [];
 
-async function pipeline(loadOptions: Record<string, unknown> = {}): Promise<any> {
+async function pipeline(loadOptions: Record<string, unknown> = {}, repo = REAL_ARCH_REPO): Promise<any> {
   const blocks = TEXT2IMAGE_BLOCKS.copy();
   blocks.insert('ip_adapter', IP_ADAPTER_BLOCKS.get('ip_adapter')!, 0);
-  const pipe: any = SequentialPipelineBlocks.fromBlocksDict(blocks).initPipeline(REAL_ARCH_REPO, {
+  const pipe: any = SequentialPipelineBlocks.fromBlocksDict(blocks).initPipeline(repo, {
     repoResolver: new LocalFolderRepoResolver(),
     loaderRegistry: registerSdxlComponentLoaders(new ComponentLoaderRegistry()),
     logger: silentLogger,
@@ -242,6 +242,21 @@ describe('IP-Adapter bad input, named before any model runs', () => {
     expect(error.file).toBe(file);
     expect(error.key).toBe('ip_adapter.23.to_v_ip.weight');
     expect(error.message).toMatch(/12 cross-attention layers/);
+  });
+
+  it('refuses to build into a UNet that is only an ONNX export (a pure Optimum folder), saying what to load', async () => {
+    const optimum = await assembleRepo(await optimumLayout());
+    try {
+      const onnxOnly = await pipeline({}, optimum.dir);
+      const unet = onnxOnly.unet as UNet2DConditionModel;
+      const error = await onnxOnly.loader.loadIpAdapter(ADAPTER_REPO, WEIGHTS).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(IpAdapterLoadError);
+      expect(error.key).toBe('unet');
+      expect(error.message).toMatch(/no diffusers weights .* an ONNX export cannot take new layers/);
+      expect(onnxOnly.unet).toBe(unet);
+    } finally {
+      await optimum.dispose();
+    }
   });
 
   it('refuses an adapter made for another UNet (cross_attention_dim), naming image_proj.proj.weight', async () => {
