@@ -21,6 +21,7 @@ export * from './components/image-encoder.js';
 export * from './ip-adapter/clip-image-processor.js';
 export * from './ip-adapter/load-ip-adapter.js';
 export * from './ip-adapter/ip-adapter-load-error.js';
+export * from './ip-adapter/ip-adapter-block-scales.js';
 export * from './ip-adapter/load-ip-adapter-weights.js';
 
 // The blocks, presets and pipeline class: the same modules the plugin sandbox gets.

@@ -9,8 +9,11 @@
  *   LayerNorm per token).
  * - `ip_adapter.<k>.to_k_ip.weight` / `to_v_ip.weight` [hidden, cross]: at
  *   every cross-attention (attn2) the query also attends over those
- *   tokens, and `ip_adapter_scale` (input [1]) times that attention is added
- *   to attn2's output before `to_out` (IPAdapterAttnProcessor). k numbers
+ *   tokens, and that attention times the layer's scale is added to attn2's
+ *   output before `to_out` (IPAdapterAttnProcessor). `ip_adapter_scale` is
+ *   an input [L] with one scale per cross-attention layer, in
+ *   `attentionLayers` order (diffusers' per-block scales; one number is
+ *   that number L times). k numbers
  *   the UNet's attention processors in diffusers' `attn_processors` order
  *   (down blocks, up blocks, then the mid block; attn1 and attn2 alternate),
  *   so the cross-attentions are 1, 3, 5, ...
@@ -59,7 +62,7 @@ export interface IpAdapterUNetBuild {
   /** The image encoder config field that must equal imageEmbedDim. */
   readonly imageEncoderField: 'projection_dim' | 'hidden_size';
   readonly crossAttentionDim: number;
-  /** The cross-attention layers the adapter reaches, in diffusers' processor order. */
+  /** The cross-attention layers the adapter reaches, in diffusers' processor order (the order of `ip_adapter_scale`). */
   readonly attentionLayers: readonly string[];
 }
 
@@ -112,7 +115,7 @@ export async function ipAdapterUNetExtensions(file: string, unetConfig: ModelCon
   let scale: string | null = null;
   const unet: UNetExtensions = {
     declareInputs(g, batch) {
-      scale = g.input('ip_adapter_scale', 'float32', [1]);
+      scale = g.input('ip_adapter_scale', 'float32', [layers.length]);
       tokens = projection.build(g, batch);
     },
     crossAttentionHook(site) {
@@ -123,12 +126,13 @@ export async function ipAdapterUNetExtensions(file: string, unetConfig: ModelCon
       const { g } = site;
       const k = linear(g, tokens, `ip_adapter.${id}.to_k_ip`, crossDim, site.dim, false);
       const v = linear(g, tokens, `ip_adapter.${id}.to_v_ip`, crossDim, site.dim, false);
-      return g.op('Mul', [attention(g, site.query, k, v, site.heads, site.headDim, site.layerOptions), scale]);
+      const layerScale = g.op('Gather', [scale, g.constInt64([(id - 1) / 2])], { axis: { i: 0 } });
+      return g.op('Mul', [attention(g, site.query, k, v, site.heads, site.headDim, site.layerOptions), layerScale]);
     },
   };
   return {
     unet,
-    extensionId: `ip-adapter:${projection.kind}`,
+    extensionId: `ip-adapter:${projection.kind}:layer-scales`,
     extraWeightFiles: [file],
     projection: projection.kind,
     imageEmbedDim,

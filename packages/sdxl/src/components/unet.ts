@@ -45,6 +45,13 @@ const IP_ADAPTER_SCALE = 'ip_adapter_scale';
 export class UNet2DConditionModel extends OnnxSessionComponent {
   /** Strength of the IP-Adapter image conditioning (`pipeline.loader.setIpAdapterScale`). */
   ipAdapterScale = 1;
+  /** Per cross-attention layer scales (diffusers' per-block scales, expanded), or null for `ipAdapterScale` everywhere. */
+  ipAdapterLayerScales: readonly number[] | null = null;
+  /**
+   * The cross-attention layers of a UNet built with an IP-Adapter, in the order of its
+   * `ip_adapter_scale` input (diffusers' attn_processors order); null for an ONNX export.
+   */
+  ipAdapterLayers: readonly string[] | null = null;
 
   /** Loads `<repo>/<subfolder>/model.onnx` (the registry's loader for 'UNet2DConditionModel'). */
   static async fromPretrained(spec: ComponentSpec, context: LoaderContext): Promise<UNet2DConditionModel> {
@@ -170,7 +177,14 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
       scale = 0;
     }
     feeds[IMAGE_EMBEDS] = value;
-    if (this.model.input(IP_ADAPTER_SCALE)) feeds[IP_ADAPTER_SCALE] = new Tensor('float32', Float32Array.of(scale), [1]);
+    const scaleInfo = this.model.input(IP_ADAPTER_SCALE);
+    if (scaleInfo) {
+      // One scale per cross-attention layer when the graph takes [L] (a built UNet), else the one an export takes.
+      const length = typeof scaleInfo.dims[0] === 'number' ? scaleInfo.dims[0] : 1;
+      const perLayer = embeds && call.ipAdapterScale === undefined ? this.ipAdapterLayerScales : null;
+      const values = perLayer && perLayer.length === length ? Float32Array.from(perLayer) : new Float32Array(length).fill(scale);
+      feeds[IP_ADAPTER_SCALE] = new Tensor('float32', values, [length]);
+    }
   }
 
   /**

@@ -87,6 +87,8 @@ export async function loadIpAdapterWeights(pipeline: ModularPipeline, repoOrPath
     throw new ModelCapabilityError(`The UNet rebuilt with ${file} has no 'image_embeds' input; this is a bug in the IP-Adapter build.`);
   }
   unet.ipAdapterScale = 1;
+  unet.ipAdapterLayerScales = null;
+  unet.ipAdapterLayers = adapter.attentionLayers;
   if (loadEncoder) {
     await pipeline.loadComponents('image_encoder', { repo: repoOrPath, subfolder: encoderSubfolder, ...definedOnly({ revision }), ...sessionOptions });
   }

@@ -30,6 +30,7 @@ import { InvalidArgumentError, type ModularPipeline } from '@modular-diffusers/c
 import type { Device, LoadOnnxModelOptions } from '@modular-diffusers/runtime';
 import { ModelCapabilityError } from '../components/model-capability-error.js';
 import type { UNet2DConditionModel } from '../components/unet.js';
+import { expandIpAdapterBlockScales, type IpAdapterBlockScales } from './ip-adapter-block-scales.js';
 import { IpAdapterLoadError } from './ip-adapter-load-error.js';
 
 export interface LoadIpAdapterOptions {
@@ -124,20 +125,35 @@ export function setIpAdapterWeightsLoader(loader: IpAdapterWeightsLoader | null)
 
 /**
  * How strongly the adapter image conditions the UNet (0 = not at all, 1 =
- * as trained). diffusers also takes a per-block dict; an ONNX export has one
- * scale input, so one number (or a list of one) is accepted.
+ * as trained): one number, or diffusers' per-block scales
+ * (`{ up: { block_0: [0, 1, 0] } }`, see ip-adapter-block-scales.ts) for a
+ * UNet built with the adapter. A list holds one entry per adapter; one
+ * adapter is loaded, so a list of one. The scale is a graph input: nothing
+ * is rebuilt.
  */
-export function setIpAdapterScale(pipeline: ModularPipeline, scale: number | readonly number[]): void {
+export function setIpAdapterScale(pipeline: ModularPipeline, scale: number | IpAdapterBlockScales | readonly (number | IpAdapterBlockScales)[]): void {
   const value = Array.isArray(scale) ? (scale.length === 1 ? scale[0] : NaN) : scale;
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new InvalidArgumentError(`setIpAdapterScale takes one finite number (one IP-Adapter), got ${JSON.stringify(scale)}.`);
+  const isBlocks = value !== null && typeof value === 'object';
+  if (!isBlocks && (typeof value !== 'number' || !Number.isFinite(value))) {
+    throw new InvalidArgumentError(`setIpAdapterScale takes one finite number or per-block scales (one IP-Adapter), got ${JSON.stringify(scale)}.`);
   }
   const unet = pipeline.getComponent<UNet2DConditionModel | null>('unet');
   if (!unet) throw new InvalidArgumentError('setIpAdapterScale: the unet is not loaded; call pipeline.loader.loadIpAdapter(repo) first.');
   if (!unet.acceptsImageEmbeds) {
     throw new ModelCapabilityError('setIpAdapterScale: the loaded UNet has no IP-Adapter inputs; call pipeline.loader.loadIpAdapter(repo) first.');
   }
-  unet.ipAdapterScale = value;
+  if (!isBlocks) {
+    unet.ipAdapterScale = value as number;
+    unet.ipAdapterLayerScales = null;
+    return;
+  }
+  if (!unet.ipAdapterLayers) {
+    throw new ModelCapabilityError('setIpAdapterScale: per-block scales need a UNet built with the adapter (loadIpAdapter with its .safetensors); an ONNX export takes one scale.');
+  }
+  const layersPerBlock = unet.config.layers_per_block;
+  if (typeof layersPerBlock !== 'number') throw new InvalidArgumentError(`setIpAdapterScale: per-block scales need one layers_per_block in the UNet config, got ${JSON.stringify(layersPerBlock)}.`);
+  unet.ipAdapterLayerScales = expandIpAdapterBlockScales(value as IpAdapterBlockScales, unet.ipAdapterLayers, layersPerBlock);
+  unet.ipAdapterScale = 1;
 }
 
 /** `subfolder/folder` as repo paths are written (diffusers' Path(subfolder, folder).as_posix()). */

@@ -7,6 +7,7 @@
  * `blocks.initPipeline(...)` builds it for any SDXL blocks.
  */
 import { getDefaultRepoResolver, ModularPipeline, PipelineLoader, registerPipelineClass, type RepoResolver } from '@modular-diffusers/core';
+import type { IpAdapterBlockScales } from '../ip-adapter/ip-adapter-block-scales.js';
 import { loadIpAdapter, setIpAdapterScale, type LoadIpAdapterOptions } from '../ip-adapter/load-ip-adapter.js';
 import { defaultSampleSize, numChannelsLatents, numChannelsUnet, vaeScaleFactor } from './sdxl-pipeline-properties.js';
 
@@ -68,8 +69,8 @@ export class SdxlPipelineLoader extends PipelineLoader<StableDiffusionXLModularP
     return loadIpAdapter(this.pipeline, repoOrPath, options);
   }
 
-  /** How strongly the reference image steers the UNet (0 = not at all, 1 = fully). */
-  setIpAdapterScale(scale: number | readonly number[]): void {
+  /** How strongly the reference image steers the UNet (0 = not at all, 1 = fully): a number, or diffusers' per-block scales. */
+  setIpAdapterScale(scale: number | IpAdapterBlockScales | readonly (number | IpAdapterBlockScales)[]): void {
     setIpAdapterScale(this.pipeline, scale);
   }
 }

@@ -90,7 +90,7 @@ describe("IP-Adapter from h94/IP-Adapter's safetensors layout", () => {
   it('rebuilds the UNet with image_embeds and ip_adapter_scale inputs and builds the image encoder from sdxl_models/image_encoder', () => {
     const unet = pipe.unet as UNet2DConditionModel;
     expect(unet.acceptsImageEmbeds).toBe(true);
-    expect(unet.model.input('ip_adapter_scale')?.dims).toEqual([1]);
+    expect(unet.model.input('ip_adapter_scale')?.dims).toEqual([12]);
     expect(unet.model.input('image_embeds')?.dims).toEqual(['batch_size', 'num_images', 24]);
     expect(unet.ipAdapterScale).toBe(0.6);
     expect(pipe.getComponentSpec('image_encoder').subfolder).toBe('sdxl_models/image_encoder');
@@ -129,6 +129,22 @@ describe("IP-Adapter from h94/IP-Adapter's safetensors layout", () => {
     const levels = maxAbsDiff(image!.data, refs.uint8('text2img.image_uint8').data);
     console.info(`IP-Adapter text2img: uint8 max difference ${levels}`);
     expect(levels).toBeLessThanOrEqual(2);
+  });
+
+  it("per-block scales (diffusers' set_ip_adapter_scale with a dict, parts left out at 0) match diffusers, without a rebuild", async () => {
+    const entries = await builtGraphs();
+    pipe.loader.setIpAdapterScale(refs.params.block_scales);
+    const unet = pipe.unet as UNet2DConditionModel;
+    // 12 cross-attention layers: down_blocks.1 (2 attentions x 2 blocks), up_blocks.0 (3 x 2), mid (1 x 2).
+    expect(unet.ipAdapterLayerScales).toEqual([0.3, 0.3, 0.9, 0.9, 0, 0, 1, 1, 0, 0, 0, 0]);
+    const latents = await finalLatents(pipe, { ip_adapter_image: adapterImage() });
+    expect(relativeError(latents, refs.float('block_scales.text2img.final_latents').data)).toBeLessThan(1e-4);
+    expect(relativeError(latents, refs.float('text2img.final_latents').data)).toBeGreaterThan(0.01);
+    expect(() => pipe.loader.setIpAdapterScale({ up: { block_1: [1, 1, 1] } })).toThrow(/'up.block_1' is not a block with attentions/);
+    expect(() => pipe.loader.setIpAdapterScale({ down: { block_1: [1, 1, 1] } })).toThrow(/expected 2 scales for down.block_1/);
+    pipe.loader.setIpAdapterScale([refs.params.scale]);
+    expect(unet.ipAdapterLayerScales).toBeNull();
+    expect(await builtGraphs()).toEqual(entries);
   });
 
   it('moves the output measurably; scale 0 and no adapter image give the plain text2img; setIpAdapterScale rebuilds nothing', async () => {

@@ -48,6 +48,8 @@ REAL_ARCH = os.path.join(REPO_ROOT, "packages", "sdxl", "fixtures", "real-arch")
 OUT = os.path.join(REPO_ROOT, "packages", "sdxl", "fixtures", "adapters", "ip-adapter")
 BUILDER_OUT = os.path.join(REPO_ROOT, "packages", "model-builder", "fixtures", "clip-vision-projection")
 SCALE = 0.6
+# diffusers' per-block scales (as InstantStyle uses them); the parts left out get 0.
+BLOCK_SCALES = {"down": {"block_1": [0.3, 0.9]}, "up": {"block_0": [0.0, 1.0, 0.0]}}
 # Not square, so the processor's centre crop matters; the short edge is already 224, so the
 # resize is the identity (PIL returns a copy for a same-size resize).
 ADAPTER_IMAGE_HW = (224, 280)
@@ -305,6 +307,11 @@ def build(commit):
     image = pipe(latents=real_refs["text2img.latents"].clone(), ip_adapter_image=pixels, output_type="np", **common).images
     refs.add("text2img.image_uint8", torch.from_numpy((image * 255).round().astype("uint8")), "numpy_to_pil's rounding")
 
+    IPAdapterMixin.set_ip_adapter_scale(pipe, BLOCK_SCALES)
+    final = pipe(latents=real_refs["text2img.latents"].clone(), ip_adapter_image=pixels, output_type="latent", **common).images
+    refs.add("block_scales.text2img.final_latents", final, f"set_ip_adapter_scale({BLOCK_SCALES})")
+    IPAdapterMixin.set_ip_adapter_scale(pipe, SCALE)
+
     # One UNet call (batch 2) with given image embeddings [2, 1, projection_dim].
     g = torch.Generator().manual_seed(54)
     embeds = torch.randn((2, 1, ENCODER.projection_dim), generator=g)
@@ -331,7 +338,7 @@ def build(commit):
     refs.add("plus.text2img.image_uint8", torch.from_numpy((image * 255).round().astype("uint8")))
 
     params = {
-        "scale": SCALE, "height": real_params["height"], "width": real_params["width"],
+        "scale": SCALE, "block_scales": BLOCK_SCALES, "height": real_params["height"], "width": real_params["width"],
         "num_inference_steps": real_params["num_inference_steps"], "guidance_scale": real_params["guidance_scale"],
         "inputs": "prompt embeddings and latents: real-arch references text2img.*; unet call: real-arch unet.*",
         "negative_image_embeds": "zeros, as StableDiffusionXLPipeline.encode_image makes them for ImageProjection adapters",
