@@ -182,6 +182,8 @@ describe('IP-Adapter Plus (a Resampler over the image encoder\'s penultimate hid
 
   beforeAll(async () => {
     pipe = await pipeline();
+    // Switching adapters: the plain one first, then Plus with its own encoder (both rebuilt from unet/).
+    await pipe.loader.loadIpAdapter(ADAPTER_REPO, WEIGHTS);
     await pipe.loader.loadIpAdapter(ADAPTER_REPO, PLUS);
     pipe.loader.setIpAdapterScale(refs.params.scale);
   });
@@ -189,6 +191,7 @@ describe('IP-Adapter Plus (a Resampler over the image encoder\'s penultimate hid
   it('takes hidden states [N, n, S, D] and the built encoder gives the penultimate one transformers does', async () => {
     const unet = pipe.unet as UNet2DConditionModel;
     expect(unet.ipAdapterImageInput).toBe('hidden_states');
+    expect(pipe.getComponentSpec('image_encoder').subfolder).toBe('models/image_encoder');
     expect(unet.model.input('image_embeds')?.dims).toEqual(['batch_size', 'num_images', 'image_tokens', 32]);
     const pixels = await pipe.feature_extractor.preprocess(adapterImage());
     const states = await (pipe.image_encoder as CLIPVisionModelWithProjection).encodePenultimateHiddenState(pixels);
