@@ -156,6 +156,33 @@ export function setIpAdapterScale(pipeline: ModularPipeline, scale: number | IpA
   unet.ipAdapterScale = 1;
 }
 
+/**
+ * diffusers' `unload_ip_adapter`: the UNet without the adapter, as
+ * `loadComponents('unet')` loads it (the folder's ONNX export where it has
+ * one, else the graph built from its weights, from the cache when built
+ * before; a UNet with ControlNet residual inputs is rebuilt with them), and
+ * no image encoder. Nothing to do without an
+ * adapter; an IP-Adapter UNet export is swapped out with
+ * `loadComponents('unet', ...)` instead.
+ */
+export async function unloadIpAdapter(pipeline: ModularPipeline): Promise<void> {
+  const unet = pipeline.getComponent<UNet2DConditionModel | null>('unet');
+  if (!unet?.acceptsImageEmbeds) return;
+  if (!unet.ipAdapterLayers) {
+    throw new ModelCapabilityError(
+      "unloadIpAdapter: the UNet is an IP-Adapter export, not one built with the adapter; load the plain UNet with pipeline.loadComponents('unet', { subfolder: 'unet' }).",
+    );
+  }
+  const spec = pipeline.getComponentSpec('unet');
+  const residuals = unet.acceptsControlNetResiduals;
+  await pipeline.loadComponents('unet', {
+    repo: spec.pretrainedModelNameOrPath,
+    ...definedOnly({ subfolder: spec.subfolder, revision: spec.revision, variant: spec.variant }),
+    ...(residuals ? { controlNetResiduals: true, modelSource: 'safetensors' as const } : {}),
+  });
+  if (pipeline.componentNames.includes('image_encoder')) pipeline.unloadComponents('image_encoder');
+}
+
 /** `subfolder/folder` as repo paths are written (diffusers' Path(subfolder, folder).as_posix()). */
 export function joinFolder(subfolder: string | null, folder: string): string {
   return subfolder ? `${subfolder.replace(/\/+$/, '')}/${folder}` : folder;

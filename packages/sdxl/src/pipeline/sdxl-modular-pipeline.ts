@@ -8,7 +8,7 @@
  */
 import { getDefaultRepoResolver, ModularPipeline, PipelineLoader, registerPipelineClass, type RepoResolver } from '@modular-diffusers/core';
 import type { IpAdapterBlockScales } from '../ip-adapter/ip-adapter-block-scales.js';
-import { loadIpAdapter, setIpAdapterScale, type LoadIpAdapterOptions } from '../ip-adapter/load-ip-adapter.js';
+import { loadIpAdapter, setIpAdapterScale, unloadIpAdapter, type LoadIpAdapterOptions } from '../ip-adapter/load-ip-adapter.js';
 import { defaultSampleSize, numChannelsLatents, numChannelsUnet, vaeScaleFactor } from './sdxl-pipeline-properties.js';
 
 export class StableDiffusionXLModularPipeline extends ModularPipeline {
@@ -67,6 +67,11 @@ export class SdxlPipelineLoader extends PipelineLoader<StableDiffusionXLModularP
    */
   loadIpAdapter(repoOrPath: string, options: LoadIpAdapterOptions = {}): Promise<void> {
     return loadIpAdapter(this.pipeline, repoOrPath, options);
+  }
+
+  /** Takes the IP-Adapter out again (diffusers' `unload_ip_adapter`): the plain UNet, no image encoder. */
+  unloadIpAdapter(): Promise<void> {
+    return unloadIpAdapter(this.pipeline);
   }
 
   /** How strongly the reference image steers the UNet (0 = not at all, 1 = fully): a number, or diffusers' per-block scales. */

@@ -176,6 +176,19 @@ it('a UNet built with ControlNet residual inputs keeps them when the IP-Adapter 
   expect(relativeError(await finalLatents(pipe, { ip_adapter_image: adapterImage() }), refs.float('text2img.final_latents').data)).toBeLessThan(1e-4);
 });
 
+it('unloadIpAdapter gives the plain UNet back (the ONNX export, as loadComponents picks it) and drops the image encoder', async () => {
+  const pipe = await pipeline();
+  await pipe.loader.loadIpAdapter(ADAPTER_REPO, WEIGHTS);
+  expect(pipe.image_encoder).toBeTruthy();
+  const entries = await builtGraphs();
+  await pipe.loader.unloadIpAdapter();
+  expect(pipe.unet.acceptsImageEmbeds).toBe(false);
+  expect(pipe.image_encoder ?? null).toBeNull();
+  expect(await builtGraphs()).toEqual(entries);
+  expect(relativeError(await finalLatents(pipe), base.float('text2img.final_latents').data)).toBeLessThan(1e-5);
+  await pipe.loader.unloadIpAdapter(); // nothing loaded: nothing to do
+});
+
 describe('IP-Adapter Plus (a Resampler over the image encoder\'s penultimate hidden states)', () => {
   let pipe: any;
   const PLUS = { subfolder: 'sdxl_models', weightName: 'ip-adapter-plus_sdxl_vit-h.safetensors', imageEncoderFolder: 'models/image_encoder' } as const;
