@@ -16,7 +16,10 @@
  *    CLIP encoders with random weights, laid out like stabilityai/stable-diffusion-xl-base-1.0:
  *    Optimum-named ONNX beside the diffusers weights), loads it with `fromPretrained`, checks a
  *    text-to-image run against the latents diffusers computed, and writes `real_arch_out.png`.
- * 7. Serves a ControlNet as diffusers publishes it (config.json + safetensors, no ONNX), loads it
+ * 7. Serves a tiny IP-Adapter laid out like h94/IP-Adapter (sdxl_models/ip-adapter_sdxl.safetensors
+ *    + image_encoder/), loads it into that pipeline with `loader.loadIpAdapter` (built into the UNet
+ *    graph, no export step), checks a scale-0.6 run against diffusers' and writes `ip_adapter_out.png`.
+ * 8. Serves a ControlNet as diffusers publishes it (config.json + safetensors, no ONNX), loads it
  *    with `loadComponents('controlnet', { repo })`: the model builder builds its graph and the
  *    UNet's with residual inputs; checks the run against diffusers' ControlNet pipeline and writes
  *    `controlnet_out.png`.
@@ -32,7 +35,7 @@ import { demoControlNetFromSafetensors } from './demo-controlnet.js';
 import { ClassifierFreeGuidance } from '@modular-diffusers/diffusion';
 import { Generator, Tensor, generateTinySdxlRepo } from '@modular-diffusers/runtime';
 import { guideImages, writeGuideImages } from './demo-images.js';
-import { IMAGE2IMAGE_BLOCKS } from '@modular-diffusers/sdxl';
+import { IMAGE2IMAGE_BLOCKS, type SdxlPipelineLoader } from '@modular-diffusers/sdxl';
 import { DIFFDIFF_BLOCKS } from '@modular-diffusers/plugin-diffdiff';
 
 const root = resolve(import.meta.dirname, '..');
@@ -43,13 +46,22 @@ function heading(text: string): void {
   console.log(`\n${'='.repeat(text.length)}\n${text}\n${'='.repeat(text.length)}`);
 }
 
-/** One float32 tensor of packages/sdxl/fixtures/real-arch/references/references.safetensors. */
-async function referenceTensor(name: string): Promise<Tensor<'float32'>> {
-  const raw = await readFile(join(root, 'packages', 'sdxl', 'fixtures', 'real-arch', 'references', 'references.safetensors'));
+const REAL_ARCH_REFERENCES = join(root, 'packages', 'sdxl', 'fixtures', 'real-arch', 'references', 'references.safetensors');
+const IP_ADAPTER_FIXTURE = join(root, 'packages', 'sdxl', 'fixtures', 'adapters', 'ip-adapter');
+
+/** One tensor of a fixture's references.safetensors (default: real-arch's), as stored. */
+async function referenceBytes(name: string, file = REAL_ARCH_REFERENCES): Promise<{ bytes: ArrayBuffer; shape: number[] }> {
+  const raw = await readFile(file);
   const length = Number(raw.readBigUInt64LE(0));
   const entry = JSON.parse(raw.subarray(8, 8 + length).toString('utf8'))[name] as { shape: number[]; data_offsets: [number, number] };
   const [start, end] = entry.data_offsets.map((o) => raw.byteOffset + 8 + length + o);
-  return new Tensor('float32', new Float32Array(raw.buffer.slice(start, end)), entry.shape);
+  return { bytes: raw.buffer.slice(start, end), shape: entry.shape };
+}
+
+/** One float32 tensor of a fixture's references (default: real-arch's). */
+async function referenceTensor(name: string, file = REAL_ARCH_REFERENCES): Promise<Tensor<'float32'>> {
+  const { bytes, shape } = await referenceBytes(name, file);
+  return new Tensor('float32', new Float32Array(bytes), shape);
 }
 
 await rm(work, { recursive: true, force: true });
@@ -164,7 +176,41 @@ try {
   await fox.save(realPath);
   console.log(`512x512, 4 steps in ${Math.round(performance.now() - realStarted)} ms -> ${shown(realPath)} (random weights: the picture is noise-like by design)`);
 
-  heading('7. A ControlNet as people publish it: diffusers safetensors, built in-process');
+  heading("7. An IP-Adapter from h94/IP-Adapter's safetensors layout, built into the UNet");
+  const ipId = 'demo/IP-Adapter';
+  const ipImported = await hub.importFolder(ipId, join(IP_ADAPTER_FIXTURE, 'repo'));
+  const loader = real.loader as SdxlPipelineLoader;
+  const ipStarted = performance.now();
+  await loader.loadIpAdapter(ipId, { subfolder: 'sdxl_models', weightName: 'ip-adapter_sdxl.safetensors' });
+  loader.setIpAdapterScale(0.6);
+  console.log(`${ipId}@${ipImported.commitOid.slice(0, 8)}: sdxl_models/ip-adapter_sdxl.safetensors built into the UNet and sdxl_models/image_encoder built, in ${Math.round(performance.now() - ipStarted)} ms`);
+  const ipReferences = join(IP_ADAPTER_FIXTURE, 'references', 'references.safetensors');
+  const adapterImage = await referenceBytes('ip_adapter_image.uint8', ipReferences);
+  const ipInputs = {
+    prompt_embeds: await referenceTensor('text2img.prompt_embeds'),
+    negative_prompt_embeds: await referenceTensor('text2img.negative_prompt_embeds'),
+    pooled_prompt_embeds: await referenceTensor('text2img.pooled_prompt_embeds'),
+    negative_pooled_prompt_embeds: await referenceTensor('text2img.negative_pooled_prompt_embeds'),
+    ip_adapter_image: { height: adapterImage.shape[0]!, width: adapterImage.shape[1]!, channels: 3, data: new Uint8Array(adapterImage.bytes) },
+    num_inference_steps: 4,
+    height: 64,
+    width: 96,
+  };
+  const ipExpected = await referenceTensor('text2img.final_latents', ipReferences);
+  const ipLatents = (await real.run({ ...ipInputs, latents: await referenceTensor('text2img.latents'), output: 'latents' })) as Tensor<'float32'>;
+  let ipDiff = 0;
+  let ipScale = 0;
+  for (let i = 0; i < ipExpected.size; i++) {
+    ipDiff = Math.max(ipDiff, Math.abs(ipLatents.data[i]! - ipExpected.data[i]!));
+    ipScale = Math.max(ipScale, Math.abs(ipExpected.data[i]!));
+  }
+  console.log(`IP-Adapter scale 0.6, 4-step text2img: latents within ${(ipDiff / ipScale).toExponential(1)} of diffusers' StableDiffusionXLPipeline with the adapter loaded`);
+  const [adapted] = await real.run({ ...ipInputs, latents: await referenceTensor('text2img.latents'), output: 'images' });
+  const ipPath = join(work, 'ip_adapter_out.png');
+  await adapted.save(ipPath);
+  console.log(`-> ${shown(ipPath)}`);
+
+  heading('8. A ControlNet as people publish it: diffusers safetensors, built in-process');
   await demoControlNetFromSafetensors({ hub, work, sdxlRepo: realId, componentsManager: components });
 } finally {
   await hub.close();

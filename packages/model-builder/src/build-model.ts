@@ -50,6 +50,13 @@ export interface BuildModelOptions {
   readonly unet?: UNetExtensions;
   /** Names what the extensions add, for the cache key (required with a crossAttentionHook or declareInputs). */
   readonly extensionId?: string;
+  /**
+   * More safetensors files whose tensors the extensions take (an IP-Adapter's); every tensor in
+   * them must be used, and their headers are part of the cache key. Weights in another folder
+   * than the component's mean a float32 copy of all of them (onnxruntime reads external data
+   * from one folder).
+   */
+  readonly extraWeightFiles?: readonly string[];
   /** Weights computed from the checkpoint's own (fused LoRAs), stored in the graph; the rest stay in place. */
   readonly weightOverride?: WeightOverride;
   readonly signal?: AbortSignal;
@@ -124,9 +131,16 @@ export async function buildModel(options: BuildModelOptions): Promise<BuiltModel
   if ((options.unet?.crossAttentionHook || options.unet?.declareInputs) && !options.extensionId) {
     throw new ModelBuildError('buildModel: a UNet crossAttentionHook or declareInputs needs an extensionId naming what it adds (it is part of the cache key).');
   }
+  if (options.checkpoint && options.extraWeightFiles?.length) {
+    throw new ModelBuildError(
+      `buildModel: adapter weights (${options.extraWeightFiles.join(', ')}) cannot yet be built into a component taken from the single-file checkpoint ${options.checkpoint.file}; ` +
+        `load the component from a diffusers-format folder to add them.`,
+      options.checkpoint.file,
+    );
+  }
   const weights: BuildWeights = options.checkpoint
     ? new CheckpointWeights(await readSafetensorsHeader(options.checkpoint.file), options.checkpoint.mapping)
-    : await openFolderWeights(folder!, variant);
+    : await openFolderWeights(folder!, variant, options.extraWeightFiles ?? []);
   const keepHalf = options.keepHalfPrecision ?? false;
   const fused = options.fusedOps ?? true;
   const key = await cacheKey(
@@ -218,7 +232,7 @@ export async function buildModel(options: BuildModelOptions): Promise<BuiltModel
   }
 }
 
-async function openFolderWeights(folder: string, variant: string | null): Promise<WeightSet> {
+async function openFolderWeights(folder: string, variant: string | null, extraFiles: readonly string[]): Promise<WeightSet> {
   const paths = await WeightSet.find(folder, variant);
   if (!paths) {
     const names = WEIGHT_BASE_NAMES.map((b) => `${b}${variant ? `.${variant}` : ''}.safetensors`).join(' or ');
@@ -227,7 +241,7 @@ async function openFolderWeights(folder: string, variant: string | null): Promis
       folder,
     );
   }
-  return WeightSet.open(paths);
+  return WeightSet.open([...paths, ...extraFiles]);
 }
 
 /** The transpose of a row-major [rows, cols] matrix. */

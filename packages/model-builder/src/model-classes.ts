@@ -9,6 +9,7 @@ import { buildAutoencoderKL } from './builders/autoencoder-kl-graphs.js';
 import { buildClipTextModel } from './builders/clip-text-model.js';
 import { buildControlNetModel } from './builders/controlnet-model.js';
 import { buildControlNetUnionModel } from './builders/controlnet-union-model.js';
+import { buildClipVisionModelWithProjection } from './builders/clip-vision-model.js';
 import type { ModelConfig } from './builders/config-reader.js';
 import { buildUNet2DConditionModel, type UNetExtensions } from './builders/unet-2d-condition.js';
 import type { LayerOptions } from './graph/layers.js';
@@ -77,3 +78,8 @@ for (const className of ['CLIPTextModel', 'CLIPTextModelWithProjection'] as cons
     build: (g, _name, input) => buildClipTextModel(g, input.config, input.configFile, className, input.layerOptions),
   });
 }
+registerModelClass({
+  className: 'CLIPVisionModelWithProjection',
+  graphs: ['model'],
+  build: (g, _name, input) => buildClipVisionModelWithProjection(g, input.config, input.configFile, input.layerOptions),
+});

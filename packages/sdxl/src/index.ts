@@ -34,6 +34,9 @@ export * from './lora/lora-targets.js';
 export * from './lora/lora-fusion.js';
 export * from './lora/kohya-names.js';
 export * from './lora/lora-adapters.js';
+export * from './ip-adapter/ip-adapter-load-error.js';
+export * from './ip-adapter/ip-adapter-block-scales.js';
+export * from './ip-adapter/load-ip-adapter-weights.js';
 
 // The blocks, presets and pipeline class: the same modules the plugin sandbox gets.
 export * from './blocks-entry.js';

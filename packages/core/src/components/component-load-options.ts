@@ -41,6 +41,12 @@ export const COMPONENT_LOADER_OPTIONS = defineOptions('loadComponents perCompone
   modelSource: option<'auto' | 'onnx' | 'safetensors'>(),
   /** Build the UNet with ControlNet residual inputs (fed zeros when no ControlNet runs). */
   controlNetResiduals: option<boolean>(),
+  /**
+   * Build the UNet with the IP-Adapter in this local safetensors file (its image projection and
+   * image key/value attention; inputs `image_embeds` and `ip_adapter_scale`). Set by
+   * `pipeline.loader.loadIpAdapter`, which resolves and checks the file first.
+   */
+  ipAdapterWeights: option<string>(),
   /** Settings for a custom loader that the engine does not know, handed to it as they are. */
   loaderOptions: option<Record<string, unknown>>(),
 });

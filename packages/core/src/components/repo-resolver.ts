@@ -23,6 +23,12 @@ export interface ResolvedLocation extends RepoLocation {
 export interface RepoResolver {
   resolve(location: RepoLocation, options?: { signal?: AbortSignalLike }): Promise<ResolvedLocation>;
   /**
+   * The local path of one file of a location (`<subfolder>/<file>`), fetching only that file:
+   * adapter loaders read one weights file from a folder that holds many (h94/IP-Adapter's
+   * `sdxl_models` has every adapter, each with its .bin twin). Without it, they resolve the folder.
+   */
+  resolveFile?(location: RepoLocation, file: string, options?: { signal?: AbortSignalLike }): Promise<string>;
+  /**
    * Whether the location holds any file, without downloading it. Pipelines
    * ask before loading a component the repo's index does not list (an
    * optional one such as `controlnet`): a repo without its folder just

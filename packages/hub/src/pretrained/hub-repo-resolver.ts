@@ -81,6 +81,20 @@ export class HubRepoResolver implements RepoResolver {
     };
   }
 
+  /** One file of the location, downloaded alone (the rest of its folder is not). */
+  async resolveFile(location: RepoLocation, file: string, options: { signal?: AbortSignalLike } = {}): Promise<string> {
+    if (!location.repo) throw new EntryNotFoundError('(no repo)', 'main', [file]);
+    const prefix = location.subfolder ? `${trimSlashes(location.subfolder)}/` : '';
+    await this.checkLocation(location.repo, `${prefix}${trimSlashes(file)}`);
+    const access = this.withSignal(options.signal);
+    const revision = location.revision ?? this.defaultRevisions[location.repo] ?? null;
+    const listing = await listRepo(location.repo, revision, access);
+    const path = `${prefix}${trimSlashes(file)}`;
+    if (!listing.paths.includes(path)) throw new EntryNotFoundError(location.repo, revision ?? 'main', [path]);
+    if (listing.local) return join(listing.snapshotDir, ...path.split('/'));
+    return (await fetchListedFiles(listing, [path], access)).files[0]!.localPath;
+  }
+
   /** Whether the repo's listing has files under the location's subfolder (nothing is downloaded). */
   async exists(location: RepoLocation, options: { signal?: AbortSignalLike } = {}): Promise<boolean> {
     if (!location.repo) return false;

@@ -8,7 +8,8 @@
  * first eos_token_id.
  */
 import { ConfigReader, type ModelConfig } from './config-reader.js';
-import { attention, gelu, layerNorm, linear, quickGelu, type LayerOptions } from '../graph/layers.js';
+import { clipEncoder, readClipEncoderSpec } from './clip-encoder.js';
+import { layerNorm, linear, type LayerOptions } from '../graph/layers.js';
 import type { ModelGraph } from '../graph/model-graph.js';
 
 export type ClipTextClass = 'CLIPTextModel' | 'CLIPTextModelWithProjection';
@@ -18,17 +19,11 @@ const INT64 = 7;
 
 export function buildClipTextModel(g: ModelGraph, config: ModelConfig, configFile: string, className: ClipTextClass, options: LayerOptions): void {
   const c = new ConfigReader(config, configFile);
-  const hidden = c.int('hidden_size');
-  const layers = c.int('num_hidden_layers');
-  const heads = c.int('num_attention_heads');
-  const intermediate = c.int('intermediate_size');
+  const spec = readClipEncoderSpec(c);
+  const hidden = spec.hidden;
   const vocab = c.int('vocab_size');
   const positions = c.int('max_position_embeddings');
-  const eps = c.number('layer_norm_eps', 1e-5);
-  const act = c.oneOf('hidden_act', ['quick_gelu', 'gelu'] as const, 'quick_gelu');
   const eos = c.int('eos_token_id', 2);
-  if (hidden % heads !== 0) c.fail('num_attention_heads', `(${heads}) must divide hidden_size (${hidden}).`);
-  const headDim = hidden / heads;
   const projectionDim = className === 'CLIPTextModelWithProjection' ? c.int('projection_dim') : 0;
   const p = 'text_model';
 
@@ -38,7 +33,7 @@ export function buildClipTextModel(g: ModelGraph, config: ModelConfig, configFil
   const tokens = g.op('Gather', [g.weight(`${p}.embeddings.token_embedding.weight`, [vocab, hidden]), ids], { axis: { i: 0 } });
   const table = g.weight(`${p}.embeddings.position_embedding.weight`, [positions, hidden]);
   const positionRows = g.op('Slice', [table, g.constInt64([0]), seqLen, g.constInt64([0])]);
-  let x = g.op('Add', [tokens, positionRows]);
+  const x = g.op('Add', [tokens, positionRows]);
 
   // Causal mask: the upper triangle of a [positions, positions] table, cut to the sequence length.
   const mask = new Float32Array(positions * positions);
@@ -46,22 +41,8 @@ export function buildClipTextModel(g: ModelGraph, config: ModelConfig, configFil
   const maskTable = g.constFloat(mask, [1, 1, positions, positions]);
   const causal = g.op('Slice', [maskTable, g.constInt64([0, 0]), g.op('Concat', [seqLen, seqLen], { axis: { i: 0 } }), g.constInt64([2, 3])]);
 
-  const hiddenStates = [x];
-  for (let l = 0; l < layers; l++) {
-    const lp = `${p}.encoder.layers.${l}`;
-    const h = layerNorm(g, x, `${lp}.layer_norm1`, hidden, eps);
-    const q = linear(g, h, `${lp}.self_attn.q_proj`, hidden, hidden);
-    const k = linear(g, h, `${lp}.self_attn.k_proj`, hidden, hidden);
-    const v = linear(g, h, `${lp}.self_attn.v_proj`, hidden, hidden);
-    const attn = attention(g, q, k, v, heads, headDim, { ...options, bias: causal });
-    x = g.op('Add', [x, linear(g, attn, `${lp}.self_attn.out_proj`, hidden, hidden)]);
-    const m = layerNorm(g, x, `${lp}.layer_norm2`, hidden, eps);
-    const up = linear(g, m, `${lp}.mlp.fc1`, hidden, intermediate);
-    const activated = act === 'quick_gelu' ? quickGelu(g, up) : gelu(g, up);
-    x = g.op('Add', [x, linear(g, activated, `${lp}.mlp.fc2`, intermediate, hidden)]);
-    hiddenStates.push(x);
-  }
-  const last = layerNorm(g, x, `${p}.final_layer_norm`, hidden, eps);
+  const hiddenStates = clipEncoder(g, x, p, spec, options, causal);
+  const last = layerNorm(g, hiddenStates[hiddenStates.length - 1]!, `${p}.final_layer_norm`, hidden, spec.eps);
 
   const key = eos === 2 ? ids32 : g.op('Cast', [g.op('Equal', [ids, g.constInt64([eos], [])])], { to: { i: INT32 } });
   const position = g.op('Cast', [g.op('ArgMax', [key], { axis: { i: -1 }, keepdims: { i: 1 } })], { to: { i: INT64 } });

@@ -10,18 +10,26 @@
  * - 'float32-copy': fp16/bf16 weights are converted to float32, tensor by
  *   tensor, into one `weights.f32.bin` beside the graph (the single copy the
  *   conversion needs); the graph points there.
+ * - 'linked': weights from several folders (a UNet and an adapter file,
+ *   e.g. an IP-Adapter's). Each file whose tensors can stay as they are is
+ *   hard-linked into the built-graph folder (no byte copied; a copy only
+ *   where the two folders are on different file systems) and read in place
+ *   there; the other files' half-precision tensors are converted into
+ *   `weights.f32.bin` as above. So adding an adapter to a float32 UNet does
+ *   not copy the UNet.
  *
  * onnxruntime only resolves external data inside one folder (the
  * session's `model_external_initializers_file_folder_path`), and resolves
  * symlinks before checking, so in-place locations are the real files'
  * names in their real folder (for the Hugging Face cache, the blobs folder).
  */
-import { open, realpath } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, open, realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { bfloat16ToFloat32Into, float16ToFloat32Into } from './half-precision.js';
 import type { WeightRef } from '../safetensors/weight-set.js';
 
-export type WeightPlacement = 'in-place' | 'float32-copy';
+export type WeightPlacement = 'in-place' | 'float32-copy' | 'linked';
 
 /** File name of the converted weights inside a built-graph folder. */
 export const CONVERTED_WEIGHTS_FILE = 'weights.f32.bin';
@@ -49,7 +57,10 @@ export class WeightBinder {
     readonly placement: WeightPlacement,
     /** The folder external locations are relative to; null means the built-graph folder itself. */
     readonly externalDataFolder: string | null,
+    /** Files read as stored: their name in externalDataFolder (or, linked, in the built-graph folder). */
     private readonly realNames: ReadonlyMap<string, string>,
+    /** 'linked': the real file behind each link name. */
+    private readonly links: ReadonlyMap<string, string> = new Map(),
   ) {}
 
   /**
@@ -60,16 +71,26 @@ export class WeightBinder {
     const reals = new Map<string, string>();
     for (const file of files) reals.set(file.path, await realpath(file.path));
     const folders = new Set([...reals.values()].map((p) => dirname(p)));
-    const allFloat32 = files.every((f) => !f.dtypes.has('F16') && !f.dtypes.has('BF16'));
-    if (folders.size === 1 && (allFloat32 || keepHalf)) {
+    const asStored = (f: { dtypes: ReadonlySet<string> }) => keepHalf || (!f.dtypes.has('F16') && !f.dtypes.has('BF16'));
+    if (folders.size === 1 && files.every(asStored)) {
       const names = new Map([...reals].map(([path, real]) => [path, basename(real)]));
       return new WeightBinder('in-place', [...folders][0]!, names);
+    }
+    if (folders.size > 1 && files.some(asStored)) {
+      const names = new Map<string, string>();
+      const links = new Map<string, string>();
+      files.filter(asStored).forEach((file, index) => {
+        const name = `linked-${index}-${basename(reals.get(file.path)!)}`;
+        names.set(file.path, name);
+        links.set(name, reals.get(file.path)!);
+      });
+      return new WeightBinder('linked', null, names, links);
     }
     return new WeightBinder('float32-copy', null, new Map());
   }
 
   bind(ref: WeightRef): BoundWeight {
-    if (this.placement === 'in-place') {
+    if (this.realNames.has(ref.file.path)) {
       const dtype = ref.info.dtype === 'F32' ? 'float32' : ref.info.dtype === 'F16' ? 'float16' : 'bfloat16';
       return { dtype, location: this.realNames.get(ref.file.path)!, offset: ref.info.fileOffset, length: ref.info.byteLength };
     }
@@ -89,9 +110,20 @@ export class WeightBinder {
     return this.copyBytes;
   }
 
-  /** Writes the float32 copy into `folder` (a no-op in place). Streams one tensor at a time. */
+  /**
+   * Writes what the graphs read from `folder` (the built-graph folder): the links, and the float32
+   * copy, streamed one tensor at a time. A no-op in place.
+   */
   async writeConverted(folder: string, signal?: AbortSignal): Promise<void> {
-    if (this.placement === 'in-place') return;
+    for (const [name, real] of this.links) {
+      signal?.throwIfAborted();
+      await link(real, join(folder, name)).catch(async (error: NodeJS.ErrnoException) => {
+        // Another file system (or one without hard links): a copy, cloned where the file system can.
+        if (error.code !== 'EXDEV' && error.code !== 'EPERM' && error.code !== 'ENOTSUP') throw error;
+        await copyFile(real, join(folder, name), constants.COPYFILE_FICLONE);
+      });
+    }
+    if (this.copies.size === 0) return;
     const out = await open(join(folder, CONVERTED_WEIGHTS_FILE), 'w');
     try {
       const sources = new Map<string, Awaited<ReturnType<typeof open>>>();

@@ -1,7 +1,8 @@
 /**
  * The IP-Adapter image encoder (CLIPVisionModelWithProjection) as an ONNX
  * session: `pixel_values` [N, 3, 224, 224] -> `image_embeds` [N, D] (and
- * `last_hidden_state`). Its loader list also carries the from-config
+ * `last_hidden_state`, and in a built graph `hidden_states.<i>`, whose
+ * penultimate IP-Adapter Plus reads). Its loader list also carries the from-config
  * `CLIPImageProcessor` (the `feature_extractor` component).
  */
 import type { ComponentLoader, ComponentSpec, LoaderContext } from '@modular-diffusers/core';
@@ -37,6 +38,20 @@ export class CLIPVisionModelWithProjection extends OnnxSessionComponent {
     }
     const result = await this.model.run({ pixel_values: pixelValues }, { outputs: ['image_embeds'] });
     return result.image_embeds as Tensor<'float32'>;
+  }
+
+  /** transformers' `hidden_states[-2]` [N, S, hidden] (the last layer's input), what IP-Adapter Plus reads. */
+  async encodePenultimateHiddenState(pixelValues: Tensor): Promise<Tensor<'float32'>> {
+    const layers = this.model.outputNames.map((name) => /^hidden_states\.(\d+)$/.exec(name)).filter((m) => m !== null).map((m) => Number(m![1]));
+    if (layers.length < 2) {
+      throw new ModelCapabilityError(
+        `${this.model.path} has no hidden_states.<i> outputs (it has ${this.model.outputNames.join(', ')}), which IP-Adapter Plus reads; ` +
+          `load the image encoder from its safetensors (config.json + model.safetensors) so it is built with them.`,
+      );
+    }
+    const name = `hidden_states.${Math.max(...layers) - 1}`;
+    const result = await this.model.run({ pixel_values: pixelValues }, { outputs: [name] });
+    return result[name] as Tensor<'float32'>;
   }
 }
 

@@ -31,6 +31,11 @@ export class LocalFolderRepoResolver implements RepoResolver {
     return isAbsolute(repo) ? repo : resolve(this.root, repo);
   }
 
+  /** `<repo>/<subfolder>/<file>` (the folder must exist; the file is the caller's to check). */
+  async resolveFile(location: RepoLocation, file: string): Promise<string> {
+    return join((await this.resolve(location)).path, file);
+  }
+
   async resolve(location: RepoLocation): Promise<ResolvedLocation> {
     const repoDir = this.repoPath(location.repo);
     if (!(await isDirectory(repoDir))) {

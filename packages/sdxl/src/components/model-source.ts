@@ -13,6 +13,12 @@ import { ComponentLoadError, InvalidArgumentError, type ComponentSpec, type Load
 import { buildModel, hasBuildableWeights, ModelBuildError, type BuildModelOptions, type BuiltModel, type UNetExtensions } from '@modular-diffusers/model-builder';
 
 export type ModelSource = 'auto' | 'onnx' | 'safetensors';
+
+const PLACEMENT_NOTES: Readonly<Record<BuiltModel['placement'], string>> = {
+  'in-place': 'weights read where they lie',
+  'float32-copy': 'weights converted to float32 once',
+  linked: 'weights from several folders hard-linked beside the graph, half-precision ones converted to float32',
+};
 const MODEL_SOURCES: readonly ModelSource[] = ['auto', 'onnx', 'safetensors'];
 
 /** The checked `modelSource` loader option. */
@@ -47,6 +53,10 @@ export interface ChooseModelRequest {
   /** For a UNet built with adapter inputs (the ControlNet/IP-Adapter loaders). */
   readonly unet?: UNetExtensions;
   readonly extensionId?: string;
+  /** Adapter safetensors the extensions take weights from (an IP-Adapter's). */
+  readonly extraWeightFiles?: readonly string[];
+  /** The extensions exist only in a built graph (an IP-Adapter): 'auto' builds even beside an ONNX export. */
+  readonly requireBuild?: boolean;
 }
 
 /** Picks (and, for safetensors, builds or finds in the cache) what the component runs, and logs the choice. */
@@ -55,7 +65,7 @@ export async function chooseModel(request: ChooseModelRequest): Promise<ChosenMo
   const source = modelSourceOption(context.options);
   const variant = spec.variant ?? null;
   const hasOnnx = request.onnxAvailable ?? (onnxPaths.length > 0 && (await Promise.all(onnxPaths.map(isFile))).every(Boolean));
-  const useOnnx = source === 'onnx' || (source === 'auto' && (hasOnnx || request.onnxFileNamed === true));
+  const useOnnx = source === 'onnx' || (source === 'auto' && !request.requireBuild && (hasOnnx || request.onnxFileNamed === true));
   if (useOnnx) {
     if (source === 'auto') context.logger.info(`${spec.name}: using the ONNX export ${onnxPaths.join(', ')}.`);
     return { kind: 'onnx', path: onnxPaths[0]! };
@@ -77,12 +87,13 @@ export async function chooseModel(request: ChooseModelRequest): Promise<ChosenMo
       keepHalfPrecision: device === 'cuda' || device === 'webgpu',
       ...(request.unet ? { unet: request.unet } : {}),
       ...(request.extensionId ? { extensionId: request.extensionId } : {}),
+      ...(request.extraWeightFiles ? { extraWeightFiles: request.extraWeightFiles } : {}),
     };
     const built = await buildModel({ ...buildOptions, ...(context.signal ? { signal: context.signal as AbortSignal } : {}) });
     context.logger.info(
       `${spec.name}: ${hasOnnx ? 'chose the safetensors over the ONNX export (modelSource \'safetensors\'): ' : 'no ONNX export, '}` +
         `${built.fromCache ? 'loaded the graph built earlier' : `built an ONNX graph in ${Math.round(built.buildMs)} ms`} from ${built.weightFiles.join(', ')} ` +
-        `(${built.placement === 'in-place' ? 'weights read where they lie' : 'weights converted to float32 once'}; cache ${built.cacheEntry}).`,
+        `(${PLACEMENT_NOTES[built.placement]}; cache ${built.cacheEntry}).`,
     );
     return { kind: 'built', built, buildOptions };
   } catch (error) {

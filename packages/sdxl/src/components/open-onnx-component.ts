@@ -10,7 +10,9 @@
  * fixed in the file); when they ask for another precision than the export
  * has, the loader says so and how to get it (`variant: 'fp16'`).
  */
-import { InvalidArgumentError, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
+import { join } from 'node:path';
+import { ComponentLoadError, InvalidArgumentError, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
+import { ipAdapterUNetExtensions, ModelBuildError, type IpAdapterUNetBuild } from '@modular-diffusers/model-builder';
 import type { OnnxModel } from '@modular-diffusers/runtime';
 import { hasBuildableWeights, type UNetExtensions } from '@modular-diffusers/model-builder';
 import { loadChosenModel } from './load-chosen-model.js';
@@ -49,8 +51,17 @@ export async function openOnnxComponent(spec: ComponentSpec, context: LoaderCont
   if (controlNetResiduals !== undefined && typeof controlNetResiduals !== 'boolean') {
     throw new InvalidArgumentError('controlNetResiduals must be true or false (build the UNet with ControlNet residual inputs).');
   }
-  const request = { spec, context, weightsFolder: path, onnxPaths: [file], onnxFileNamed: (context.options.fileName ?? context.options.weightName) !== undefined };
-  const chosen = await chooseModel({ ...request, ...(controlNetResiduals ? { unet: { controlNetResiduals } } : {}) });
+  const adapter = await unetAdapterBuild(path, config, context.options);
+  const baseUnet = controlNetResiduals || adapter ? { ...adapter?.unet, ...(controlNetResiduals ? { controlNetResiduals } : {}) } : null;
+  const request = {
+    spec,
+    context,
+    weightsFolder: path,
+    onnxPaths: [file],
+    onnxFileNamed: (context.options.fileName ?? context.options.weightName) !== undefined,
+    ...(adapter ? { extensionId: adapter.extensionId, extraWeightFiles: adapter.extraWeightFiles, requireBuild: true } : {}),
+  };
+  const chosen = await chooseModel({ ...request, ...(baseUnet ? { unet: baseUnet } : {}) });
   const model = await loadChosenModel(chosen, 'model', onnxLoadOptions(context.options));
   warnOnPrecisionMismatch(spec, context, model);
   // A later rebuild must not be cancelled by the load's signal, which belongs to a finished call.
@@ -63,7 +74,7 @@ export async function openOnnxComponent(spec: ComponentSpec, context: LoaderCont
         const again = await chooseModel({
           ...request,
           context: { ...lasting, options },
-          unet: { ...(controlNetResiduals ? { controlNetResiduals } : {}), ...unet },
+          unet: { ...(baseUnet ?? {}), ...unet },
           ...(extensionId ? { extensionId } : {}),
         });
         await beforeOpen?.();
@@ -71,6 +82,24 @@ export async function openOnnxComponent(spec: ComponentSpec, context: LoaderCont
       }
     : null;
   return { model, config, folder: path, chosen, rebuild };
+}
+
+/** The IP-Adapter a UNet is built with (loader option `ipAdapterWeights`), checked against the UNet's config. */
+async function unetAdapterBuild(folder: string, config: Record<string, unknown>, options: Record<string, unknown>): Promise<IpAdapterUNetBuild | null> {
+  const file = options.ipAdapterWeights;
+  if (file === undefined) return null;
+  if (typeof file !== 'string' || file === '') {
+    throw new InvalidArgumentError('ipAdapterWeights must be the path of an IP-Adapter .safetensors file (pipeline.loader.loadIpAdapter sets it).');
+  }
+  if (modelSourceOption(options) === 'onnx') {
+    throw new InvalidArgumentError(`ipAdapterWeights builds the UNet from its safetensors (${folder}); it cannot go with modelSource 'onnx'.`);
+  }
+  try {
+    return await ipAdapterUNetExtensions(file, config, join(folder, 'config.json'));
+  } catch (error) {
+    if (error instanceof ModelBuildError) throw new ComponentLoadError(`unet: cannot build the IP-Adapter ${file} into ${folder}: ${error.message}`, undefined, { cause: error });
+    throw error;
+  }
 }
 
 function warnOnPrecisionMismatch(spec: ComponentSpec, context: LoaderContext, model: OnnxModel): void {

@@ -13,6 +13,8 @@ import { clipTokenizerLoader, guiderLoaders, schedulerLoaders, vaeImageProcessor
 import { CONTROLNET_LOADERS } from './controlnet.js';
 import { IMAGE_ENCODER_LOADERS } from './image-encoder.js';
 import { UNET_LOADERS } from './unet.js';
+import { loadIpAdapterWeights } from '../ip-adapter/load-ip-adapter-weights.js';
+import { setIpAdapterWeightsLoader } from '../ip-adapter/load-ip-adapter.js';
 
 /** Every loader this package provides, in registration order. */
 export function sdxlComponentLoaders(): ComponentLoader[] {
@@ -29,7 +31,9 @@ export function sdxlComponentLoaders(): ComponentLoader[] {
   ];
 }
 
+/** Registers the loaders in `registry`, and installs the Node-side IP-Adapter safetensors loader `pipeline.loader.loadIpAdapter` uses. */
 export function registerSdxlComponentLoaders(registry: ComponentLoaderRegistry = defaultLoaderRegistry): ComponentLoaderRegistry {
+  setIpAdapterWeightsLoader(loadIpAdapterWeights);
   for (const loader of sdxlComponentLoaders()) registry.register(loader);
   return registry;
 }

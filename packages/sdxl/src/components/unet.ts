@@ -44,7 +44,7 @@ export interface UNetCall {
   /** ControlNet down-block residuals in block order. */
   downBlockAdditionalResiduals?: readonly Tensor[] | null;
   midBlockAdditionalResidual?: Tensor | null;
-  /** IP-Adapter image embeddings [N, 1, D] (or [N, D]). */
+  /** IP-Adapter image embeddings [N, 1, D] (or [N, D]); for IP-Adapter Plus the encoder's hidden states [N, 1, S, D]. */
   imageEmbeds?: Tensor | null;
   /** Overrides `ipAdapterScale` for this call. */
   ipAdapterScale?: number;
@@ -68,6 +68,13 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
   ipAdapterScale = 1;
   #rebuilder: UNetRebuilder | null = null;
   #residualsRebuild: Promise<void> | null = null;
+  /** Per cross-attention layer scales (diffusers' per-block scales, expanded), or null for `ipAdapterScale` everywhere. */
+  ipAdapterLayerScales: readonly number[] | null = null;
+  /**
+   * The cross-attention layers of a UNet built with an IP-Adapter, in the order of its
+   * `ip_adapter_scale` input (diffusers' attn_processors order); null for an ONNX export.
+   */
+  ipAdapterLayers: readonly string[] | null = null;
 
   /** Loads `<repo>/<subfolder>/model.onnx` (the registry's loader for 'UNet2DConditionModel'). */
   static async fromPretrained(spec: ComponentSpec, context: LoaderContext): Promise<UNet2DConditionModel> {
@@ -156,6 +163,16 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
     return this.model.input(IMAGE_EMBEDS) !== undefined;
   }
 
+  /**
+   * What the IP-Adapter reads from the image encoder: 'image_embeds' (its projected embedding,
+   * `image_embeds` input [N, n, D]) or 'hidden_states' (its penultimate hidden states, input
+   * [N, n, S, D]: IP-Adapter Plus's Resampler); null without an IP-Adapter.
+   */
+  get ipAdapterImageInput(): 'image_embeds' | 'hidden_states' | null {
+    const info = this.model.input(IMAGE_EMBEDS);
+    return info ? (info.dims.length === 4 ? 'hidden_states' : 'image_embeds') : null;
+  }
+
   /** The noise prediction `out_sample` [N, 4, h, w], float32. */
   async predict(call: UNetCall): Promise<Tensor<'float32'>> {
     // Before any feed is made: the rebuilt session may declare other input types (a float timestep).
@@ -225,7 +242,8 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
     if (embeds && !info) {
       throw new ModelCapabilityError(
         `The loaded UNet export (${this.model.path}) has no '${IMAGE_EMBEDS}' input, so IP-Adapter embeddings cannot reach it. ` +
-          `Load the IP-Adapter UNet export with pipeline.loader.loadIpAdapter(repo) (it swaps in '<repo>/unet_ip_adapter' and the image encoder).`,
+          `Load an IP-Adapter first: pipeline.loader.loadIpAdapter('h94/IP-Adapter', { subfolder: 'sdxl_models', weightName: 'ip-adapter_sdxl.safetensors' }) ` +
+          `rebuilds the UNet with it (or, without weightName, swaps in an IP-Adapter UNet export from '<repo>/unet_ip_adapter').`,
       );
     }
     if (!info) return;
@@ -240,7 +258,14 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
       scale = 0;
     }
     feeds[IMAGE_EMBEDS] = value;
-    if (this.model.input(IP_ADAPTER_SCALE)) feeds[IP_ADAPTER_SCALE] = new Tensor('float32', Float32Array.of(scale), [1]);
+    const scaleInfo = this.model.input(IP_ADAPTER_SCALE);
+    if (scaleInfo) {
+      // One scale per cross-attention layer when the graph takes [L] (a built UNet), else the one an export takes.
+      const length = typeof scaleInfo.dims[0] === 'number' ? scaleInfo.dims[0] : 1;
+      const perLayer = embeds && call.ipAdapterScale === undefined ? this.ipAdapterLayerScales : null;
+      const values = perLayer && perLayer.length === length ? Float32Array.from(perLayer) : new Float32Array(length).fill(scale);
+      feeds[IP_ADAPTER_SCALE] = new Tensor('float32', values, [length]);
+    }
   }
 
   /**

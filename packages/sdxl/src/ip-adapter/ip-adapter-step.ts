@@ -1,10 +1,13 @@
 /**
  * Encodes the IP-Adapter image: CLIP preprocessing (feature_extractor),
  * the image encoder's projected embedding, shaped [1, 1, D] per adapter as
- * diffusers keeps it (a list, one entry per adapter). The unconditional
- * embedding (zeros, as diffusers uses) is made only when the guider runs
- * more than one condition. The UNet must be an IP-Adapter export
- * (`pipeline.loader.loadIpAdapter(...)`); that is checked before encoding.
+ * diffusers keeps it (a list, one entry per adapter); for IP-Adapter Plus
+ * (a UNet whose `image_embeds` is [N, n, S, D]) the encoder's penultimate
+ * hidden states [1, 1, S, D]. The unconditional embedding (zeros, or the
+ * hidden states of zero pixel values for Plus, as diffusers makes them) is
+ * made only when the guider runs more than one condition. The UNet must take image embeddings (built with
+ * an IP-Adapter by `pipeline.loader.loadIpAdapter(...)`, or an IP-Adapter
+ * export); that is checked before encoding.
  */
 import {
   ComponentSpec,
@@ -70,8 +73,9 @@ export class StableDiffusionXLIPAdapterStep extends PipelineBlock {
     const unet = requireComponent<UNet2DConditionModel>(components, 'unet', this.className);
     if (!unet.acceptsImageEmbeds) {
       throw new ModelCapabilityError(
-        `ip_adapter_image was given but the loaded UNet export takes no image embeddings. Load the IP-Adapter UNet first: ` +
-          `pipeline.loader.loadIpAdapter(repo) (it swaps in '<repo>/unet_ip_adapter' and loads '<repo>/image_encoder').`,
+        `ip_adapter_image was given but the loaded UNet takes no image embeddings. Load an IP-Adapter first: ` +
+          `pipeline.loader.loadIpAdapter('h94/IP-Adapter', { subfolder: 'sdxl_models', weightName: 'ip-adapter_sdxl.safetensors' }) ` +
+          `(it builds the adapter into the UNet and loads its image_encoder).`,
       );
     }
     const encoder = requireComponent<CLIPVisionModelWithProjection>(components, 'image_encoder', this.className);
@@ -79,10 +83,19 @@ export class StableDiffusionXLIPAdapterStep extends PipelineBlock {
     const guider = requireComponent<Guider>(components, 'guider', this.className);
 
     const pixels = await extractor.preprocess(adapterImage(bs.ip_adapter_image));
-    const embeds = await encoder.encode(pixels);
-    const perAdapter = embeds.reshape([1, embeds.shape[0]!, embeds.shape[1]!]);
-    bs.ip_adapter_embeds = [perAdapter];
-    bs.negative_ip_adapter_embeds = guider.numConditions > 1 ? [Tensor.zeros('float32', perAdapter.shape)] : null;
+    if (unet.ipAdapterImageInput === 'hidden_states') {
+      // IP-Adapter Plus (diffusers' encode_image with output_hidden_states): the penultimate hidden
+      // states, and for the unconditional batch those of an all-zero pixel_values.
+      const states = await encoder.encodePenultimateHiddenState(pixels);
+      const perImage = (t: Tensor) => t.reshape([1, ...t.shape]);
+      bs.ip_adapter_embeds = [perImage(states)];
+      bs.negative_ip_adapter_embeds = guider.numConditions > 1 ? [perImage(await encoder.encodePenultimateHiddenState(Tensor.zeros('float32', pixels.shape)))] : null;
+    } else {
+      const embeds = await encoder.encode(pixels);
+      const perAdapter = embeds.reshape([1, embeds.shape[0]!, embeds.shape[1]!]);
+      bs.ip_adapter_embeds = [perAdapter];
+      bs.negative_ip_adapter_embeds = guider.numConditions > 1 ? [Tensor.zeros('float32', perAdapter.shape)] : null;
+    }
     this.setBlockState(state, bs);
     return [components, state];
   }
@@ -93,7 +106,7 @@ function adapterImage(value: unknown): ClipImageInput {
   const list = Array.isArray(value) ? value : [value];
   if (list.length !== 1) {
     throw new SdxlInputError(
-      `\`ip_adapter_image\` must hold one image per IP-Adapter, and an ONNX UNet export carries one adapter; got ${list.length} images.`,
+      `\`ip_adapter_image\` must hold one image per IP-Adapter, and one adapter is loaded; got ${list.length} images.`,
     );
   }
   const image = list[0];

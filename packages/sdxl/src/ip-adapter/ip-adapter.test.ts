@@ -101,7 +101,8 @@ describe('IP-Adapter on the tiny SDXL repo', () => {
 
   it('loadIpAdapter swaps in unet_ip_adapter/ and image_encoder/, recorded in the specs', async () => {
     const baseUnet = adapted.unet as UNet2DConditionModel;
-    await expect(loadIpAdapter(adapted, repo.dir, { weightName: 'ip-adapter_sdxl.bin' })).rejects.toThrow(/not an ONNX file/);
+    await expect(loadIpAdapter(adapted, repo.dir, { weightName: 'ip-adapter_sdxl.bin' })).rejects.toThrow(/pickle.*'ip-adapter_sdxl.safetensors'/);
+    await expect(loadIpAdapter(adapted, repo.dir, { weightName: 'ip-adapter_sdxl.pkl' })).rejects.toThrow(/neither IP-Adapter safetensors/);
     await loadIpAdapter(adapted, repo.dir);
     await baseUnet.release();
     const unet = adapted.unet as UNet2DConditionModel;

@@ -15,11 +15,13 @@ import {
   PipelineLoader,
   registerPipelineClass,
   type CallablePipeline,
+  type RepoResolver,
   type FuseLoraOptions,
   type LoadLoraWeightsOptions,
   type UnfuseLoraOptions,
 } from '@modular-diffusers/core';
-import { loadIpAdapter, setIpAdapterScale, type LoadIpAdapterOptions } from '../ip-adapter/load-ip-adapter.js';
+import type { IpAdapterBlockScales } from '../ip-adapter/ip-adapter-block-scales.js';
+import { loadIpAdapter, setIpAdapterScale, unloadIpAdapter, type LoadIpAdapterOptions } from '../ip-adapter/load-ip-adapter.js';
 import type { SingleFileLoadReport } from '../single-file/load-single-file.js';
 import { FROM_SINGLE_FILE_OPTIONS, type FromSingleFileOptions, type LoadSingleFileOptions } from '../single-file/single-file-options.js';
 import { singleFileLoader } from '../single-file/single-file-hook.js';
@@ -82,6 +84,11 @@ export class StableDiffusionXLModularPipeline extends ModularPipeline {
   /** The VAE's latent channels: 4. */
   get numChannelsLatents(): number {
     return numChannelsLatents(this);
+  }
+
+  /** The resolver this pipeline loads through: adapter loaders find their files (an IP-Adapter's safetensors) with it. */
+  resolverForAdapters(): RepoResolver | null {
+    return this.repoResolver ?? getDefaultRepoResolver();
   }
 
   override get loader(): SdxlPipelineLoader {
@@ -171,9 +178,9 @@ export class StableDiffusionXLModularPipeline extends ModularPipeline {
 /** `pipeline.loader` for SDXL: the shared loading methods plus the IP-Adapter ones. */
 export class SdxlPipelineLoader extends PipelineLoader<StableDiffusionXLModularPipeline> {
   /**
-   * Swaps in the IP-Adapter-capable UNet export and the image encoder from
-   * `repoOrPath` (the guide's `load_ip_adapter("h94/IP-Adapter", subfolder=..., weight_name=...)`);
-   * the ONNX layout is documented in ip-adapter/load-ip-adapter.ts.
+   * Loads an IP-Adapter from `repoOrPath` (the guide's `load_ip_adapter("h94/IP-Adapter", subfolder=..., weight_name=...)`):
+   * safetensors weights are built into the UNet, and the image encoder is loaded; the layouts are
+   * documented in ip-adapter/load-ip-adapter.ts.
    */
   loadIpAdapter(repoOrPath: string, options: LoadIpAdapterOptions = {}): Promise<void> {
     return loadIpAdapter(this.pipeline, repoOrPath, options);
@@ -187,8 +194,13 @@ export class SdxlPipelineLoader extends PipelineLoader<StableDiffusionXLModularP
     return singleFileLoader('pipeline.loader.loadSingleFile')(this.pipeline, checkpoint, options);
   }
 
-  /** How strongly the reference image steers the UNet (0 = not at all, 1 = fully). */
-  setIpAdapterScale(scale: number | readonly number[]): void {
+  /** Takes the IP-Adapter out again (diffusers' `unload_ip_adapter`): the plain UNet, no image encoder. */
+  unloadIpAdapter(): Promise<void> {
+    return unloadIpAdapter(this.pipeline);
+  }
+
+  /** How strongly the reference image steers the UNet (0 = not at all, 1 = fully): a number, or diffusers' per-block scales. */
+  setIpAdapterScale(scale: number | IpAdapterBlockScales | readonly (number | IpAdapterBlockScales)[]): void {
     setIpAdapterScale(this.pipeline, scale);
   }
 

@@ -28,12 +28,19 @@ export interface References {
   uint8(name: string): { data: Uint8Array; shape: number[] };
 }
 
-let cached: References | undefined;
+const cached = new Map<string, References>();
 
-/** references/references.safetensors read with the format's own rules (8-byte length, JSON header, raw LE bytes). */
-export async function loadReferences(): Promise<References> {
-  if (cached) return cached;
-  const raw = await readFile(join(REAL_ARCH_DIR, 'references', 'references.safetensors'));
+/** The adapter fixture sets (packages/sdxl/fixtures/adapters/<name>, tools/reference/adapter-fixtures/<name>). */
+export const ADAPTER_FIXTURES_DIR = join(REAL_ARCH_DIR, '..', 'adapters');
+
+/**
+ * references/references.safetensors (+ references.json) of a fixture set (default: real-arch's), read
+ * with the format's own rules (8-byte length, JSON header, raw LE bytes).
+ */
+export async function loadReferences(folder = join(REAL_ARCH_DIR, 'references')): Promise<References> {
+  const known = cached.get(folder);
+  if (known) return known;
+  const raw = await readFile(join(folder, 'references.safetensors'));
   const length = Number(raw.readBigUInt64LE(0));
   const header = JSON.parse(raw.subarray(8, 8 + length).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
   const base = 8 + length;
@@ -44,8 +51,8 @@ export async function loadReferences(): Promise<References> {
     const [start, end] = entry.data_offsets;
     return { buffer: raw.buffer.slice(raw.byteOffset + base + start, raw.byteOffset + base + end), shape: entry.shape };
   };
-  const json = JSON.parse(await readFile(join(REAL_ARCH_DIR, 'references', 'references.json'), 'utf8'));
-  cached = {
+  const json = JSON.parse(await readFile(join(folder, 'references.json'), 'utf8'));
+  const references: References = {
     params: json.params,
     float: (name) => {
       const { buffer, shape } = bytes(name, 'float32');
@@ -60,7 +67,8 @@ export async function loadReferences(): Promise<References> {
       return { data: new Uint8Array(buffer), shape };
     },
   };
-  return cached;
+  cached.set(folder, references);
+  return references;
 }
 
 /** max |a - b| / max |b|: the tolerance the issue states for latents is 1e-5 of their magnitude. */
