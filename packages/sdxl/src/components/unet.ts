@@ -89,7 +89,7 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
    * an ONNX export picked by modelSource 'auto' whose folder may hold the diffusers weights too.
    */
   get rebuildable(): boolean {
-    return this.#rebuilder !== null;
+    return this.#rebuilder !== null || builtModelRecipe(this.model) !== undefined;
   }
 
   /**
@@ -101,7 +101,7 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
   async enableControlNetResiduals(): Promise<void> {
     if (this.acceptsControlNetResiduals) return;
     const rebuilder = this.#rebuilder;
-    if (!rebuilder) throw this.noResidualInputsError();
+    if (!this.rebuildable) throw this.noResidualInputsError();
     this.#residualsRebuild ??= (async () => {
       const before = this.model.provider;
       // The old session goes before the new one opens, so memory never holds two UNets; should
@@ -110,7 +110,7 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
       if (!next) throw this.noResidualInputsError();
       if (next.provider !== before) await next.ensureResident(before);
       await this.replaceModel(next);
-      rebuilder.logger.info(
+      rebuilder?.logger.info(
         `unet: rebuilt with ControlNet residual inputs for the ControlNet that runs with it, from ${rebuilder.fromExport ? `the diffusers weights beside the ONNX export (which has none)` : 'its diffusers weights'} in ${this.folder}.`,
       );
     })().finally(() => {
@@ -124,10 +124,10 @@ export class UNet2DConditionModel extends OnnxSessionComponent {
    * fused LoRA weights, IP-Adapter layers. An 'auto'-picked export has no recipe (and no fused
    * weights): it is built from the diffusers weights beside it.
    */
-  private async rebuildWithResiduals(rebuilder: UNetRebuilder): Promise<OnnxModel | null> {
+  private async rebuildWithResiduals(rebuilder: UNetRebuilder | null): Promise<OnnxModel | null> {
     const beforeOpen = () => this.model.offload();
     const recipe = builtModelRecipe(this.model);
-    if (!recipe) return rebuilder.rebuild({ unet: { controlNetResiduals: true }, beforeOpen });
+    if (!recipe) return rebuilder ? rebuilder.rebuild({ unet: { controlNetResiduals: true }, beforeOpen }) : null;
     const withResiduals = { ...recipe, buildOptions: { ...recipe.buildOptions, unet: { ...recipe.buildOptions.unet, controlNetResiduals: true } } };
     const { model } = await openRebuilt(withResiduals, builtModelOverride(this.model), undefined, beforeOpen);
     return model;

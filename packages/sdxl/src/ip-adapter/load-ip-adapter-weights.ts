@@ -89,6 +89,8 @@ export async function loadIpAdapterWeights(pipeline: ModularPipeline, repoOrPath
   unet.ipAdapterScale = 1;
   unet.ipAdapterLayerScales = null;
   unet.ipAdapterLayers = adapter.attentionLayers;
+  // The UNet was loaded again from its base weights: a LoRA fused into the old one goes into this one too.
+  await (pipeline as { refreshLora?: () => Promise<void> }).refreshLora?.();
   if (loadEncoder) {
     await pipeline.loadComponents('image_encoder', { repo: repoOrPath, subfolder: encoderSubfolder, ...definedOnly({ revision }), ...sessionOptions });
   }

@@ -181,6 +181,7 @@ export async function unloadIpAdapter(pipeline: ModularPipeline): Promise<void> 
     ...(residuals ? { controlNetResiduals: true, modelSource: 'safetensors' as const } : {}),
   });
   if (pipeline.componentNames.includes('image_encoder')) pipeline.unloadComponents('image_encoder');
+  await (pipeline as { refreshLora?: () => Promise<void> }).refreshLora?.();
 }
 
 /** `subfolder/folder` as repo paths are written (diffusers' Path(subfolder, folder).as_posix()). */

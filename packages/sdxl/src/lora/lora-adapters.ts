@@ -137,6 +137,16 @@ export class SdxlLoraAdapters {
    * Applies a change of the adapter state; when a rebuild fails the state is put back (each
    * model's graph is tracked by what it carries, so the next change rebuilds what needs it).
    */
+  /**
+   * Fuses the active adapters into models loaded again since they were fused (loadIpAdapter
+   * rebuilds the UNet with the image adapter, from its base weights): as in diffusers, a LoRA
+   * stays on through an IP-Adapter load. Models already in their state are left alone.
+   */
+  async refresh(signal?: AbortSignal): Promise<void> {
+    if (this.adapters.size === 0) return;
+    await this.apply(signal);
+  }
+
   private async change(mutate: () => void, signal?: AbortSignal): Promise<void> {
     const snapshot = {
       adapters: new Map(this.adapters),

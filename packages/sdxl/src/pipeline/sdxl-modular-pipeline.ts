@@ -96,6 +96,11 @@ export class StableDiffusionXLModularPipeline extends ModularPipeline {
   }
 
 
+  /** Re-fuses loaded LoRAs into models loaded again since (see SdxlLoraAdapters.refresh); a no-op without LoRAs. */
+  async refreshLora(): Promise<void> {
+    await loraAdapters.get(this)?.refresh();
+  }
+
   /** The pipeline's LoRA adapters (the methods below delegate here; see lora/lora-adapters.ts for how fusing works). */
   get lora(): SdxlLoraAdapters {
     if (!createLoraAdapters) {

@@ -304,7 +304,7 @@ describe('bad LoRA input is refused before any model runs', () => {
     expect(error).toBeInstanceOf(LoraLoadError);
     expect((error as LoraLoadError).file).toBe(foreign);
     expect((error as LoraLoadError).key).toMatch(/^lora_unet_input_blocks_7_1_proj_in\./);
-    expect((error as Error).message).toMatch(/which the unet in .* does not have; the LoRA was made for another model architecture/);
+    expect((error as Error).message).toMatch(/which the unet from .* does not have; the LoRA was made for another model architecture/);
     // Same module name, other shapes: attn2's to_k of an SDXL-base UNet takes 2048 features, not 64.
     const shapes = join(scratch, 'shapes.safetensors');
     await writeFile(shapes, await renamedKohya('lora_unet_input_blocks_4_1_transformer_blocks_0_attn2_to_k', 'lora_unet_input_blocks_4_1_transformer_blocks_0_attn2_to_k', true));

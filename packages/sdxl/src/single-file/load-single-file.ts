@@ -40,6 +40,7 @@ import {
   type SafetensorsHeader,
 } from '@modular-diffusers/model-builder';
 import { loadOnnxModel, type LoadOnnxModelOptions } from '@modular-diffusers/runtime';
+import { rememberBuiltModel, type BuiltModelRecipe } from '../components/built-model-recipes.js';
 import { AutoencoderKL } from '../components/autoencoder-kl.js';
 import { CLIPTextModel, CLIPTextModelWithProjection } from '../components/clip-text-model.js';
 import { readJsonConfig } from '../components/read-json-config.js';
@@ -106,21 +107,27 @@ export async function loadSingleFile(pipeline: ModularPipeline, checkpoint: stri
   for (const name of names) configs.set(name, await componentConfig(pipeline, name, configRepo, shipped, options));
   const built: Record<string, BuiltModel> = {};
   const device = options.device;
+  const buildOptions: Partial<Record<ModelName, BuiltModelRecipe['buildOptions']>> = {};
   for (const name of names) {
     options.signal?.throwIfAborted();
     const config = configs.get(name)!;
-    built[name] = await buildModel({
+    buildOptions[name] = {
       config: { values: config.values, file: config.file },
       checkpoint: { file, mapping: mappingFor(name, config, header, kind.type) },
       keepHalfPrecision: device === 'cuda' || device === 'webgpu',
       ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    };
+    built[name] = await buildModel({ ...buildOptions[name]!, ...(options.signal ? { signal: options.signal } : {}) });
   }
 
   const loadOptions: LoadOnnxModelOptions = { ...(device ? { device } : {}), ...(options.sessionOptions ? { sessionOptions: options.sessionOptions } : {}) };
-  const session = (name: ModelName, graph = 'model', defer = false) =>
-    loadOnnxModel(built[name]!.graphs[graph]!, { ...loadOptions, externalDataFolder: built[name]!.externalDataFolder, ...(defer ? { deferSession: true } : {}) });
+  const session = async (name: ModelName, graph = 'model', defer = false) => {
+    const opened = { ...loadOptions, ...(defer ? { deferSession: true } : {}) };
+    const model = await loadOnnxModel(built[name]!.graphs[graph]!, { ...opened, externalDataFolder: built[name]!.externalDataFolder });
+    // Remembered so a LoRA or a ControlNet can rebuild the component (fused weights, residual inputs).
+    rememberBuiltModel(model, { buildOptions: buildOptions[name]!, graph, loadOptions: opened, weightShapes: built[name]!.weightShapes });
+    return model;
+  };
   const folderOf = (name: ModelName) => configs.get(name)!.folder ?? dirname(file);
   const components: Record<string, unknown> = {};
   for (const name of names) {
