@@ -13,6 +13,7 @@ import { benchRemoteStep } from '../packages/hub/bench/remote-step.js';
 import { benchMemory } from '../packages/sdxl/bench/memory.js';
 import { benchRealArchText2Img } from '../packages/sdxl/bench/real-arch.js';
 import { benchBuilder } from '../packages/model-builder/bench/builder.js';
+import { benchAdapters } from '../packages/sdxl/bench/adapters.js';
 
 interface Row {
   name: string;
@@ -42,6 +43,7 @@ const sections: Section[] = [
   { name: 'cold-start', title: 'Cold start: fromPretrained with trusted remote code on a warm cache (hub)', run: () => benchRemoteColdStart() },
   { name: 'remote-step', title: 'Per-step cost of the sandbox: plugins/diffdiff run as trusted remote code vs the same blocks on the host (hub)', run: () => benchRemoteStep() },
   { name: 'builder', title: 'Graphs built from safetensors vs Optimum-style exports of the same weights: session.run, build time, peak RSS while loading (model-builder)', run: () => benchBuilder() },
+  { name: 'adapters', title: 'Adapters from safetensors on the real-architecture fixture: LoRA fuse and weight changes, IP-Adapter load and scale, ControlNet rebuild (sdxl)', run: () => benchAdapters() },
   { name: 'memory', title: 'Peak RSS of a tiny-repo text2img run next to its weight files, with and without a budget (sdxl)', run: () => benchMemory() },
 ];
 
