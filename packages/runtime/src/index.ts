@@ -23,7 +23,6 @@ export * from './onnx/external-data-files.js';
 export * from './onnx/execution-provider.js';
 export * from './onnx/tensor-conversion.js';
 export * from './onnx/onnx-model.js';
-export * from './onnx/onnx-model-component.js';
 export * from './onnx/provider-check.js';
 export * from './tiny-sdxl/generate-tiny-sdxl-repo.js';
 export * from './tiny-sdxl/seeded-random.js';

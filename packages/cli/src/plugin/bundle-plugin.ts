@@ -9,7 +9,7 @@
 import { builtinModules } from 'node:module';
 import { relative } from 'node:path';
 import { build, type Message, type Plugin } from 'esbuild';
-import { checkSandboxSource, SANDBOX_LIBRARY_NAMES } from '@modular-diffusers/hub';
+import { checkSandboxSource, SANDBOX_API_VERSION, SANDBOX_BUNDLE_OPTIONS, SANDBOX_LIBRARY_NAMES } from '@modular-diffusers/hub';
 import { CliError } from '../errors.js';
 import { PLUGIN_ENTRY } from './plugin-package.js';
 
@@ -71,23 +71,14 @@ export async function bundlePlugin(dir: string, filename: string): Promise<Plugi
   try {
     result = await build({
       stdin: {
-        contents: `import * as plugin from './${PLUGIN_ENTRY}';\ndefineBlocks(1, () => ({ ...plugin }));\n`,
+        contents: `import * as plugin from './${PLUGIN_ENTRY}';\ndefineBlocks(${SANDBOX_API_VERSION}, () => ({ ...plugin }));\n`,
         resolveDir: dir,
         sourcefile: 'modular-plugin-entry.ts',
         loader: 'ts',
       },
+      ...SANDBOX_BUNDLE_OPTIONS,
+      mainFields: [...SANDBOX_BUNDLE_OPTIONS.mainFields],
       absWorkingDir: dir,
-      bundle: true,
-      format: 'iife',
-      platform: 'neutral',
-      target: 'es2022',
-      // Blocks print their class names; minifiers would rename them.
-      keepNames: true,
-      write: false,
-      logLevel: 'silent',
-      legalComments: 'none',
-      charset: 'utf8',
-      mainFields: ['module', 'main'],
       plugins: [hostLibrariesPlugin(used, dir)],
     });
   } catch (error) {

@@ -7,6 +7,7 @@ import { build, type Plugin } from 'esbuild';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Tensor } from '@modular-diffusers/runtime/tensor';
+import { SANDBOX_BUNDLE_OPTIONS } from '../sandbox/sandbox-bundle-options.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -28,13 +29,8 @@ export function sandboxLibrariesExternal(): Plugin {
 export async function bundlePlugin(entry: string): Promise<string> {
   const result = await build({
     stdin: { contents: entry, resolveDir: here, sourcefile: 'plugin-entry.ts', loader: 'ts' },
-    bundle: true,
-    format: 'iife',
-    platform: 'neutral',
-    target: 'es2022',
-    keepNames: true,
-    write: false,
-    logLevel: 'silent',
+    ...SANDBOX_BUNDLE_OPTIONS,
+    mainFields: [...SANDBOX_BUNDLE_OPTIONS.mainFields],
     plugins: [sandboxLibrariesExternal()],
   });
   return result.outputFiles[0]!.text;

@@ -21,6 +21,7 @@ import { writeFileAtomic } from '../cache/atomic-file.js';
 import { resolveHubConfig } from '../config/hub-config.js';
 import { checkSandboxSource } from '../sandbox/check-sandbox-source.js';
 import type { SandboxLibrary } from '../sandbox/create-sandbox.js';
+import { SANDBOX_BUNDLE_OPTIONS } from '../sandbox/sandbox-bundle-options.js';
 import { SandboxLibraryBuildError } from './remote-errors.js';
 import { REMOTE_DRIVER_LIBRARY, REMOTE_PROTOCOL_VERSION } from './remote-protocol.js';
 
@@ -221,20 +222,11 @@ export async function bundleSandboxEntry(contents: string): Promise<{ source: st
   try {
     result = await esbuild.build({
       stdin: { contents, resolveDir: hubRoot, sourcefile: ENTRY_FILE, loader: 'js' },
+      ...SANDBOX_BUNDLE_OPTIONS,
+      mainFields: [...SANDBOX_BUNDLE_OPTIONS.mainFields],
       absWorkingDir: hubRoot,
-      bundle: true,
-      format: 'iife',
-      platform: 'neutral',
-      target: 'es2022',
-      // Blocks print their class names; minifiers would rename them.
-      keepNames: true,
-      write: false,
       conditions: fromSource ? ['source'] : [],
-      mainFields: ['module', 'main'],
       metafile: true,
-      logLevel: 'silent',
-      legalComments: 'none',
-      charset: 'utf8',
       plugins: [sandboxImportGuard()],
     });
   } catch (error) {

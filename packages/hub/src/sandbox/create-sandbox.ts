@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { DEFAULT_MAX_SOURCE_BYTES, checkSandboxSource } from './check-sandbox-source.js';
-import { CONTEXT_PRELUDE, SANDBOX_API_VERSION } from './context-prelude.js';
+import { contextPreludeSource } from './context-prelude.js';
 import {
   RemoteCodeError,
   SandboxCrashedError,
@@ -13,7 +13,7 @@ import {
 import { escapeLogText } from './log-text.js';
 import { startMemoryGuard, type MemoryGuard } from './memory-guard.js';
 import { spawnSandboxProcess, type SpawnedSandboxProcess } from './sandbox-process.js';
-import { SANDBOX_PROCESS_SOURCE } from './sandbox-process-source.js';
+import { sandboxProcessSource } from './sandbox-process-source.js';
 import { decodeSandboxValue, encodeSandboxValue, type SandboxValue } from './sandbox-value.js';
 import { sesSource } from './ses-source.js';
 
@@ -144,7 +144,7 @@ export function createSandbox(options: CreateSandboxOptions): Promise<Sandbox> {
  * createSandbox with the process program replaced (the second-wall tests append code that runs
  * in the process's own realm). Not exported from the package.
  */
-export async function startSandbox(options: CreateSandboxOptions, processSource: string = SANDBOX_PROCESS_SOURCE): Promise<Sandbox> {
+export async function startSandbox(options: CreateSandboxOptions, processSource: string = sandboxProcessSource()): Promise<Sandbox> {
   const limits = resolveLimits(options.limits);
   const { bundle } = options;
   if (!bundle || typeof bundle.source !== 'string' || typeof bundle.filename !== 'string') {
@@ -167,7 +167,7 @@ export async function startSandbox(options: CreateSandboxOptions, processSource:
   await sandbox.start(processSource, {
     type: 'load',
     sesSource: sesSource(),
-    prelude: CONTEXT_PRELUDE,
+    prelude: contextPreludeSource(),
     libraries,
     bundle: { source: bundle.source, filename: bundle.filename },
     capabilityNames: Object.keys(capabilities),

@@ -15,6 +15,7 @@ export type {
 } from './create-sandbox.js';
 export { SANDBOX_API_VERSION } from './context-prelude.js';
 export { checkSandboxSource, DEFAULT_MAX_SOURCE_BYTES } from './check-sandbox-source.js';
+export { SANDBOX_BUNDLE_OPTIONS } from './sandbox-bundle-options.js';
 export { decodeSandboxValue, encodeSandboxValue, BINARY_MARKER_KEY } from './sandbox-value.js';
 export type { EncodedSandboxValue, SandboxBinary, SandboxValue } from './sandbox-value.js';
 export {

@@ -16,7 +16,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { SANDBOX_PROCESS_SOURCE } from './sandbox-process-source.js';
+import { sandboxProcessSource } from './sandbox-process-source.js';
 
 /** `--permission` from Node 22.13/23.5 on, `--experimental-permission` before. */
 function permissionFlag(): string {
@@ -93,7 +93,7 @@ export interface SpawnedSandboxProcess {
 }
 
 /** Starts a sandbox process running `source` (the sandbox program, or a test's variant of it). */
-export function spawnSandboxProcess(limits: { memoryMb: number }, source: string = SANDBOX_PROCESS_SOURCE): SpawnedSandboxProcess {
+export function spawnSandboxProcess(limits: { memoryMb: number }, source: string = sandboxProcessSource()): SpawnedSandboxProcess {
   const node = [process.execPath, ...sandboxProcessFlags(limits), '-e', source];
   const command = [...sandboxLauncher(), ...node];
   const child = spawn(command[0]!, command.slice(1), {

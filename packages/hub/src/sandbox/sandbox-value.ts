@@ -1,4 +1,7 @@
 import { types } from 'node:util';
+import { BINARY_MARKER_KEY, BINARY_MARKER_VALUE, MAX_VALUE_DEPTH, type TypedArrayName } from './sandbox-protocol.js';
+
+export { BINARY_MARKER_KEY } from './sandbox-protocol.js';
 
 /** Binary values that cross the sandbox boundary as byte copies. */
 export type SandboxBinary =
@@ -32,10 +35,9 @@ export interface EncodedSandboxValue {
   buffers: ArrayBuffer[];
 }
 
-/** Key of the marker object that stands for a binary leaf; user objects may not use it. */
-export const BINARY_MARKER_KEY = '$mdx';
-const MAX_DEPTH = 256;
 
+// The prelude's codec (prelude/codec.js) reads the same names from sandbox-protocol.ts; `satisfies`
+// keeps this table and that list the same.
 const TYPED_ARRAYS = {
   Int8Array,
   Uint8Array,
@@ -48,8 +50,7 @@ const TYPED_ARRAYS = {
   Float64Array,
   BigInt64Array,
   BigUint64Array,
-} as const;
-type TypedArrayName = keyof typeof TYPED_ARRAYS;
+} as const satisfies Record<TypedArrayName, unknown>;
 
 // %TypedArray%.prototype[@@toStringTag] reads the internal type name and cannot be spoofed.
 const typedArrayTag = Object.getOwnPropertyDescriptor(
@@ -83,7 +84,7 @@ export function encodeSandboxValue(value: SandboxValue): EncodedSandboxValue {
         );
     }
     const obj = v as object;
-    if (depth > MAX_DEPTH) throw new TypeError(`${path} nests deeper than ${MAX_DEPTH} levels`);
+    if (depth > MAX_VALUE_DEPTH) throw new TypeError(`${path} nests deeper than ${MAX_VALUE_DEPTH} levels`);
     if (types.isArrayBuffer(obj) || types.isSharedArrayBuffer(obj)) {
       return marker(copyBytes(obj as ArrayBufferLike, 0, (obj as ArrayBufferLike).byteLength), 'ArrayBuffer');
     }
@@ -110,7 +111,7 @@ export function encodeSandboxValue(value: SandboxValue): EncodedSandboxValue {
   };
   const marker = (bytes: ArrayBuffer, type: string) => {
     buffers.push(bytes);
-    return { [BINARY_MARKER_KEY]: 'bytes', i: buffers.length - 1, t: type };
+    return { [BINARY_MARKER_KEY]: BINARY_MARKER_VALUE, i: buffers.length - 1, t: type };
   };
   return { json: JSON.stringify(walk(value, 0, 'value')), buffers };
 }

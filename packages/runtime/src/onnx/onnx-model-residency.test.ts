@@ -7,7 +7,6 @@ import { Tensor } from '../tensor/tensor.js';
 import { GraphBuilder } from './builder/graph-builder.js';
 import { writeOnnxModel } from './builder/write-onnx-model.js';
 import { ExecutionProviderUnavailableError, probeProvider, UnknownDeviceError } from './execution-provider.js';
-import { OnnxModelComponent } from './onnx-model-component.js';
 import { loadOnnxModel, OnnxRunError } from './onnx-model.js';
 
 let dir: string;
@@ -90,14 +89,5 @@ describe('OnnxModel residency', () => {
     await model.ensureResident('auto'); // resident anywhere satisfies 'auto'
     expect(model.sessionCreations).toBe(1);
     await model.release();
-  });
-
-  it('OnnxModelComponent forwards residency to its model', async () => {
-    const component = await OnnxModelComponent.fromPretrained(dir, { subfolder: 'm' });
-    await component.offload();
-    expect(component.isResident).toBe(false);
-    await component.ensureResident('cpu');
-    expect([component.isResident, component.model.sessionCreations]).toEqual([true, 2]);
-    await component.release();
   });
 });

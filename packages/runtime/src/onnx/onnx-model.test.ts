@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,6 @@ import { Tensor } from '../tensor/tensor.js';
 import { GraphBuilder } from './builder/graph-builder.js';
 import { writeOnnxModel } from './builder/write-onnx-model.js';
 import { ExecutionProviderUnavailableError, probeProvider } from './execution-provider.js';
-import { OnnxModelComponent } from './onnx-model-component.js';
 import { loadOnnxModel, OnnxModelLoadError, OnnxRunError } from './onnx-model.js';
 import { OnnxTensorTypeError } from './tensor-conversion.js';
 
@@ -23,7 +22,6 @@ beforeAll(async () => {
     g.output('next', g.op('Add', [ids, g.constInt64([1], [])]), 'int64', ['batch']);
     await writeOnnxModel(join(dir, name, precision === 'float16' ? 'model.fp16.onnx' : 'model.onnx'), g, { externalData: true });
   }
-  await writeFile(join(dir, 'fp32', 'config.json'), JSON.stringify({ hidden_size: 256 }));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -95,21 +93,5 @@ describe('loadOnnxModel', () => {
     const error = await loadOnnxModel(join(dir, 'fp32', 'model.onnx'), { device: 'cuda' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExecutionProviderUnavailableError);
     expect((error as Error).message).toMatch(/npm rebuild onnxruntime-node/);
-  });
-});
-
-describe('OnnxModelComponent.fromPretrained', () => {
-  it('loads <dir>/<subfolder>/model.onnx with its config, and the fp16 variant file', async () => {
-    const component = await OnnxModelComponent.fromPretrained(dir, { subfolder: 'fp32' });
-    expect(component.config).toEqual({ hidden_size: 256 });
-    expect(component.provider).toBe('cpu');
-    const out = await component.run({ x: Tensor.float32([2], [1, 1]), ids: new Tensor('int64', BigInt64Array.of(0n), [1]) });
-    expect(out.scaled.data[255]).toBe(6);
-    await component.release();
-
-    const fp16 = await OnnxModelComponent.fromPretrained(dir, { subfolder: 'fp16', variant: 'fp16' });
-    expect(fp16.config).toEqual({});
-    expect(fp16.model.inputs[0].dtype).toBe('float16');
-    await fp16.release();
   });
 });
