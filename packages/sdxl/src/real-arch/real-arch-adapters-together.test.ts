@@ -32,6 +32,7 @@ let base: References;
 let controlRefs: References;
 let ipRefs: References;
 let temp: string;
+const previousHfHome = process.env.HF_HOME;
 let repo: string;
 const opened: any[] = [];
 
@@ -40,12 +41,15 @@ beforeAll(async () => {
   controlRefs = await loadReferences(join(ADAPTER_FIXTURES_DIR, 'controlnet', 'references'));
   ipRefs = await loadReferences(join(ADAPTER_FIXTURES_DIR, 'ip-adapter', 'references'));
   temp = await mkdtemp(join(tmpdir(), 'sdxl-adapters-together-'));
+  process.env.HF_HOME = join(temp, 'hf-home');
   // The real-arch repo without its ONNX exports: every model is built, so a LoRA can be fused.
   repo = join(temp, 'repo');
   await cp(join(REAL_ARCH_DIR, 'repo'), repo, { recursive: true, filter: (src) => !/\.onnx(_data)?$/.test(src) && !/vae_(en|de)coder/.test(src) });
 });
 afterAll(async () => {
   for (const pipe of opened) await releaseComponents(pipe);
+  if (previousHfHome === undefined) delete process.env.HF_HOME;
+  else process.env.HF_HOME = previousHfHome;
   await rm(temp, { recursive: true, force: true });
 });
 

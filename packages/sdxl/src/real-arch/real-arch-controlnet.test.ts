@@ -34,6 +34,7 @@ const CONTROLNET = join(FIXTURES, 'controlnet-tiny-sdxl');
 const SD15_CONTROLNET = join(FIXTURES, 'controlnet-tiny-sd15');
 
 let base: string;
+const previousHfHome = process.env.HF_HOME;
 let diffusersOnly: string;
 let refs: Map<string, { shape: readonly number[]; data: Float32Array | Uint8Array }>;
 let params: Record<string, any>;
@@ -41,6 +42,9 @@ const pipes: Array<{ components: Record<string, unknown> }> = [];
 
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'sdxl-controlnet-'));
+  // A built-graph cache of this file's own: other files in the same worker build the same graphs,
+  // and the first test checks that the ControlNet is built here.
+  process.env.HF_HOME = join(base, 'hf-home');
   diffusersOnly = join(base, 'repo');
   // The real-arch repo without its ONNX exports, as SDXL repos are on the Hub: every model is built.
   await cp(join(REAL_ARCH_DIR, 'repo'), diffusersOnly, { recursive: true, filter: (src) => !/\.onnx(_data)?$/.test(src) && !/vae_(en|de)coder/.test(src) });
@@ -49,6 +53,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const pipe of pipes) await releaseComponents(pipe);
+  if (previousHfHome === undefined) delete process.env.HF_HOME;
+  else process.env.HF_HOME = previousHfHome;
   await rm(base, { recursive: true, force: true });
 });
 
