@@ -2,6 +2,7 @@
 // the components manager. Pure TypeScript: no models, no I/O, no Node built-ins.
 
 export * from './errors.js';
+export * from './error-codes.js';
 export * from './logger.js';
 
 export * from './util/abort.js';

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Device } from './execution-provider.js';
 import { loadOnnxModel, type LoadOnnxModelOptions, type OnnxModel, type OnnxRunOptions } from './onnx-model.js';
+import { ModularDiffusersError } from '@modular-diffusers/core';
 
 export interface OnnxComponentOptions extends LoadOnnxModelOptions {
   /** Folder inside `dir` holding the model (e.g. 'unet'); default: `dir` itself. */
@@ -19,7 +20,8 @@ export interface OnnxComponentOptions extends LoadOnnxModelOptions {
   fileName?: string;
 }
 
-export class OnnxComponentConfigError extends Error {
+export class OnnxComponentConfigError extends ModularDiffusersError {
+  static override readonly code: string = 'ONNX_COMPONENT_CONFIG';
   override name = 'OnnxComponentConfigError';
 }
 
