@@ -45,6 +45,7 @@ export * from './blocks/make-doc-string.js';
 export * from './blocks/workflows.js';
 export * from './blocks/requirements.js';
 export * from './blocks/modular-pipeline-blocks.js';
+export * from './compat/index.js';
 export * from './blocks/blocks-classes.js';
 export * from './blocks/sequential-pipeline-blocks.js';
 export * from './blocks/loop-sequential-pipeline-blocks.js';
