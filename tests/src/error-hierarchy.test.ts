@@ -6,7 +6,7 @@
  */
 import * as cli from '@modular-diffusers/cli';
 import * as core from '@modular-diffusers/core';
-import { InvalidArgumentError, ModularDiffusersError } from '@modular-diffusers/core';
+import { BlockExecutionError, InvalidArgumentError, ModularDiffusersError, ModularPipelineBlocks, PipelineState, SequentialPipelineBlocks, type BlockResult, type PipelineComponents } from '@modular-diffusers/core';
 import * as diffusion from '@modular-diffusers/diffusion';
 import { SchedulerStateError } from '@modular-diffusers/diffusion';
 import * as hub from '@modular-diffusers/hub';
@@ -99,5 +99,35 @@ describe('the error hierarchy', () => {
     expect(timeout).toBeInstanceOf(ModularDiffusersError);
     expect(timeout.name).toBe('SandboxTimeoutError');
     expect(timeout.code).toBe('SANDBOX_TIMEOUT');
+  });
+});
+
+describe('errors thrown inside a block', () => {
+  class SchedulerMisuse extends ModularPipelineBlocks {
+    override async call(): Promise<BlockResult> {
+      throw new SchedulerStateError('Call setTimesteps() before step().');
+    }
+  }
+  class BadSdxlInput extends ModularPipelineBlocks {
+    override async call(): Promise<BlockResult> {
+      throw new SdxlInputError('height must be a multiple of 8.');
+    }
+  }
+  const failure = async (block: typeof ModularPipelineBlocks): Promise<ModularDiffusersError> => {
+    const blocks = SequentialPipelineBlocks.fromBlocksDict({ step: block });
+    const error: unknown = await blocks.call({} as PipelineComponents, new PipelineState()).then(() => null, (e: unknown) => e);
+    if (!(error instanceof ModularDiffusersError)) throw new Error(`expected a ModularDiffusersError, got ${String(error)}`);
+    return error;
+  };
+
+  it("come back the same way for a scheduler's error and an SDXL input error: unwrapped, with the block's path", async () => {
+    const [scheduler, sdxlInput] = [await failure(SchedulerMisuse), await failure(BadSdxlInput)];
+    for (const error of [scheduler, sdxlInput]) {
+      expect(error).toBeInstanceOf(ModularDiffusersError);
+      expect(error).not.toBeInstanceOf(BlockExecutionError);
+      expect(error.blockPath).toEqual(['step']);
+    }
+    expect([scheduler.code, scheduler.message]).toEqual(['SCHEDULER_STATE', 'Call setTimesteps() before step().']);
+    expect([sdxlInput.code, sdxlInput.message]).toEqual(['SDXL_INPUT', 'height must be a multiple of 8.']);
   });
 });
