@@ -160,11 +160,12 @@ function decode(json, inputs) {
   }
   return revive(parse(json));
 }
-// Thrown values become three strings, read here inside a timed entry, never by the host.
+// Thrown values become four strings, read here inside a timed entry, never by the host.
 function describe(e) {
   let name = 'Error';
   let message = '';
   let stack = '';
+  let code = '';
   try {
     if ((typeof e === 'object' && e !== null) || typeof e === 'function') {
       const n = e.name;
@@ -172,13 +173,16 @@ function describe(e) {
       const m = e.message;
       message = typeof m === 'string' ? m : m === undefined ? '' : StringOf(m);
       try { stack = StringOf(getStackString(e)); } catch { stack = ''; }
+      // An engine error's stable kind (ModularDiffusersError.code), so the host can tell them apart.
+      const c = e.code;
+      if (typeof c === 'string') code = c;
     } else {
       message = StringOf(e);
     }
   } catch {
     if (message === '') message = 'the value thrown inside the sandbox could not be read';
   }
-  return { name: name.slice(0, 200), message: message.slice(0, MAX_TEXT), stack: stack.slice(0, 4 * MAX_TEXT) };
+  return { name: name.slice(0, 200), message: message.slice(0, MAX_TEXT), stack: stack.slice(0, 4 * MAX_TEXT), code: code.slice(0, 200) };
 }
 
 // ---- the outbox: everything the host learns, as JSON headers plus copied buffers ----

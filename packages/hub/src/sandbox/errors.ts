@@ -70,19 +70,24 @@ export interface RemoteErrorInfo {
   name: string;
   message: string;
   stack: string;
+  /** The thrown error's `code` when it had a string one (a ModularDiffusersError's kind), else ''. */
+  code: string;
 }
 
-/** Plugin code threw (or rejected). Carries the sandboxed error's name, message and stack as plain strings. */
+/** Plugin code threw (or rejected). Carries the sandboxed error's name, message, stack and code as plain strings. */
 export class RemoteCodeError extends SandboxError {
   static override readonly code: string = 'SANDBOX_REMOTE_ERROR';
   readonly remoteName: string;
   readonly remoteMessage: string;
   readonly remoteStack: string;
+  /** The sandboxed error's `code` ('' when it had none), e.g. 'SDXL_INPUT' for an SdxlInputError. */
+  readonly remoteCode: string;
   constructor(where: string, info: RemoteErrorInfo) {
     // The name and message are the plugin's text: one line, control and bidi characters escaped.
     super(`${where} threw ${escapeLogText(info.name)}: ${escapeLogText(info.message)}`);
     this.remoteName = info.name;
     this.remoteMessage = info.message;
     this.remoteStack = info.stack;
+    this.remoteCode = info.code;
   }
 }
