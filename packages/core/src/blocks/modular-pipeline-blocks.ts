@@ -29,11 +29,11 @@ import { formatWorkflows, workflowInputNames, workflowTriggers, type WorkflowMap
 export type BlockResult<S = PipelineState> = [PipelineComponents, S] | readonly [PipelineComponents, S];
 
 /**
- * The base of every block. A leaf block subclasses it (or `PipelineBlock`),
+ * The base of every block. A leaf block subclasses it (the guide's `PipelineBlock` is in compat/),
  * declares what it needs with getters, and implements `call`:
  *
  * ```ts
- * class MyStep extends PipelineBlock {
+ * class MyStep extends ModularPipelineBlocks {
  *   static override modelName = 'stable-diffusion-xl';
  *   override get description() { return 'what it does'; }
  *   override get expectedComponents() { return [new ComponentSpec('vae', 'AutoencoderKL')]; }

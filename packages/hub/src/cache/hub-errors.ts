@@ -151,12 +151,11 @@ export class HubCacheWriteError extends HubError {
     options?: { cause?: unknown },
   ) {
     const where = path ? ` (writing ${path})` : '';
-    const code = errnoCode;
     super(
-      code === 'ENOSPC' || code === 'EDQUOT'
-        ? `No space left on the disk of the Hugging Face cache ${cacheDir}${where}${code === 'EDQUOT' ? ': the disk quota is used up' : ''}. ` +
+      errnoCode === 'ENOSPC' || errnoCode === 'EDQUOT'
+        ? `No space left on the disk of the Hugging Face cache ${cacheDir}${where}${errnoCode === 'EDQUOT' ? ': the disk quota is used up' : ''}. ` +
             'Free some space (a partial download resumes where it stopped), delete repos you no longer use from the cache, or point HF_HUB_CACHE at a larger disk.'
-        : `The Hugging Face cache ${cacheDir} cannot be written${where}: ${code === 'EROFS' ? 'it is on a read-only file system' : 'permission denied'}. ` +
+        : `The Hugging Face cache ${cacheDir} cannot be written${where}: ${errnoCode === 'EROFS' ? 'it is on a read-only file system' : 'permission denied'}. ` +
             'Fix its permissions (a cache created by another user or with sudo is a common cause), point HF_HUB_CACHE at a folder you own, or set HF_HUB_OFFLINE=1 to only read it.',
       options,
     );
