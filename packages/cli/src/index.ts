@@ -17,3 +17,4 @@ export type { MellonPipelineConfigJson, MellonNodeParams, MellonNodeSpec } from 
 export { buildPluginModelIndex } from './plugin/plugin-model-index.js';
 export { hashPluginSources } from './plugin/source-hash.js';
 export { DIST_HUB, BUILD_INFO_FILE, readBuildInfo, type BuildInfo } from './plugin/build-info.js';
+export * from './error-codes.js';

@@ -7,17 +7,30 @@
  * also work in a hardened realm where `Error.prototype.name` is frozen.
  */
 export class ModularDiffusersError extends Error {
+  /**
+   * The class's stable identifier (e.g. 'INVALID_ARGUMENT'), one per class and never reused;
+   * each package lists its codes in its `*_ERROR_CODES`. Subclasses override it; instances copy it.
+   */
+  static readonly code: string = 'MODULAR_DIFFUSERS';
   override name = 'ModularDiffusersError';
+  /**
+   * Which kind of error this is, stable across releases and realms (unlike the class, which
+   * `instanceof` only finds in the realm that defined it): the class's static `code`.
+   */
+  readonly code: string;
   /** Dotted path of the sub-block the error happened in, filled in as it travels up. */
   blockPath: string[] = [];
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+    // An own property, so it survives JSON and the trip across the sandbox boundary.
+    this.code = new.target.code;
   }
 }
 
 /** A required input was neither passed by the caller nor produced by an earlier block. */
 export class MissingInputError extends ModularDiffusersError {
+  static override readonly code: string = 'MISSING_INPUT';
   override name = 'MissingInputError';
   constructor(
     readonly input: string,
@@ -32,6 +45,7 @@ export class MissingInputError extends ModularDiffusersError {
 
 /** A block finished without setting an output it declares. */
 export class MissingOutputError extends ModularDiffusersError {
+  static override readonly code: string = 'MISSING_OUTPUT';
   override name = 'MissingOutputError';
   constructor(
     readonly output: string,
@@ -46,6 +60,7 @@ export class MissingOutputError extends ModularDiffusersError {
 
 /** Strict mode: a block changed a pipeline value it does not declare as an output, so the change would be lost. */
 export class UndeclaredOutputError extends ModularDiffusersError {
+  static override readonly code: string = 'UNDECLARED_OUTPUT';
   override name = 'UndeclaredOutputError';
   constructor(
     readonly key: string,
@@ -60,6 +75,7 @@ export class UndeclaredOutputError extends ModularDiffusersError {
 
 /** Strict mode: a block read a key it never declared and never set (usually a typo). */
 export class UndeclaredStateKeyError extends ModularDiffusersError {
+  static override readonly code: string = 'UNDECLARED_STATE_KEY';
   override name = 'UndeclaredStateKeyError';
   constructor(
     readonly key: string,
@@ -74,6 +90,7 @@ export class UndeclaredStateKeyError extends ModularDiffusersError {
 
 /** A pipeline call received an input that no block declares. */
 export class UnexpectedInputError extends ModularDiffusersError {
+  static override readonly code: string = 'UNEXPECTED_INPUT';
   override name = 'UnexpectedInputError';
   constructor(
     readonly inputs: string[],
@@ -89,6 +106,7 @@ export class UnexpectedInputError extends ModularDiffusersError {
 
 /** Two blocks of one composite declare the same component name with specs that cannot be the same object. */
 export class ComponentConflictError extends ModularDiffusersError {
+  static override readonly code: string = 'COMPONENT_CONFLICT';
   override name = 'ComponentConflictError';
   constructor(
     readonly component: string,
@@ -103,11 +121,13 @@ export class ComponentConflictError extends ModularDiffusersError {
 
 /** A block class or composite is declared inconsistently (lengths, defaults, loop sub-blocks, ...). */
 export class BlockDefinitionError extends ModularDiffusersError {
+  static override readonly code: string = 'BLOCK_DEFINITION';
   override name = 'BlockDefinitionError';
 }
 
 /** No loader can create or load a component of this type. */
 export class LoaderNotFoundError extends ModularDiffusersError {
+  static override readonly code: string = 'LOADER_NOT_FOUND';
   override name = 'LoaderNotFoundError';
   constructor(
     readonly type: string,
@@ -123,6 +143,7 @@ export class LoaderNotFoundError extends ModularDiffusersError {
 
 /** Loading one or more components failed. */
 export class ComponentLoadError extends ModularDiffusersError {
+  static override readonly code: string = 'COMPONENT_LOAD';
   override name = 'ComponentLoadError';
   constructor(
     message: string,
@@ -135,16 +156,19 @@ export class ComponentLoadError extends ModularDiffusersError {
 
 /** A lookup by name, id or path found nothing (or too much). */
 export class NotFoundError extends ModularDiffusersError {
+  static override readonly code: string = 'NOT_FOUND';
   override name = 'NotFoundError';
 }
 
 /** Bad argument to an engine API (wrong type, unknown option value). */
 export class InvalidArgumentError extends ModularDiffusersError {
+  static override readonly code: string = 'INVALID_ARGUMENT';
   override name = 'InvalidArgumentError';
 }
 
 /** The run was cancelled through its AbortSignal. */
 export class PipelineAbortedError extends ModularDiffusersError {
+  static override readonly code: string = 'PIPELINE_ABORTED';
   override name = 'PipelineAbortedError';
   constructor(where: string, reason?: unknown) {
     super(`Pipeline run aborted ${where}.`, { cause: reason });
@@ -153,6 +177,7 @@ export class PipelineAbortedError extends ModularDiffusersError {
 
 /** A block threw something that is not an engine error; the original is the `cause`. */
 export class BlockExecutionError extends ModularDiffusersError {
+  static override readonly code: string = 'BLOCK_EXECUTION';
   override name = 'BlockExecutionError';
   constructor(
     readonly block: string,
@@ -165,6 +190,7 @@ export class BlockExecutionError extends ModularDiffusersError {
 
 /** `fromPretrained` needs the hub package, which installs the implementation when imported. */
 export class HubNotInstalledError extends ModularDiffusersError {
+  static override readonly code: string = 'HUB_NOT_INSTALLED';
   override name = 'HubNotInstalledError';
   constructor(what: string) {
     super(

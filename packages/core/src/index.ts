@@ -2,6 +2,7 @@
 // the components manager. Pure TypeScript: no models, no I/O, no Node built-ins.
 
 export * from './errors.js';
+export * from './error-codes.js';
 export * from './logger.js';
 
 export * from './util/abort.js';
@@ -44,6 +45,7 @@ export * from './blocks/make-doc-string.js';
 export * from './blocks/workflows.js';
 export * from './blocks/requirements.js';
 export * from './blocks/modular-pipeline-blocks.js';
+export * from './compat/index.js';
 export * from './blocks/blocks-classes.js';
 export * from './blocks/sequential-pipeline-blocks.js';
 export * from './blocks/loop-sequential-pipeline-blocks.js';

@@ -4,8 +4,11 @@
  * a call without reading this package's source.
  */
 
+import { ModularDiffusersError } from '@modular-diffusers/core';
+
 /** A scheduler or guider config value that is malformed or not supported here. */
-export class ComponentConfigError extends Error {
+export class ComponentConfigError extends ModularDiffusersError {
+  static override readonly code: string = 'COMPONENT_CONFIG';
   override name = 'ComponentConfigError';
   constructor(
     message: string,
@@ -21,11 +24,13 @@ export class ComponentConfigError extends Error {
 }
 
 /** A scheduler was used out of order (no `setTimesteps`, a timestep outside the schedule, ...). */
-export class SchedulerStateError extends Error {
+export class SchedulerStateError extends ModularDiffusersError {
+  static override readonly code: string = 'SCHEDULER_STATE';
   override name = 'SchedulerStateError';
 }
 
 /** Tensors or options passed to a scheduler or guider do not fit (dtype, shape, missing generator). */
-export class DiffusionInputError extends Error {
+export class DiffusionInputError extends ModularDiffusersError {
+  static override readonly code: string = 'DIFFUSION_INPUT';
   override name = 'DiffusionInputError';
 }

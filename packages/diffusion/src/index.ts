@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './error-codes.js';
 export type { ConfigMeta, RawConfig } from './config/config-fields.js';
 export type { BaseSchedulerConfig, PredictionType } from './config/scheduler-config.js';
 export type { BetaSchedule } from './schedule/noise-schedule.js';

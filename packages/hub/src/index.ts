@@ -40,6 +40,7 @@ export { parseModularConfig, blocksCodeEntry, buildModularConfig, MODULAR_CONFIG
 export type { ModularConfig, BlocksCodeEntry, BuildModularConfigInput } from './pretrained/modular-config.js';
 export {
   BlocksNotFoundError,
+  LocalComponentPathError,
   NoRemoteCodeError,
   RemoteCodeDisabledError,
   RemoteCodeHashMismatchError,
@@ -68,3 +69,4 @@ installSandboxRemoteCodeLoader();
 
 // Why a component location would be read from this machine instead of the Hub (publishing refuses those).
 export { localReason } from './pretrained/component-locations.js';
+export * from './error-codes.js';

@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './error-codes.js';
 export * from './safetensors/safetensors-file.js';
 export * from './safetensors/weight-set.js';
 export * from './graph/model-graph.js';

@@ -34,3 +34,4 @@ export * from './tiny-sdxl/vae.js';
 export * from './tiny-sdxl/controlnet.js';
 export * from './tiny-sdxl/image-encoder.js';
 export * from './tensor-entry.js';
+export * from './error-codes.js';

@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '@modular-diffusers/core';
  * input can be checked up front.
  */
 export class SdxlInputError extends InvalidArgumentError {
+  static override readonly code: string = 'SDXL_INPUT';
   override name = 'SdxlInputError';
 }
 

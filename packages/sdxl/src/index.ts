@@ -43,3 +43,4 @@ export * from './blocks-entry.js';
 
 registerSdxlComponentLoaders();
 installSingleFileLoader(loadSingleFile);
+export * from './error-codes.js';

@@ -6,5 +6,6 @@ import { InvalidArgumentError } from '@modular-diffusers/core';
  * before any model runs where the input can be checked up front.
  */
 export class DiffDiffInputError extends InvalidArgumentError {
+  static override readonly code: string = 'DIFFDIFF_INPUT';
   override name = 'DiffDiffInputError';
 }

@@ -14,6 +14,7 @@ import { CliError } from '../errors.js';
 import { PLUGIN_ENTRY } from './plugin-package.js';
 
 export class PluginBuildError extends CliError {
+  static override readonly code: string = 'PLUGIN_BUILD';
   override name = 'PluginBuildError';
 }
 

@@ -8,7 +8,8 @@ import type { PipelineComponents } from '../pipeline/modular-pipeline.js';
 import type { PipelineState } from '../state/pipeline-state.js';
 import { combineInputs } from './combine-params.js';
 import { AutoPipelineBlocks, ConditionalPipelineBlocks } from './conditional-pipeline-blocks.js';
-import { PipelineBlock, type BlockResult } from './modular-pipeline-blocks.js';
+import { type BlockResult } from './modular-pipeline-blocks.js';
+import { PipelineBlock } from '../compat/pipeline-block.js';
 
 abstract class WorkflowBlock extends PipelineBlock {
   protected abstract readonly workflow: string;

@@ -4,7 +4,7 @@ import type { PipelineComponents } from '../pipeline/modular-pipeline.js';
 import type { ProgressEvent } from '../state/run-context.js';
 import { PipelineState } from '../state/pipeline-state.js';
 import { LoopSequentialPipelineBlocks } from './loop-sequential-pipeline-blocks.js';
-import { PipelineBlock } from './modular-pipeline-blocks.js';
+import { PipelineBlock } from '../compat/pipeline-block.js';
 import { SequentialPipelineBlocks } from './sequential-pipeline-blocks.js';
 import { AccumulateLoop, AccumulateStep, AddStep, ApplyStep } from './test-blocks.test-helpers.js';
 

@@ -4,7 +4,8 @@ import { InputParam } from '../params/input-param.js';
 import { OutputParam } from '../params/output-param.js';
 import { ModularPipeline } from '../pipeline/modular-pipeline.js';
 import { PipelineState } from '../state/pipeline-state.js';
-import { ModularPipelineBlocks, PipelineBlock } from './modular-pipeline-blocks.js';
+import { ModularPipelineBlocks } from './modular-pipeline-blocks.js';
+import { PipelineBlock } from '../compat/pipeline-block.js';
 import { AddStep, MulStep } from './test-blocks.test-helpers.js';
 
 class KwargsStep extends PipelineBlock {

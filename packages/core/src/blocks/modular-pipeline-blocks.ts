@@ -16,6 +16,7 @@ import type { PipelineState } from '../state/pipeline-state.js';
 import type { BlockDeclarations, RunContext } from '../state/run-context.js';
 import { inspectSymbol } from '../util/inspect.js';
 import { BLOCKS_FROM_PRETRAINED_OPTIONS, SAVE_PRETRAINED_OPTIONS } from '../pipeline/pipeline-options.js';
+import { installModularPipelineBlocksAliases } from '../compat/modular-pipeline-blocks-compat.js';
 import { BLOCK_BRAND } from './block-brand.js';
 import { BlocksDict } from './blocks-dict.js';
 import { combineOutputs, uniqueInputs } from './combine-params.js';
@@ -28,11 +29,11 @@ import { formatWorkflows, workflowInputNames, workflowTriggers, type WorkflowMap
 export type BlockResult<S = PipelineState> = [PipelineComponents, S] | readonly [PipelineComponents, S];
 
 /**
- * The base of every block. A leaf block subclasses it (or `PipelineBlock`),
+ * The base of every block. A leaf block subclasses it (the guide's `PipelineBlock` is in compat/),
  * declares what it needs with getters, and implements `call`:
  *
  * ```ts
- * class MyStep extends PipelineBlock {
+ * class MyStep extends ModularPipelineBlocks {
  *   static override modelName = 'stable-diffusion-xl';
  *   override get description() { return 'what it does'; }
  *   override get expectedComponents() { return [new ComponentSpec('vae', 'AutoencoderKL')]; }
@@ -97,23 +98,11 @@ export class ModularPipelineBlocks {
     return [];
   }
 
-  /** The guide's name for inputs produced by earlier blocks; merged with `inputs`. */
-  get intermediatesInputs(): InputParam[] {
-    return [];
-  }
-
-  /** diffusers v0.34's spelling of `intermediatesInputs`; merged with `inputs`. */
-  get intermediateInputs(): InputParam[] {
-    return [];
-  }
-
-  /** The guide's name for the values the block writes to the state. */
+  /**
+   * The values the block writes to the state (the guide's name; `outputs` is what a block
+   * writes in all). The old spellings of the other hooks live in compat/.
+   */
   get intermediatesOutputs(): OutputParam[] {
-    return [];
-  }
-
-  /** Newer diffusers' spelling of `intermediatesOutputs`; both are merged. */
-  get intermediateOutputs(): OutputParam[] {
     return [];
   }
 
@@ -162,11 +151,6 @@ export class ModularPipelineBlocks {
       if (Object.keys(sub).length > 0) tree[name] = sub;
     }
     return tree;
-  }
-
-  /** Newer diffusers' name for `blocks`. */
-  get subBlocks(): BlocksDict {
-    return this.blocks;
   }
 
   /** True for sequential, loop and conditional blocks. */
@@ -298,11 +282,6 @@ export class ModularPipelineBlocks {
         if (!declared.has(key) && state.has(key) && state.get(key) !== bs[key]) throw new UndeclaredOutputError(key, this.className);
       }
     }
-  }
-
-  /** The guide's name for `setBlockState`. */
-  addBlockState(state: PipelineState, blockState: BlockState): void {
-    this.setBlockState(state, blockState);
   }
 
   /**
@@ -484,16 +463,11 @@ function findRequirer(block: ModularPipelineBlocks, input: string): string[] | n
   return null;
 }
 
-/**
- * The guide's leaf-block base class. diffusers later folded it into
- * ModularPipelineBlocks; it stays as a named subclass so blocks written the
- * guide's way print `Class: PipelineBlock`.
- */
-export class PipelineBlock extends ModularPipelineBlocks {}
-
 /** The run context a sub-block is called under: a PipelineState's, or the one a BlockState was made with. */
 function runContextOf(state: unknown): RunContext | null {
   if (state instanceof BlockState) return blockStateContext(state);
   const context = (state as { context?: unknown } | null)?.context;
   return context !== null && typeof context === 'object' ? (context as RunContext) : null;
 }
+
+installModularPipelineBlocksAliases(ModularPipelineBlocks.prototype);

@@ -7,7 +7,8 @@ import type { PipelineComponents } from '../pipeline/modular-pipeline.js';
 import { PipelineState } from '../state/pipeline-state.js';
 import { InsertableOrderedDict } from '../util/insertable-ordered-dict.js';
 import type { BlockLike } from './blocks-dict.js';
-import { PipelineBlock, type BlockResult } from './modular-pipeline-blocks.js';
+import { type BlockResult } from './modular-pipeline-blocks.js';
+import { PipelineBlock } from '../compat/pipeline-block.js';
 import { SequentialPipelineBlocks } from './sequential-pipeline-blocks.js';
 import { AddStep, AutoZ, MulStep } from './test-blocks.test-helpers.js';
 

@@ -7,7 +7,8 @@ import type { BlockState } from '../state/block-state.js';
 import type { PipelineState } from '../state/pipeline-state.js';
 import { AutoPipelineBlocks } from './conditional-pipeline-blocks.js';
 import { LoopSequentialPipelineBlocks } from './loop-sequential-pipeline-blocks.js';
-import { PipelineBlock, type BlockResult } from './modular-pipeline-blocks.js';
+import { type BlockResult } from './modular-pipeline-blocks.js';
+import { PipelineBlock } from '../compat/pipeline-block.js';
 
 // Small pure-TS blocks for the engine's unit tests: y = x + offset, z = y * factor.
 

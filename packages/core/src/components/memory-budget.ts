@@ -47,6 +47,7 @@ export function parseMemoryBudget(budget: string | number): number {
 
 /** A component that cannot fit the memory budget even alone, found before any model runs. */
 export class MemoryBudgetError extends ModularDiffusersError {
+  static override readonly code: string = 'MEMORY_BUDGET';
   override name = 'MemoryBudgetError';
   constructor(
     message: string,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PipelineBlock, type BlockResult } from '../blocks/modular-pipeline-blocks.js';
+import { type BlockResult } from '../blocks/modular-pipeline-blocks.js';
+import { PipelineBlock } from '../compat/pipeline-block.js';
 import { SequentialPipelineBlocks } from '../blocks/sequential-pipeline-blocks.js';
 import { ComponentSpec } from '../components/component-spec.js';
 import { ComponentsManager } from '../components/components-manager.js';

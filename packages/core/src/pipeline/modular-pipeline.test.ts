@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PipelineBlock, type BlockResult } from '../blocks/modular-pipeline-blocks.js';
+import { type BlockResult } from '../blocks/modular-pipeline-blocks.js';
+import { PipelineBlock } from '../compat/pipeline-block.js';
 import { SequentialPipelineBlocks } from '../blocks/sequential-pipeline-blocks.js';
 import { AddStep, AutoZ, MulStep } from '../blocks/test-blocks.test-helpers.js';
 import { ComponentSpec } from '../components/component-spec.js';

@@ -27,6 +27,7 @@ import { PipelineState } from '../state/pipeline-state.js';
 import type { ProgressEvent } from '../state/run-context.js';
 import { throwIfAborted, type AbortSignalLike } from '../util/abort.js';
 import { inspectSymbol } from '../util/inspect.js';
+import { installModularPipelineAliases } from '../compat/modular-pipeline-compat.js';
 import { getPipelineClass } from './pipeline-classes.js';
 import {
   INIT_PIPELINE_OPTIONS,
@@ -335,11 +336,6 @@ export class ModularPipeline {
       });
     }
     return report;
-  }
-
-  /** Loads every from-pretrained component not loaded yet (the guide's `load_default_components`). */
-  loadDefaultComponents(options: LoadComponentsOptions = {}): Promise<LoadReport> {
-    return this.loadComponents(null, options);
   }
 
   /**
@@ -744,3 +740,5 @@ export function createPipeline(blocks: ModularPipelineBlocks, repo: string | nul
   const PipelineClass = options.pipelineClass ?? getPipelineClass(blocks.modelName) ?? ModularPipeline;
   return new PipelineClass(blocks, repo, options) as ModularPipeline & CallablePipeline;
 }
+
+installModularPipelineAliases(ModularPipeline.prototype);

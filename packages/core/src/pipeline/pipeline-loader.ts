@@ -1,18 +1,14 @@
+import { installPipelineLoaderAliases } from '../compat/pipeline-loader-compat.js';
 import type { LoadComponentsOptions, LoadReport, ModularPipeline } from './modular-pipeline.js';
 
 /**
  * `pipeline.loader`: the loading methods in one place, as the guide uses them
- * (`dd_pipeline.loader.load(...)`). A model family extends it (the SDXL
+ * (`dd_pipeline.loader.load(...)`, whose alias lives in compat/). A model family extends it (the SDXL
  * pipeline adds `loadIpAdapter` / `setIpAdapterScale`) by overriding
  * `ModularPipeline.createLoader()`.
  */
 export class PipelineLoader<P extends ModularPipeline = ModularPipeline> {
   constructor(readonly pipeline: P) {}
-
-  /** Loads every from-pretrained component that is not loaded yet. */
-  load(options: LoadComponentsOptions = {}): Promise<LoadReport> {
-    return this.pipeline.loadComponents(null, options);
-  }
 
   loadComponents(names?: string | readonly string[] | null, options: LoadComponentsOptions = {}): Promise<LoadReport> {
     return this.pipeline.loadComponents(names, options);
@@ -30,3 +26,5 @@ export class PipelineLoader<P extends ModularPipeline = ModularPipeline> {
     return this.pipeline.components;
   }
 }
+
+installPipelineLoaderAliases(PipelineLoader.prototype);

@@ -13,6 +13,7 @@ import type { ProgressEvent } from '../state/run-context.js';
 import type { AbortSignalLike } from '../util/abort.js';
 import { defineOptions, option, type OptionsOf } from '../util/closed-options.js';
 import type { ModularPipeline } from './modular-pipeline.js';
+import { FROM_PRETRAINED_OPTION_ALIASES } from '../compat/pipeline-options-compat.js';
 
 export type PipelineConstructor<P extends ModularPipeline> = new (
   blocks: ModularPipelineBlocks,
@@ -116,8 +117,7 @@ export const PIPELINE_FROM_PRETRAINED_OPTIONS = INIT_PIPELINE_OPTIONS.omit('Modu
      * default: a location from a repo is a Hub repo id, and a local path in it is refused.
      */
     allowLocalComponents: option<boolean>(),
-    /** The developer guide's spelling (`component_manager=`) of `componentsManager`. */
-    componentManager: option<ComponentsManager | null>(),
+    ...FROM_PRETRAINED_OPTION_ALIASES,
     /** Where components go when loaded (passed to every `loadComponents` call), e.g. 'cpu', 'cuda', 'auto'. */
     device: option<string>(),
     /**

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InputParam } from '../params/input-param.js';
 import { OutputParam } from '../params/output-param.js';
-import { PipelineBlock, type BlockResult } from '../blocks/modular-pipeline-blocks.js';
+import { type BlockResult } from '../blocks/modular-pipeline-blocks.js';
+import { PipelineBlock } from '../compat/pipeline-block.js';
 import { SequentialPipelineBlocks } from '../blocks/sequential-pipeline-blocks.js';
 import { PipelineState } from '../state/pipeline-state.js';
 import type { PipelineComponents } from './modular-pipeline.js';

@@ -52,6 +52,7 @@ export function parseMaxMemory(value: number | string | null | undefined): numbe
 
 /** The run's estimated working set is above `maxMemory`; nothing was allocated. */
 export class RunTooLargeError extends ModularDiffusersError {
+  static override readonly code: string = 'RUN_TOO_LARGE';
   override name = 'RunTooLargeError';
   constructor(
     readonly estimate: RunMemoryEstimate,

@@ -1,6 +1,7 @@
 import type { BlockLike } from '../blocks/blocks-dict.js';
 import { AutoPipelineBlocks } from '../blocks/conditional-pipeline-blocks.js';
-import { PipelineBlock, type BlockResult } from '../blocks/modular-pipeline-blocks.js';
+import { type BlockResult } from '../blocks/modular-pipeline-blocks.js';
+import { PipelineBlock } from '../compat/pipeline-block.js';
 import { ComponentSpec } from '../components/component-spec.js';
 import { InputParam } from '../params/input-param.js';
 import { OutputParam } from '../params/output-param.js';

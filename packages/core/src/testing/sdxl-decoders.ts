@@ -1,4 +1,5 @@
-import { PipelineBlock, type BlockResult } from '../blocks/modular-pipeline-blocks.js';
+import { type BlockResult } from '../blocks/modular-pipeline-blocks.js';
+import { PipelineBlock } from '../compat/pipeline-block.js';
 import { ComponentSpec } from '../components/component-spec.js';
 import { InputParam } from '../params/input-param.js';
 import { OutputParam } from '../params/output-param.js';

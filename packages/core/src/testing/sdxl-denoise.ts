@@ -1,5 +1,6 @@
 import { LoopSequentialPipelineBlocks } from '../blocks/loop-sequential-pipeline-blocks.js';
-import { PipelineBlock, type BlockResult } from '../blocks/modular-pipeline-blocks.js';
+import { type BlockResult } from '../blocks/modular-pipeline-blocks.js';
+import { PipelineBlock } from '../compat/pipeline-block.js';
 import { ComponentSpec } from '../components/component-spec.js';
 import { InputParam } from '../params/input-param.js';
 import { OutputParam } from '../params/output-param.js';

@@ -1,5 +1,6 @@
 import { AutoPipelineBlocks } from '../blocks/conditional-pipeline-blocks.js';
-import { PipelineBlock, type BlockResult } from '../blocks/modular-pipeline-blocks.js';
+import { type BlockResult } from '../blocks/modular-pipeline-blocks.js';
+import { PipelineBlock } from '../compat/pipeline-block.js';
 import { ComponentSpec } from '../components/component-spec.js';
 import { ConfigSpec } from '../params/config-spec.js';
 import { InputParam } from '../params/input-param.js';

@@ -36,6 +36,7 @@ export function option<T>(): OptionDeclaration<T> {
 
 /** A key of an options object that no declaration names. */
 export class UnknownOptionError extends ModularDiffusersError {
+  static override readonly code: string = 'UNKNOWN_OPTION';
   override name = 'UnknownOptionError';
   constructor(
     /** Where the options were given, e.g. `ModularPipeline.fromPretrained`. */

@@ -1,8 +1,11 @@
+import { ModularDiffusersError } from '@modular-diffusers/core';
+
 /**
  * Errors of Hub downloads and the local cache. Each says what went wrong and
  * what to do next. Names are class fields so they survive a frozen realm.
  */
-export class HubError extends Error {
+export class HubError extends ModularDiffusersError {
+  static override readonly code: string = 'HUB';
   override name = 'HubError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -13,6 +16,7 @@ const TOKEN_HINT = 'If it is private or gated, pass a token that can read it (se
 
 /** The repo does not exist, or the caller cannot see it (the Hub answers the same for both). */
 export class RepoNotFoundError extends HubError {
+  static override readonly code: string = 'REPO_NOT_FOUND';
   override name = 'RepoNotFoundError';
   constructor(
     readonly repo: string,
@@ -29,6 +33,7 @@ export class RepoNotFoundError extends HubError {
 
 /** The repo exists but has no branch, tag or commit of that name. */
 export class RevisionNotFoundError extends HubError {
+  static override readonly code: string = 'REVISION_NOT_FOUND';
   override name = 'RevisionNotFoundError';
   constructor(
     readonly repo: string,
@@ -41,6 +46,7 @@ export class RevisionNotFoundError extends HubError {
 
 /** A requested file is not in the repo at that revision. */
 export class EntryNotFoundError extends HubError {
+  static override readonly code: string = 'ENTRY_NOT_FOUND';
   override name = 'EntryNotFoundError';
   constructor(
     readonly repo: string,
@@ -60,6 +66,7 @@ export class EntryNotFoundError extends HubError {
 
 /** The token was refused (401) or lacks the rights (403). */
 export class HubUnauthorizedError extends HubError {
+  static override readonly code: string = 'HUB_UNAUTHORIZED';
   override name = 'HubUnauthorizedError';
   constructor(
     readonly repo: string,
@@ -72,6 +79,7 @@ export class HubUnauthorizedError extends HubError {
 
 /** Offline (HF_HUB_OFFLINE or localFilesOnly) and the cache does not hold what was asked. */
 export class HubCacheMissError extends HubError {
+  static override readonly code: string = 'HUB_CACHE_MISS';
   override name = 'HubCacheMissError';
   constructor(
     readonly repo: string,
@@ -88,6 +96,7 @@ export class HubCacheMissError extends HubError {
 
 /** Downloaded or cached bytes do not hash to the id the Hub gives for the file. */
 export class HubIntegrityError extends HubError {
+  static override readonly code: string = 'HUB_INTEGRITY';
   override name = 'HubIntegrityError';
   constructor(
     readonly repo: string,
@@ -102,6 +111,7 @@ export class HubIntegrityError extends HubError {
 
 /** The Hub could not be reached or answered with an unexpected error. */
 export class HubRequestError extends HubError {
+  static override readonly code: string = 'HUB_REQUEST';
   override name = 'HubRequestError';
   constructor(
     message: string,
@@ -114,6 +124,7 @@ export class HubRequestError extends HubError {
 
 /** A JSON file of a repo (or a local folder) does not parse. */
 export class HubJsonError extends HubError {
+  static override readonly code: string = 'HUB_JSON';
   override name = 'HubJsonError';
   constructor(
     readonly repo: string,
@@ -130,19 +141,21 @@ const CACHE_WRITE_CODES: readonly string[] = ['ENOSPC', 'EDQUOT', 'EACCES', 'EPE
 
 /** The disk under the cache is full, or the cache is not writable: not a network problem. */
 export class HubCacheWriteError extends HubError {
+  static override readonly code: string = 'HUB_CACHE_WRITE';
   override name = 'HubCacheWriteError';
   constructor(
-    readonly code: CacheWriteCode,
+    /** The file-system errno code behind it (`code` is this class's, 'HUB_CACHE_WRITE'). */
+    readonly errnoCode: CacheWriteCode,
     readonly path: string | undefined,
     readonly cacheDir: string,
     options?: { cause?: unknown },
   ) {
     const where = path ? ` (writing ${path})` : '';
     super(
-      code === 'ENOSPC' || code === 'EDQUOT'
-        ? `No space left on the disk of the Hugging Face cache ${cacheDir}${where}${code === 'EDQUOT' ? ': the disk quota is used up' : ''}. ` +
+      errnoCode === 'ENOSPC' || errnoCode === 'EDQUOT'
+        ? `No space left on the disk of the Hugging Face cache ${cacheDir}${where}${errnoCode === 'EDQUOT' ? ': the disk quota is used up' : ''}. ` +
             'Free some space (a partial download resumes where it stopped), delete repos you no longer use from the cache, or point HF_HUB_CACHE at a larger disk.'
-        : `The Hugging Face cache ${cacheDir} cannot be written${where}: ${code === 'EROFS' ? 'it is on a read-only file system' : 'permission denied'}. ` +
+        : `The Hugging Face cache ${cacheDir} cannot be written${where}: ${errnoCode === 'EROFS' ? 'it is on a read-only file system' : 'permission denied'}. ` +
             'Fix its permissions (a cache created by another user or with sudo is a common cause), point HF_HUB_CACHE at a folder you own, or set HF_HUB_OFFLINE=1 to only read it.',
       options,
     );

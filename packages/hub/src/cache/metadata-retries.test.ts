@@ -82,7 +82,8 @@ describe('(7) the disk, not the connection', () => {
     server.clearRequestLog();
     const error = await fetchRepoFiles({ repo: REPO, hubUrl: server.url, cacheDir, env: isolated(), revision: first.commit!, files: ['model.onnx'] }).catch((e) => e);
     expect(error).toBeInstanceOf(HubCacheWriteError);
-    expect(error.code).toBe('ENOSPC');
+    expect(error.code).toBe('HUB_CACHE_WRITE');
+    expect(error.errnoCode).toBe('ENOSPC');
     expect(error.message).toContain(`No space left on the disk of the Hugging Face cache ${cacheDir}`);
     expect(error.message).not.toMatch(/connection|HF_ENDPOINT/);
     expect(server.countRequests({ route: 'resolve', method: 'GET' })).toBeLessThanOrEqual(2);

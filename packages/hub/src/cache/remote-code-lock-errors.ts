@@ -20,6 +20,7 @@ function describeChanges(changes: readonly RemoteCodeFileChange[]): string {
  * or a tampering mirror). Nothing was run and the lock was left as it was.
  */
 export class RemoteCodeChangedError extends HubError {
+  static override readonly code: string = 'REMOTE_CODE_CHANGED';
   override name = 'RemoteCodeChangedError';
   /** The commit the lock pins for the repo. */
   readonly pinnedCommit: string;

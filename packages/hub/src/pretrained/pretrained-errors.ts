@@ -5,6 +5,7 @@ const INSPECT_HINT = (repo: string, revision: string) =>
 
 /** The repo ships code and the caller did not pass `trustRemoteCode: true` for it. Nothing was run. */
 export class RemoteCodeNotTrustedError extends HubError {
+  static override readonly code: string = 'REMOTE_CODE_NOT_TRUSTED';
   override name = 'RemoteCodeNotTrustedError';
   constructor(
     readonly repo: string,
@@ -23,6 +24,7 @@ export class RemoteCodeNotTrustedError extends HubError {
 
 /** Remote code is switched off for the whole process by an environment variable. */
 export class RemoteCodeDisabledError extends HubError {
+  static override readonly code: string = 'REMOTE_CODE_DISABLED';
   override name = 'RemoteCodeDisabledError';
   constructor(
     readonly repo: string,
@@ -39,6 +41,7 @@ export class RemoteCodeDisabledError extends HubError {
 
 /** `trustRemoteCode: true` was passed for a repo that has no code (diffusers raises the same). */
 export class NoRemoteCodeError extends HubError {
+  static override readonly code: string = 'NO_REMOTE_CODE';
   override name = 'NoRemoteCodeError';
   constructor(readonly repo: string) {
     super(
@@ -50,6 +53,7 @@ export class NoRemoteCodeError extends HubError {
 
 /** The bundle's bytes do not hash to the sha256 that `modular_config.json` declares. */
 export class RemoteCodeHashMismatchError extends HubError {
+  static override readonly code: string = 'REMOTE_CODE_HASH_MISMATCH';
   override name = 'RemoteCodeHashMismatchError';
   constructor(
     readonly repo: string,
@@ -67,6 +71,7 @@ export class RemoteCodeHashMismatchError extends HubError {
 
 /** A trusted repo's code is ready to run, but no remote-code loader is installed in this process. */
 export class RemoteCodeLoaderMissingError extends HubError {
+  static override readonly code: string = 'REMOTE_CODE_LOADER_MISSING';
   override name = 'RemoteCodeLoaderMissingError';
   constructor(readonly repo: string) {
     super(
@@ -78,6 +83,7 @@ export class RemoteCodeLoaderMissingError extends HubError {
 
 /** A repo JSON file (`modular_config.json`, `modular_model_index.json`, `model_index.json`) parses but has the wrong shape. */
 export class RepoConfigError extends HubError {
+  static override readonly code: string = 'REPO_CONFIG';
   override name = 'RepoConfigError';
   constructor(
     readonly repo: string,
@@ -94,6 +100,7 @@ export class RepoConfigError extends HubError {
  * or trusted; says which part of the repo can still be used.
  */
 export class PythonRemoteCodeError extends HubError {
+  static override readonly code: string = 'PYTHON_REMOTE_CODE';
   override name = 'PythonRemoteCodeError';
   constructor(
     readonly repo: string,
@@ -115,6 +122,7 @@ export class PythonRemoteCodeError extends HubError {
 
 /** No blocks could be chosen for a repo without remote code. */
 export class BlocksNotFoundError extends HubError {
+  static override readonly code: string = 'BLOCKS_NOT_FOUND';
   override name = 'BlocksNotFoundError';
   constructor(
     readonly repo: string,
@@ -132,6 +140,7 @@ export class BlocksNotFoundError extends HubError {
  * local folder, and the caller did not allow local components for this load. Nothing was read.
  */
 export class LocalComponentPathError extends HubError {
+  static override readonly code: string = 'LOCAL_COMPONENT_PATH';
   override name = 'LocalComponentPathError';
   constructor(
     /** The repo (or folder) whose index or blocks named the location. */

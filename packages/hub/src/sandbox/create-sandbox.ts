@@ -222,7 +222,7 @@ const isBuffers = (v: unknown): v is ArrayBuffer[] => Array.isArray(v) && v.ever
 
 function errorInfo(v: unknown): RemoteErrorInfo | null {
   if (!isRecord(v) || typeof v.name !== 'string' || typeof v.message !== 'string' || typeof v.stack !== 'string') return null;
-  return { name: v.name, message: v.message, stack: v.stack };
+  return { name: v.name, message: v.message, stack: v.stack, code: typeof v.code === 'string' ? v.code : '' };
 }
 
 function batchItem(v: unknown): BatchItem | null {

@@ -115,6 +115,19 @@ describe('createSandbox: plugins that fail', () => {
     expect(error.message).toContain('boom at load');
     expect(typeof error.remoteStack).toBe('string');
     expect(error.remoteStack).toContain('plugin.js');
+    expect(error.remoteCode).toBe('');
+  });
+
+  test("a thrown error's string code crosses as remoteCode (an engine error's kind), clipped like the other strings", async () => {
+    const sb = await start(
+      `defineBlocks(1, () => ({ b: { coded() { const e = new Error('bad size'); e.code = 'SDXL_INPUT'; throw e; }, long() { throw Object.assign(new Error('x'), { code: 'C'.repeat(500) }); }, odd() { throw Object.assign(new Error('y'), { code: 7 }); } } }));`,
+    );
+    const coded = await sb.call('b', 'coded').catch((e) => e);
+    expect(coded).toBeInstanceOf(RemoteCodeError);
+    expect([coded.code, coded.remoteCode, coded.remoteMessage]).toEqual(['SANDBOX_REMOTE_ERROR', 'SDXL_INPUT', 'bad size']);
+    expect((await sb.call('b', 'long').catch((e) => e)).remoteCode).toBe('C'.repeat(200));
+    expect((await sb.call('b', 'odd').catch((e) => e)).remoteCode).toBe('');
+    await sb.dispose();
   });
 
   test('a syntax error, a missing defineBlocks and an API version mismatch are clear load errors', async () => {

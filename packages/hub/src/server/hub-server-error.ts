@@ -1,9 +1,12 @@
+import { ModularDiffusersError } from '@modular-diffusers/core';
+
 /**
  * Raised by the local Hub server's programmatic API (starting it, seeding repos,
  * reading its store) when the caller passed something it cannot use. The message
  * says what to change. Errors answered over HTTP are {@link HubHttpError}s instead.
  */
-export class HubServerError extends Error {
+export class HubServerError extends ModularDiffusersError {
+  static override readonly code: string = 'HUB_SERVER';
   override readonly name = 'HubServerError';
 }
 
@@ -13,7 +16,8 @@ export class HubServerError extends Error {
  * `@huggingface/hub` and `huggingface_hub` look at (`RepoNotFound`,
  * `RevisionNotFound`, `EntryNotFound`, ...).
  */
-export class HubHttpError extends Error {
+export class HubHttpError extends ModularDiffusersError {
+  static override readonly code: string = 'HUB_HTTP';
   override readonly name = 'HubHttpError';
 
   constructor(

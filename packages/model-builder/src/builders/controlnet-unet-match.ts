@@ -12,6 +12,7 @@ import type { ModelConfig } from './config-reader.js';
 
 /** A ControlNet whose config does not match the UNet it would steer. */
 export class ArchitectureMismatchError extends ModelBuildError {
+  static override readonly code: string = 'ARCHITECTURE_MISMATCH';
   override name = 'ArchitectureMismatchError';
 }
 

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
+import { ModularDiffusersError } from '@modular-diffusers/core';
 
 export type Device = 'cpu' | 'cuda' | 'webgpu' | 'auto';
 export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
@@ -37,7 +38,8 @@ export interface ProviderAttempt {
   reason: string;
 }
 
-export class ExecutionProviderUnavailableError extends Error {
+export class ExecutionProviderUnavailableError extends ModularDiffusersError {
+  static override readonly code: string = 'EXECUTION_PROVIDER_UNAVAILABLE';
   override name = 'ExecutionProviderUnavailableError';
   constructor(
     readonly provider: ExecutionProvider,
@@ -48,7 +50,8 @@ export class ExecutionProviderUnavailableError extends Error {
   }
 }
 
-export class UnknownDeviceError extends Error {
+export class UnknownDeviceError extends ModularDiffusersError {
+  static override readonly code: string = 'UNKNOWN_DEVICE';
   override name = 'UnknownDeviceError';
 }
 

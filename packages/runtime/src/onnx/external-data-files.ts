@@ -7,13 +7,15 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { WireFields } from './proto/onnx-schema.js';
+import { ModularDiffusersError } from '@modular-diffusers/core';
 
 export const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 export const WIRE_LENGTH_DELIMITED = 2;
 const WIRE_FIXED32 = 5;
 
-export class OnnxProtobufError extends Error {
+export class OnnxProtobufError extends ModularDiffusersError {
+  static override readonly code: string = 'ONNX_PROTOBUF';
   override name = 'OnnxProtobufError';
 }
 

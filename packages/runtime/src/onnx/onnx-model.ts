@@ -26,6 +26,7 @@ import { withDefaultSessionOptions } from './default-session-options.js';
 import { listExternalDataFiles } from './external-data-files.js';
 import { readOnnxGraphIo } from './onnx-file-metadata.js';
 import { fromOrtTensor, toOrtTensor } from './tensor-conversion.js';
+import { ModularDiffusersError } from '@modular-diffusers/core';
 
 export interface OnnxValueInfo {
   name: string;
@@ -64,11 +65,13 @@ export interface OnnxRunOptions {
   keepFloat16?: boolean;
 }
 
-export class OnnxModelLoadError extends Error {
+export class OnnxModelLoadError extends ModularDiffusersError {
+  static override readonly code: string = 'ONNX_MODEL_LOAD';
   override name = 'OnnxModelLoadError';
 }
 
-export class OnnxRunError extends Error {
+export class OnnxRunError extends ModularDiffusersError {
+  static override readonly code: string = 'ONNX_RUN';
   override name = 'OnnxRunError';
 }
 

@@ -7,8 +7,10 @@
 import * as ort from 'onnxruntime-node';
 import { Tensor, type DType } from '../tensor/tensor.js';
 import { float16ArrayToFloat32 as float16ToFloat32Array, float32ArrayToFloat16 } from '../tensor/float16.js';
+import { ModularDiffusersError } from '@modular-diffusers/core';
 
-export class OnnxTensorTypeError extends Error {
+export class OnnxTensorTypeError extends ModularDiffusersError {
+  static override readonly code: string = 'ONNX_TENSOR_TYPE';
   override name = 'OnnxTensorTypeError';
 }
 

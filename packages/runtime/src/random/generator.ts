@@ -39,6 +39,7 @@ import { Tensor, TensorDTypeError, sizeOf } from '../tensor/tensor.js';
 import { float32ArrayToFloat16, float32ToFloat16Bits } from '../tensor/float16.js';
 import { Mt19937, type Mt19937State } from './mt19937.js';
 import { normalFill16 } from './normal-fill.js';
+import { ModularDiffusersError } from '@modular-diffusers/core';
 
 export type Seed = number | bigint;
 
@@ -73,7 +74,8 @@ export interface GeneratorState {
   readonly nextDoubleNormal: number | undefined;
 }
 
-export class GeneratorSeedError extends RangeError {
+export class GeneratorSeedError extends ModularDiffusersError {
+  static override readonly code: string = 'GENERATOR_SEED';
   override name = 'GeneratorSeedError';
 }
 

@@ -1,3 +1,5 @@
+import { ModularDiffusersError } from '@modular-diffusers/core';
+
 /**
  * A dense, row-major tensor over a typed array. It is deliberately small: a
  * dtype, a shape and the data. Operations live in their own files under
@@ -31,12 +33,14 @@ export function allocateData<D extends DType>(dtype: D, size: number): TensorDat
   return new constructors[dtype](size) as TensorData<D>;
 }
 
-export class TensorShapeError extends Error {
+export class TensorShapeError extends ModularDiffusersError {
+  static override readonly code: string = 'TENSOR_SHAPE';
   override name = 'TensorShapeError';
 }
 
 /** Raised when an operation is given a dtype it does not support. */
-export class TensorDTypeError extends Error {
+export class TensorDTypeError extends ModularDiffusersError {
+  static override readonly code: string = 'TENSOR_DTYPE';
   override name = 'TensorDTypeError';
 }
 

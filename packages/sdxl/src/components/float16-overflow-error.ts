@@ -8,5 +8,6 @@ import { ModularDiffusersError } from '@modular-diffusers/core';
  * fix is to load another VAE.
  */
 export class Float16OverflowError extends ModularDiffusersError {
+  static override readonly code: string = 'FLOAT16_OVERFLOW';
   override name = 'Float16OverflowError';
 }

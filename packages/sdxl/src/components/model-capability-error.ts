@@ -7,5 +7,6 @@ import { ModularDiffusersError } from '@modular-diffusers/core';
  * the export that can.
  */
 export class ModelCapabilityError extends ModularDiffusersError {
+  static override readonly code: string = 'MODEL_CAPABILITY';
   override name = 'ModelCapabilityError';
 }

@@ -6,6 +6,7 @@ import { ModularDiffusersError } from '@modular-diffusers/core';
  * before anything is loaded or run; `file` and `key` say where.
  */
 export class IpAdapterLoadError extends ModularDiffusersError {
+  static override readonly code: string = 'IP_ADAPTER_LOAD';
   override name = 'IpAdapterLoadError';
   constructor(
     message: string,

@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '@modular-diffusers/core';
  * Raised while loading, before any model runs; names the file and the key.
  */
 export class LoraLoadError extends InvalidArgumentError {
+  static override readonly code: string = 'LORA_LOAD';
   override name = 'LoraLoadError';
   constructor(
     message: string,

@@ -2,5 +2,6 @@
 import { ModelBuildError } from '@modular-diffusers/model-builder';
 
 export class SingleFileCheckpointError extends ModelBuildError {
+  static override readonly code: string = 'SINGLE_FILE_CHECKPOINT';
   override name = 'SingleFileCheckpointError';
 }

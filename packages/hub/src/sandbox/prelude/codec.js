@@ -10,7 +10,7 @@ import {
 } from './realm.js';
 
 /** @typedef {{ json: string, buffers: ArrayBuffer[] }} Encoded */
-/** @typedef {{ name: string, message: string, stack: string }} ErrorInfo */
+/** @typedef {{ name: string, message: string, stack: string, code: string }} ErrorInfo */
 
 /** @param {ArrayBufferLike} buffer @param {number} offset @param {number} length */
 export function copyBytes(buffer, offset, length) {
@@ -118,19 +118,23 @@ export function describe(e) {
   let name = 'Error';
   let message = '';
   let stack = '';
+  let code = '';
   try {
     if ((typeof e === 'object' && e !== null) || typeof e === 'function') {
-      const thrown = /** @type {{ name?: unknown, message?: unknown }} */ (e);
+      const thrown = /** @type {{ name?: unknown, message?: unknown, code?: unknown }} */ (e);
       const n = thrown.name;
       if (typeof n === 'string') name = n;
       const m = thrown.message;
       message = typeof m === 'string' ? m : m === undefined ? '' : StringOf(m);
       try { stack = StringOf(getStackString(e)); } catch { stack = ''; }
+      // An engine error's stable kind (ModularDiffusersError.code), so the host can tell them apart.
+      const c = thrown.code;
+      if (typeof c === 'string') code = c;
     } else {
       message = StringOf(e);
     }
   } catch {
     if (message === '') message = 'the value thrown inside the sandbox could not be read';
   }
-  return { name: name.slice(0, 200), message: message.slice(0, MAX_TEXT), stack: stack.slice(0, 4 * MAX_TEXT) };
+  return { name: name.slice(0, 200), message: message.slice(0, MAX_TEXT), stack: stack.slice(0, 4 * MAX_TEXT), code: code.slice(0, 200) };
 }

@@ -113,7 +113,7 @@ export function evaluate(source, filename, limitMs = timeoutMs) {
     script = new vm.Script(source, { filename });
   } catch (e) {
     const error = /** @type {Error} */ (e);
-    throw new LoadFailure({ name: String(error.name), message: String(error.message), stack: String(error.stack) });
+    throw new LoadFailure({ name: String(error.name), message: String(error.message), stack: String(error.stack), code: '' });
   }
   const r = enter(script, limitMs);
   if (!r.failed) return;

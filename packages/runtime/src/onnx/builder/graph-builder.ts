@@ -10,6 +10,7 @@
  */
 import { float32ArrayToFloat16 } from '../../tensor/float16.js';
 import { AttributeType, OnnxDataType, type OnnxElementType } from '../proto/onnx-schema.js';
+import { ModularDiffusersError } from '@modular-diffusers/core';
 
 export const OPSET_VERSION = 17;
 /** IR version 8 is the one that introduced opset 17 support (ONNX 1.12). */
@@ -60,7 +61,8 @@ export interface NodeRecord {
   attributes: Readonly<Record<string, AttributeValue>>;
 }
 
-export class GraphBuilderError extends Error {
+export class GraphBuilderError extends ModularDiffusersError {
+  static override readonly code: string = 'GRAPH_BUILDER';
   override name = 'GraphBuilderError';
 }
 
