@@ -7,7 +7,7 @@ import { InsertableOrderedDict } from '../util/insertable-ordered-dict.js';
 import type { BlockLike } from './blocks-dict.js';
 import { AutoPipelineBlocks } from './conditional-pipeline-blocks.js';
 import { type BlockResult } from './modular-pipeline-blocks.js';
-import { AccumulateLoop, AddStep, MulStep, NegStep } from './test-blocks.test-helpers.js';
+import { AccumulateLoop, AddStep, AutoZ, MulStep } from './test-blocks.test-helpers.js';
 
 // The generic blocks of test-blocks.test-helpers.ts composed the way a family's presets are:
 // a preset dict to copy and edit, a loop, a skippable auto step to insert at 0 and an auto step
@@ -69,14 +69,9 @@ export class AutoBoostStep extends AutoPipelineBlocks {
   }
 }
 
-/** neg_flag picks NegStep; else y, which AddStep outputs, picks MulStep. */
-export class AutoZFromY extends AutoPipelineBlocks {
-  static override blockClasses = [NegStep, MulStep];
-  static override blockNames = ['neg', 'mul'];
+/** AutoZ with y, which AddStep outputs, as the trigger of its mul branch: neg_flag picks NegStep, else y picks MulStep. */
+export class AutoZFromY extends AutoZ {
   static override blockTriggerInputs = ['neg_flag', 'y'];
-  override get description() {
-    return 'Computes z from y';
-  }
 }
 
 /** The preset: add (y = x + offset), mul (z = y * factor), prepare_loop, loop. Copy before editing. */
