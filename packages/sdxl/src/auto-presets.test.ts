@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { SequentialPipelineBlocks } from '@modular-diffusers/core';
-import { AUTO_IP_ADAPTER_PRINTOUT, CONTROLNET_AUTO_INPUT_PRINTOUT } from '@modular-diffusers/core/testing';
 import {
   AUTO_BLOCKS,
   CONTROLNET_BLOCKS,
@@ -11,6 +10,7 @@ import {
 } from './auto-presets.js';
 import { StableDiffusionXLControlNetAutoInput } from './controlnet/controlnet-auto-input.js';
 import { TEXT2IMAGE_BLOCKS } from './presets.js';
+import { goldenPrintout } from './printouts/guide-printout.test-helpers.js';
 
 /** `name (Class)` for every block that would run. */
 const plan = (...inputs: string[]) =>
@@ -31,11 +31,11 @@ const TEXT2IMAGE_PLAN = [
 
 describe('guide printouts', () => {
   it('StableDiffusionXLAutoIPAdapterStep prints as in the guide', () => {
-    expect(String(new StableDiffusionXLAutoIPAdapterStep())).toBe(AUTO_IP_ADAPTER_PRINTOUT);
+    expect(String(new StableDiffusionXLAutoIPAdapterStep())).toBe(goldenPrintout('auto-ip-adapter-step'));
   });
 
   it('StableDiffusionXLControlNetAutoInput prints as in the guide', () => {
-    expect(String(new StableDiffusionXLControlNetAutoInput())).toBe(CONTROLNET_AUTO_INPUT_PRINTOUT);
+    expect(String(new StableDiffusionXLControlNetAutoInput())).toBe(goldenPrintout('controlnet-auto-input'));
   });
 });
 

@@ -1,35 +1,42 @@
 import { describe, expect, it } from 'vitest';
 import { SequentialPipelineBlocks } from '@modular-diffusers/core';
-import {
-  AUTO_IP_ADAPTER_PRINTOUT,
-  CONTROLNET_AUTO_INPUT_PRINTOUT,
-  DIFFDIFF_BLOCKS_PRINTOUT,
-  DIFFDIFF_WITH_IP_ADAPTER_PRINTOUT,
-} from '@modular-diffusers/core/testing';
-import { StableDiffusionXLAutoIPAdapterStep, StableDiffusionXLControlNetAutoInput } from '@modular-diffusers/sdxl';
+import { IMAGE2IMAGE_BLOCKS, StableDiffusionXLAutoIPAdapterStep, StableDiffusionXLControlNetAutoInput, TEXT2IMAGE_BLOCKS } from '@modular-diffusers/sdxl';
 import { SDXLDiffDiffControlNetDenoiseLoop, SDXLDiffDiffDenoiseLoop } from './denoise-loops.js';
 import { SDXLDiffDiffBlocks } from './diffdiff-blocks.js';
+import { goldenPrintout } from './guide-printout.test-helpers.js';
 import { SDXLDiffDiffLoopBeforeDenoiser } from './loop-before-denoiser.js';
+import { SDXLDiffDiffPrepareLatentsStep } from './prepare-latents-step.js';
 import { DIFFDIFF_AUTO_BLOCKS, DIFFDIFF_BLOCKS } from './presets.js';
 
-// The guide's printouts (copied verbatim into core/testing) for the real blocks.
+// The guide's printouts (golden files in __golden__) for the real blocks; the SDXL blocks' own
+// printouts (auto IP-Adapter step, auto ControlNet input) are checked in the sdxl package.
 
 describe('diff-diff printouts follow the developer guide', () => {
   it('prints the assembled DIFFDIFF blocks exactly as the guide', () => {
-    expect(SequentialPipelineBlocks.fromBlocksDict(DIFFDIFF_BLOCKS).toString()).toBe(DIFFDIFF_BLOCKS_PRINTOUT);
+    expect(SequentialPipelineBlocks.fromBlocksDict(DIFFDIFF_BLOCKS).toString()).toBe(goldenPrintout('diffdiff-blocks'));
+  });
+
+  it("prints the guide's diff-diff pipeline when its blocks replace prepare_latents and denoise in SDXL's preset", () => {
+    // The guide's own lines, bracket form: DIFFDIFF_BLOCKS["denoise"] = SDXLDiffDiffDenoiseLoop.
+    const dd = IMAGE2IMAGE_BLOCKS.copy();
+    dd['set_timesteps'] = TEXT2IMAGE_BLOCKS['set_timesteps'];
+    dd['prepare_latents'] = SDXLDiffDiffPrepareLatentsStep;
+    dd['denoise'] = SDXLDiffDiffDenoiseLoop;
+    expect(SequentialPipelineBlocks.fromBlocksDict(dd).toString()).toBe(goldenPrintout('diffdiff-blocks'));
+    // The preset itself is untouched, and reads with brackets too.
+    expect(IMAGE2IMAGE_BLOCKS['denoise']).toBe(IMAGE2IMAGE_BLOCKS.get('denoise'));
+    expect(IMAGE2IMAGE_BLOCKS['denoise']).not.toBe(SDXLDiffDiffDenoiseLoop);
   });
 
   it('prints the pipeline with the auto IP-Adapter inserted at 0 exactly as the guide', () => {
     const ipAdapterBlock = new StableDiffusionXLAutoIPAdapterStep();
-    expect(ipAdapterBlock.toString()).toBe(AUTO_IP_ADAPTER_PRINTOUT);
     const ddBlocks = SequentialPipelineBlocks.fromBlocksDict(DIFFDIFF_BLOCKS);
     ddBlocks.blocks.insert('ip_adapter', ipAdapterBlock, 0);
-    expect(ddBlocks.toString()).toBe(DIFFDIFF_WITH_IP_ADAPTER_PRINTOUT);
+    expect(ddBlocks.toString()).toBe(goldenPrintout('diffdiff-with-ip-adapter'));
   });
 
   it('adds the ControlNet input at 7 and the ControlNet loop as the guide does', () => {
     const controlInputBlock = new StableDiffusionXLControlNetAutoInput();
-    expect(controlInputBlock.toString()).toBe(CONTROLNET_AUTO_INPUT_PRINTOUT);
     const ddBlocks = SequentialPipelineBlocks.fromBlocksDict(DIFFDIFF_BLOCKS);
     ddBlocks.blocks.insert('ip_adapter', new StableDiffusionXLAutoIPAdapterStep(), 0);
     ddBlocks.blocks.insert('controlnet_input', controlInputBlock, 7);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PipelineAbortedError, PipelineState, SequentialPipelineBlocks } from '@modular-diffusers/core';
-import { DENOISE_LOOP_PRINTOUT } from '@modular-diffusers/core/testing';
 import { ClassifierFreeGuidance, EulerDiscreteScheduler } from '@modular-diffusers/diffusion';
 import { Generator, Tensor } from '@modular-diffusers/runtime';
 import { createTinyRepo, type TinyRepoFixture } from '../testing/tiny-repo.js';
 import type { UNet2DConditionModel } from '../components/unet.js';
 import { TEXT2IMAGE_BLOCKS } from '../presets.js';
+import { goldenPrintout } from '../printouts/guide-printout.test-helpers.js';
 import { StableDiffusionXLDenoiseLoop } from './denoise-steps.js';
 
 let repo: TinyRepoFixture;
@@ -41,7 +41,7 @@ const spyRuns = () => vi.spyOn((denoise.unet as UNet2DConditionModel).model, 'ru
 
 describe('StableDiffusionXLDenoiseLoop', () => {
   it('prints as the developer guide prints it', () => {
-    expect(String(new StableDiffusionXLDenoiseLoop())).toBe(DENOISE_LOOP_PRINTOUT);
+    expect(String(new StableDiffusionXLDenoiseLoop())).toBe(goldenPrintout('denoise-loop'));
   });
 
   it('runs the UNet once per step on batch B when guidance is off (scale 1)', async () => {

@@ -1,32 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { SequentialPipelineBlocks, type BlockLike, type InsertableOrderedDict } from '@modular-diffusers/core';
-import * as toy from '@modular-diffusers/core/testing';
 import { IMAGE2IMAGE_BLOCKS, INPAINT_BLOCKS, TEXT2IMAGE_BLOCKS } from '../presets.js';
+import { goldenPrintout } from '../printouts/guide-printout.test-helpers.js';
 
-// The toy blocks in core/testing carry the guide's declarations; the real presets must print the same.
+// The real presets' printouts against the golden files in src/printouts/__golden__ (the guide's, where it prints them).
 const print = (blocks: InsertableOrderedDict<BlockLike>) => SequentialPipelineBlocks.fromBlocksDict(blocks).toString();
 
 describe('SDXL preset printouts', () => {
-  it('print TEXT2IMAGE and IMAGE2IMAGE exactly as the guide-faithful toy presets', () => {
-    expect(print(TEXT2IMAGE_BLOCKS)).toBe(print(toy.TEXT2IMAGE_BLOCKS));
-    expect(print(IMAGE2IMAGE_BLOCKS)).toBe(print(toy.IMAGE2IMAGE_BLOCKS));
+  it('print TEXT2IMAGE and IMAGE2IMAGE exactly as their golden printouts', () => {
+    expect(print(TEXT2IMAGE_BLOCKS)).toBe(goldenPrintout('text2image-blocks'));
+    expect(print(IMAGE2IMAGE_BLOCKS)).toBe(goldenPrintout('image2image-blocks'));
   });
 
-  it("print the guide's diff-diff pipeline when its blocks replace prepare_latents and denoise", () => {
-    // The guide's own lines, bracket form: DIFFDIFF_BLOCKS["denoise"] = SDXLDiffDiffDenoiseLoop.
-    const dd = IMAGE2IMAGE_BLOCKS.copy();
-    dd['set_timesteps'] = TEXT2IMAGE_BLOCKS['set_timesteps'];
-    dd['prepare_latents'] = toy.SDXLDiffDiffPrepareLatentsStep;
-    dd['denoise'] = toy.SDXLDiffDiffDenoiseLoop;
-    expect(print(dd)).toBe(toy.DIFFDIFF_BLOCKS_PRINTOUT);
+  it('edit a copy with brackets, as the guide does, and leave the preset untouched', () => {
+    // The guide's first diff-diff edit: IMAGE2IMAGE_BLOCKS with text-to-image timesteps (diff-diff has no strength).
+    const edited = IMAGE2IMAGE_BLOCKS.copy();
+    edited['set_timesteps'] = TEXT2IMAGE_BLOCKS['set_timesteps'];
+    expect(edited.keys()).toEqual(IMAGE2IMAGE_BLOCKS.keys());
+    const printout = print(edited);
+    expect(printout).toContain("    [3] set_timesteps (StableDiffusionXLSetTimestepsStep)\n       Description: Step that sets the scheduler's timesteps for inference\n");
+    expect(printout).not.toContain('StableDiffusionXLImg2ImgSetTimestepsStep');
     // The preset itself is untouched, and reads with brackets too.
+    expect(print(IMAGE2IMAGE_BLOCKS)).toBe(goldenPrintout('image2image-blocks'));
     expect(IMAGE2IMAGE_BLOCKS['denoise']).toBe(IMAGE2IMAGE_BLOCKS.get('denoise'));
-    expect(IMAGE2IMAGE_BLOCKS['denoise']).not.toBe(toy.SDXLDiffDiffDenoiseLoop);
+    expect(IMAGE2IMAGE_BLOCKS['set_timesteps']).not.toBe(TEXT2IMAGE_BLOCKS['set_timesteps']);
   });
 
   it('print the denoise loop of the presets as the guide', () => {
     const Denoise = IMAGE2IMAGE_BLOCKS.getOrThrow('denoise') as new () => object;
-    expect(String(new Denoise())).toBe(toy.DENOISE_LOOP_PRINTOUT);
+    expect(String(new Denoise())).toBe(goldenPrintout('denoise-loop'));
   });
 
   it('compute the user inputs of each preset', () => {
