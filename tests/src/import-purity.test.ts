@@ -47,6 +47,7 @@ console.log(JSON.stringify({
   families: core.registeredFamilies().map((f) => f.name),
   loaders: core.defaultLoaderRegistry.list().length,
   pipelineClass: core.getPipelineClass('stable-diffusion-xl')?.name ?? null,
+  pipelineClassName: core.modelNameOfPipelineClass('StableDiffusionXLPipeline') ?? null,
   defaultBlocks: core.getDefaultBlocksClass('stable-diffusion-xl')?.name ?? null,
   namedBlocks: core.getBlocksClass('StableDiffusionXLAutoBlocks')?.name ?? null,
   runMemoryEstimator: Boolean(core.getRunMemoryEstimator('stable-diffusion-xl')),
@@ -70,6 +71,7 @@ const EMPTY = {
   families: [],
   loaders: 0,
   pipelineClass: null,
+  pipelineClassName: null,
   defaultBlocks: null,
   namedBlocks: null,
   runMemoryEstimator: false,
@@ -89,6 +91,7 @@ describe('importing a package registers nothing', () => {
     expect(composed).toMatchObject({
       families: ['sdxl'],
       pipelineClass: 'StableDiffusionXLModularPipeline',
+      pipelineClassName: 'stable-diffusion-xl',
       defaultBlocks: 'StableDiffusionXLAutoBlocks',
       namedBlocks: 'StableDiffusionXLAutoBlocks',
       runMemoryEstimator: true,

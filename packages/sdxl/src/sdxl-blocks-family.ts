@@ -13,6 +13,14 @@ export const sdxlBlocksFamily: ModelFamily = Object.freeze({
   name: 'sdxl-blocks',
   modelName: 'stable-diffusion-xl',
   pipelineClass: StableDiffusionXLModularPipeline,
+  // The `_class_name` of a standard SDXL model_index.json, as diffusers' auto-pipeline lookup maps them.
+  pipelineClassNames: [
+    'StableDiffusionXLPipeline',
+    'StableDiffusionXLImg2ImgPipeline',
+    'StableDiffusionXLInpaintPipeline',
+    'StableDiffusionXLControlNetPipeline',
+    'StableDiffusionXLModularPipeline',
+  ],
   blocksClasses: SDXL_NAMED_BLOCKS_CLASSES,
   defaultBlocksClass: StableDiffusionXLAutoBlocks,
   runMemoryEstimator: estimateSdxlRunMemory,
