@@ -14,6 +14,13 @@ import { benchMemory } from '../packages/sdxl/bench/memory.js';
 import { benchRealArchText2Img } from '../packages/sdxl/bench/real-arch.js';
 import { benchBuilder } from '../packages/model-builder/bench/builder.js';
 import { benchAdapters } from '../packages/sdxl/bench/adapters.js';
+import { registerFamily } from '@modular-diffusers/core';
+import { installHub } from '@modular-diffusers/hub';
+import { sdxl } from '@modular-diffusers/sdxl';
+
+// Importing a package registers nothing: the benchmarks run SDXL composed as an application does.
+installHub();
+registerFamily(sdxl);
 
 interface Row {
   name: string;

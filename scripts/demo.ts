@@ -28,15 +28,19 @@
  */
 import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { ComponentsManager, ModularPipeline, SequentialPipelineBlocks } from '@modular-diffusers/core';
+import { ComponentsManager, ModularPipeline, registerFamily, SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { buildPlugin, publishPlugin } from '@modular-diffusers/cli';
-import { startHubServer } from '@modular-diffusers/hub';
+import { installHub, startHubServer } from '@modular-diffusers/hub';
 import { demoControlNetFromSafetensors } from './demo-controlnet.js';
 import { ClassifierFreeGuidance } from '@modular-diffusers/diffusion';
 import { Generator, Tensor, generateTinySdxlRepo } from '@modular-diffusers/runtime';
 import { guideImages, writeGuideImages } from './demo-images.js';
-import { IMAGE2IMAGE_BLOCKS, type SdxlPipelineLoader } from '@modular-diffusers/sdxl';
+import { IMAGE2IMAGE_BLOCKS, sdxl, type SdxlPipelineLoader } from '@modular-diffusers/sdxl';
 import { DIFFDIFF_BLOCKS } from '@modular-diffusers/plugin-diffdiff';
+
+// Importing a package registers nothing: the demo composes what it runs, as an application does.
+installHub();
+registerFamily(sdxl);
 
 const root = resolve(import.meta.dirname, '..');
 const work = join(root, 'out', 'demo');

@@ -20,6 +20,11 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { defaultProbeEnvironment, findVulkanLoader, type ExecutionProvider } from '../packages/runtime/src/index.js';
 import { runGpuCheck } from '../packages/sdxl/bench/gpu-check.js';
+import { registerFamily } from '@modular-diffusers/core';
+import { sdxl } from '@modular-diffusers/sdxl';
+
+// Importing a package registers nothing: the check runs SDXL with its family registered.
+registerFamily(sdxl);
 
 const UNPACKED = join(tmpdir(), 'gpu-check-vulkan');
 const LIB_DIRS = ['usr/lib/x86_64-linux-gnu', 'usr/lib/aarch64-linux-gnu', 'usr/lib'];

@@ -6,7 +6,6 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIFFUSERS_FORMAT_VERSION, ModularPipeline } from '@modular-diffusers/core';
-import '@modular-diffusers/hub';
 import { StableDiffusionXLAutoBlocks } from '@modular-diffusers/sdxl';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 

@@ -11,7 +11,6 @@ import { ComponentsManager, ModularPipeline } from '@modular-diffusers/core';
 import { startHubServer, type HubServer } from '@modular-diffusers/hub';
 import { Generator, generateTinySdxlRepo, loadImage } from '@modular-diffusers/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import '@modular-diffusers/sdxl';
 import { SDXLDiffDiffBlocks } from '../../plugins/diffdiff/src/index.js';
 import { binary, drawApple, drawHalfMap, meanDifference, modular, node, REPO_ROOT, tsxArgs, workDir } from './e2e-kit.js';
 

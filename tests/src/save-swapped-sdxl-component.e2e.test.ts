@@ -5,7 +5,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, tagLoadId } from '@modular-diffusers/core';
-import '@modular-diffusers/hub';
 import { Generator } from '@modular-diffusers/runtime';
 import { StableDiffusionXLAutoBlocks } from '@modular-diffusers/sdxl';
 import { createTinyRepo, releaseComponents, type TinyRepoFixture } from '@modular-diffusers/sdxl/testing';

@@ -135,7 +135,7 @@ export class LoaderNotFoundError extends ModularDiffusersError {
   ) {
     super(
       `No component loader can run ${method} for type '${type}'. Register one with ` +
-        `defaultLoaderRegistry.register({ type: '${type}', ${method}: ... }) (the runtime and sdxl packages register theirs when imported), ` +
+        `defaultLoaderRegistry.register({ type: '${type}', ${method}: ... }) (registerFamily(sdxl) registers SDXL's), ` +
         `or give the ComponentSpec a class with a static ${method}().`,
     );
   }
@@ -188,14 +188,14 @@ export class BlockExecutionError extends ModularDiffusersError {
   }
 }
 
-/** `fromPretrained` needs the hub package, which installs the implementation when imported. */
+/** `fromPretrained` needs the hub package's implementation, which `installHub()` installs. */
 export class HubNotInstalledError extends ModularDiffusersError {
   static override readonly code: string = 'HUB_NOT_INSTALLED';
   override name = 'HubNotInstalledError';
   constructor(what: string) {
     super(
-      `${what} needs the Hugging Face Hub integration. Add \`import '@modular-diffusers/hub';\` ` +
-        `(it installs the implementation when imported), then call it again.`,
+      `${what} needs the Hugging Face Hub integration. Add \`import { installHub } from '@modular-diffusers/hub'; installHub();\` ` +
+        `(it installs the implementation), then call it again.`,
     );
   }
 }

@@ -60,3 +60,4 @@ export * from './pipeline/pipeline-options.js';
 export * from './components/component-load-options.js';
 export * from './util/closed-options.js';
 export * from './pipeline/run-memory.js';
+export * from './family/model-family.js';

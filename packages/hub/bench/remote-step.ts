@@ -19,7 +19,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SequentialPipelineBlocks, silentLogger, type ModularPipeline } from '@modular-diffusers/core';
-import '@modular-diffusers/sdxl';
 import { Generator, generateTinySdxlRepo, type RgbImage } from '@modular-diffusers/runtime';
 import { loadRemoteBlocks, type RemoteModularPipeline } from '../src/index.js';
 import { bundlePlugin } from '../src/remote/remote-test-kit.test-helpers.js';

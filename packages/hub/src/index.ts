@@ -58,14 +58,11 @@ export type { ModelCardContent } from './save/model-card.js';
 export { writeFolderAtomic } from './save/write-folder-atomic.js';
 export type { FolderFile } from './save/write-folder-atomic.js';
 
-// Importing the package makes core's fromPretrained/savePretrained work (idempotent).
-import { installHubIntegration as installOnImport } from './pretrained/install-hub-integration.js';
-installOnImport();
+// installHub() makes core's fromPretrained/savePretrained work and trusted remote code run in the sandbox; importing does nothing.
+export { installHub } from './install-hub.js';
 
 // Trusted remote code runs in the sandbox: RemoteModularPipeline, remote blocks, component allow-lists.
 export * from './remote/index.js';
-import { installSandboxRemoteCodeLoader } from './remote/index.js';
-installSandboxRemoteCodeLoader();
 
 // Why a component location would be read from this machine instead of the Hub (publishing refuses those).
 export { localReason } from './pretrained/component-locations.js';

@@ -29,7 +29,43 @@ export interface ModelClassDefinition {
   build(graph: ModelGraph, graphName: string, input: ModelBuildInput): void;
 }
 
-const classes = new Map<string, ModelClassDefinition>();
+// The classes this package builds, as a table: importing the package runs no registration.
+const BUILT_IN_MODEL_CLASSES: readonly ModelClassDefinition[] = [
+  {
+    className: 'UNet2DConditionModel',
+    graphs: ['model'],
+    build: (g, _name, input) => void buildUNet2DConditionModel(g, input.config, input.configFile, input.layerOptions, input.unet),
+  },
+  {
+    className: 'ControlNetModel',
+    graphs: ['model'],
+    build: (g, _name, input) => void buildControlNetModel(g, input.config, input.configFile, input.layerOptions),
+  },
+  {
+    className: 'ControlNetUnionModel',
+    graphs: ['model'],
+    build: (g, _name, input) => void buildControlNetUnionModel(g, input.config, input.configFile, input.layerOptions),
+  },
+  {
+    className: 'AutoencoderKL',
+    graphs: ['encoder', 'decoder'],
+    build: (g, name, input) => buildAutoencoderKL(g, name, input),
+  },
+  ...(['CLIPTextModel', 'CLIPTextModelWithProjection'] as const).map(
+    (className): ModelClassDefinition => ({
+      className,
+      graphs: ['model'],
+      build: (g, _name, input) => buildClipTextModel(g, input.config, input.configFile, className, input.layerOptions),
+    }),
+  ),
+  {
+    className: 'CLIPVisionModelWithProjection',
+    graphs: ['model'],
+    build: (g, _name, input) => buildClipVisionModelWithProjection(g, input.config, input.configFile, input.layerOptions),
+  },
+];
+
+const classes = new Map<string, ModelClassDefinition>(BUILT_IN_MODEL_CLASSES.map((definition) => [definition.className, definition]));
 
 export function registerModelClass(definition: ModelClassDefinition): void {
   classes.set(definition.className, definition);
@@ -50,36 +86,3 @@ export function modelClassDefinition(className: string, configFile: string): Mod
 export function registeredModelClasses(): string[] {
   return [...classes.keys()];
 }
-
-registerModelClass({
-  className: 'UNet2DConditionModel',
-  graphs: ['model'],
-  build: (g, _name, input) => void buildUNet2DConditionModel(g, input.config, input.configFile, input.layerOptions, input.unet),
-});
-registerModelClass({
-  className: 'ControlNetModel',
-  graphs: ['model'],
-  build: (g, _name, input) => void buildControlNetModel(g, input.config, input.configFile, input.layerOptions),
-});
-registerModelClass({
-  className: 'ControlNetUnionModel',
-  graphs: ['model'],
-  build: (g, _name, input) => void buildControlNetUnionModel(g, input.config, input.configFile, input.layerOptions),
-});
-registerModelClass({
-  className: 'AutoencoderKL',
-  graphs: ['encoder', 'decoder'],
-  build: (g, name, input) => buildAutoencoderKL(g, name, input),
-});
-for (const className of ['CLIPTextModel', 'CLIPTextModelWithProjection'] as const) {
-  registerModelClass({
-    className,
-    graphs: ['model'],
-    build: (g, _name, input) => buildClipTextModel(g, input.config, input.configFile, className, input.layerOptions),
-  });
-}
-registerModelClass({
-  className: 'CLIPVisionModelWithProjection',
-  graphs: ['model'],
-  build: (g, _name, input) => buildClipVisionModelWithProjection(g, input.config, input.configFile, input.layerOptions),
-});

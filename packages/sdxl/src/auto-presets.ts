@@ -7,7 +7,7 @@
  * inpaint VAE encoder) picks inpainting, `image_latents` img2img,
  * `controlnet_cond` (from the ControlNet input step) the ControlNet loops.
  */
-import { AutoPipelineBlocks, InsertableOrderedDict, OutputParam, registerBlocksClass, SequentialPipelineBlocks, type BlockLike, type WorkflowMap } from '@modular-diffusers/core';
+import { AutoPipelineBlocks, InsertableOrderedDict, OutputParam, SequentialPipelineBlocks, type BlockLike, type WorkflowMap } from '@modular-diffusers/core';
 import { StableDiffusionXLImg2ImgPrepareAdditionalConditioningStep } from './before-denoise/img2img-prepare-additional-conditioning-step.js';
 import { StableDiffusionXLImg2ImgPrepareLatentsStep } from './before-denoise/img2img-prepare-latents-step.js';
 import { StableDiffusionXLImg2ImgSetTimestepsStep } from './before-denoise/img2img-set-timesteps-step.js';
@@ -328,8 +328,9 @@ export const ALL_BLOCKS = {
 } as const;
 
 // A saved index that names these classes (`_blocks_class_name`) gets them back without
-// remote code, and a standard SDXL `model_index.json` repo gets the auto blocks.
-for (const blocksClass of [
+// remote code once the sdxl family is registered (sdxl-blocks-family.ts); the auto blocks
+// are the default of a standard SDXL `model_index.json` repo.
+export const SDXL_NAMED_BLOCKS_CLASSES = [
   StableDiffusionXLAutoVaeEncoderStep,
   StableDiffusionXLBeforeDenoiseStep,
   StableDiffusionXLImg2ImgBeforeDenoiseStep,
@@ -340,7 +341,4 @@ for (const blocksClass of [
   StableDiffusionXLAutoDenoiseStep,
   StableDiffusionXLAutoDecodeStep,
   StableDiffusionXLCoreDenoiseStep,
-]) {
-  registerBlocksClass(blocksClass);
-}
-registerBlocksClass(StableDiffusionXLAutoBlocks, { defaultFor: 'stable-diffusion-xl' });
+] as const;

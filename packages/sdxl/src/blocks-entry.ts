@@ -46,3 +46,4 @@ export * from './auto-presets.js';
 export * from './pipeline/sdxl-pipeline-properties.js';
 export * from './pipeline/sdxl-modular-pipeline.js';
 export * from './pipeline/sdxl-run-memory.js';
+export { sdxlBlocksFamily } from './sdxl-blocks-family.js';

@@ -1,10 +1,9 @@
 // Stable Diffusion XL for Modular Diffusers: the SDXL blocks, presets and
 // pipeline class, with ONNX-backed components. Importing the package registers
-// the SDXL component loaders and the 'stable-diffusion-xl' pipeline class.
+// nothing: `registerFamily(sdxl)` (core) registers the loaders, blocks classes and
+// the 'stable-diffusion-xl' pipeline class.
 
-import { registerSdxlComponentLoaders } from './components/register-loaders.js';
-import { loadSingleFile } from './single-file/load-single-file.js';
-import { installSingleFileLoader } from './single-file/single-file-hook.js';
+export { sdxl } from './sdxl-family.js';
 
 // The ONNX/sharp-backed components and their loaders (host only).
 export * from './components/local-folder-resolver.js';
@@ -41,6 +40,4 @@ export * from './ip-adapter/load-ip-adapter-weights.js';
 // The blocks, presets and pipeline class: the same modules the plugin sandbox gets.
 export * from './blocks-entry.js';
 
-registerSdxlComponentLoaders();
-installSingleFileLoader(loadSingleFile);
 export * from './error-codes.js';

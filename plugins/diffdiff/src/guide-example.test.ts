@@ -1,15 +1,17 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { SequentialPipelineBlocks, getDefaultRepoResolver, setDefaultRepoResolver, type RepoResolver } from '@modular-diffusers/core';
+import { SequentialPipelineBlocks, getDefaultRepoResolver, registerFamily, setDefaultRepoResolver, type RepoResolver } from '@modular-diffusers/core';
 import { loadImage, saveImage } from '@modular-diffusers/runtime';
-import { LocalFolderRepoResolver } from '@modular-diffusers/sdxl';
+import { LocalFolderRepoResolver, sdxl } from '@modular-diffusers/sdxl';
 import { horizontalGradient, solid } from '../test/images.js';
 import { createTinyRepo, releaseComponents, type TinyRepoFixture } from '../test/tiny-repo.js';
 import { DIFFDIFF_BLOCKS } from './presets.js';
 
 // The guide's example script, in TypeScript casing, against the tiny SDXL repo as a local folder
-// (the Hub package installs a Hub resolver instead; the lines below stay the same).
+// (the Hub package's installHub() installs a Hub resolver instead; the lines below stay the same).
+// The one explicit line the guide's `import diffusers` stands for: SDXL's loaders and pipeline class.
+registerFamily(sdxl);
 
 let fixture: TinyRepoFixture;
 let previousResolver: RepoResolver | null;

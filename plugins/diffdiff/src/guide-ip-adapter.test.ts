@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { SequentialPipelineBlocks, setDefaultRepoResolver, type RepoResolver } from '@modular-diffusers/core';
+import { SequentialPipelineBlocks, registerFamily, setDefaultRepoResolver, type RepoResolver } from '@modular-diffusers/core';
 import { Generator, loadImage, saveImage, type PipelineImage } from '@modular-diffusers/runtime';
-import { LocalFolderRepoResolver, StableDiffusionXLAutoIPAdapterStep } from '@modular-diffusers/sdxl';
+import { LocalFolderRepoResolver, sdxl, StableDiffusionXLAutoIPAdapterStep } from '@modular-diffusers/sdxl';
 import { horizontalGradient, solid } from '../test/images.js';
 import { releaseComponents } from '../test/tiny-repo.js';
 import { DIFFDIFF_BLOCKS } from './presets.js';
@@ -23,6 +23,8 @@ const ORANGE = [230, 120, 20] as const;
 let hub: string;
 let previousResolver: RepoResolver | null;
 const opened: any[] = [];
+
+registerFamily(sdxl);
 
 beforeAll(async () => {
   // Repo ids resolve to folders under `hub`, as the Hub resolver resolves them to the HF cache.

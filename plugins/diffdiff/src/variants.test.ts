@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SequentialPipelineBlocks } from '@modular-diffusers/core';
+import { registerFamily, SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { Generator, SDXL_LATENT_RGB_BIAS, rgbToLatentMatrix, type PipelineImage, type Tensor } from '@modular-diffusers/runtime';
-import { StableDiffusionXLAutoIPAdapterStep, StableDiffusionXLControlNetAutoInput } from '@modular-diffusers/sdxl';
+import { sdxl, StableDiffusionXLAutoIPAdapterStep, StableDiffusionXLControlNetAutoInput } from '@modular-diffusers/sdxl';
 import { blackLeftWhiteRight, RED, solid } from '../test/images.js';
 import { recordLoopLatents } from '../test/loop-recorder.js';
 import { createTinyRepo, type TinyRepoFixture } from '../test/tiny-repo.js';
@@ -19,6 +19,8 @@ const TOMATO = [200, 40, 90] as const;
 const base = { prompt: 'a green pear', negative_prompt: 'blurry', num_inference_steps: 6, image: solid(SIZE, RED), diffdiff_map: blackLeftWhiteRight(SIZE) };
 
 let repo: TinyRepoFixture;
+registerFamily(sdxl);
+
 beforeAll(async () => {
   repo = await createTinyRepo({ controlnet: true, ipAdapter: true });
 });

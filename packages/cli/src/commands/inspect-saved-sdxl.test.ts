@@ -1,10 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import '@modular-diffusers/hub';
-import { StableDiffusionXLAutoBlocks } from '@modular-diffusers/sdxl';
+import { registerFamily } from '@modular-diffusers/core';
+import { installHub } from '@modular-diffusers/hub';
+import { sdxl, StableDiffusionXLAutoBlocks } from '@modular-diffusers/sdxl';
 import { afterAll, describe, expect, it } from 'vitest';
 import { modular, removeTempDirs, tempDir } from '../cli-test-kit.test-helpers.js';
 import { buildMellonPipelineConfig, MELLON_PIPELINE_CONFIG_FILE } from '../plugin/mellon-pipeline-config.js';
+
+installHub();
+registerFamily(sdxl);
 
 afterAll(removeTempDirs);
 

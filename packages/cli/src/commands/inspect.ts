@@ -19,6 +19,7 @@ import {
 } from '@modular-diffusers/hub';
 import { MELLON_PIPELINE_CONFIG_FILE, parseMellonPipelineConfig } from '../plugin/mellon-pipeline-config.js';
 import type { CliIo } from '../program.js';
+import { composeModelFamilies } from '../model-families.js';
 
 export interface InspectOptions {
   revision?: string;
@@ -34,9 +35,9 @@ export interface InspectResult {
   text: string;
 }
 
-/** SDXL's blocks classes and loaders register on import; loaded on demand because onnxruntime is heavy. */
+/** Registers the Hub integration and the CLI's model families (model-families.ts) before a repo is read. */
 export async function loadModelFamilies(): Promise<void> {
-  await import('@modular-diffusers/sdxl');
+  await composeModelFamilies();
 }
 
 function structure(blocks: ModularPipelineBlocks, doc: string): string {

@@ -12,8 +12,8 @@ const defaultByModelName = new Map<string, BlocksConstructor>();
  * `_blocks_class_name` from its own package: a saved pipeline whose index
  * names it gets these blocks back, with no remote code. `defaultFor` also
  * makes it the blocks of a model family (diffusers' `default_blocks_name`),
- * used for a standard `model_index.json` repo. Packages register their
- * classes on import (e.g. sdxl: `StableDiffusionXLAutoBlocks` for 'stable-diffusion-xl').
+ * used for a standard `model_index.json` repo. A model family declares its
+ * classes and `registerFamily` registers them (e.g. sdxl: `StableDiffusionXLAutoBlocks` for 'stable-diffusion-xl').
  */
 export function registerBlocksClass(blocksClass: BlocksConstructor, options: { name?: string; defaultFor?: string } = {}): void {
   if (typeof blocksClass !== 'function') throw new InvalidArgumentError('registerBlocksClass(blocksClass): pass the class itself.');

@@ -34,7 +34,7 @@ describe('ComponentLoaderRegistry', () => {
     });
     const spec = new ComponentSpec('vae', 'Vae', { repo: 'org/sdxl', subfolder: 'vae_decoder', revision: 'abc' });
     await expect(registry.fromPretrained(spec)).rejects.toThrow(ComponentLoadError);
-    await expect(registry.fromPretrained(spec)).rejects.toThrow(/import '@modular-diffusers\/hub'/i);
+    await expect(registry.fromPretrained(spec)).rejects.toThrow(/call installHub\(\) from '@modular-diffusers\/hub'/i);
     const resolver: RepoResolver = {
       resolve: async (location) => ({ ...location, path: `/cache/${location.repo}/${location.subfolder}`, commit: 'c0ffee' }),
     };

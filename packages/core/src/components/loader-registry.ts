@@ -123,7 +123,7 @@ export class ComponentLoaderRegistry {
         if (!resolver) {
           throw new ComponentLoadError(
             `Cannot resolve '${spec.pretrainedModelNameOrPath}' for component '${spec.name}': no repo resolver is installed. ` +
-              `Import '@modular-diffusers/hub' (it installs one) or pass { repoResolver } to initPipeline().`,
+              `Call installHub() from '@modular-diffusers/hub' (it installs one) or pass { repoResolver } to initPipeline().`,
           );
         }
         return resolver.resolve(

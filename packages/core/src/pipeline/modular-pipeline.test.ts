@@ -340,9 +340,9 @@ describe('ModularPipeline', () => {
     expect(() => new Clash().initPipeline()).toThrow(BlockDefinitionError);
   });
 
-  it('delegates fromPretrained to the hub hooks, or says to import the hub package', async () => {
+  it('delegates fromPretrained to the hub hooks, or says to call installHub()', async () => {
     await expect(ModularPipeline.fromPretrained('org/repo')).rejects.toThrow(HubNotInstalledError);
-    await expect(ModularPipelineBlocks.fromPretrained('org/repo')).rejects.toThrow(/import '@modular-diffusers\/hub'/);
+    await expect(ModularPipelineBlocks.fromPretrained('org/repo')).rejects.toThrow(/import { installHub } from '@modular-diffusers\/hub'; installHub\(\);/);
     const calls: unknown[] = [];
     setPretrainedHooks({
       blocksFromPretrained: async (repo, options) => {

@@ -16,14 +16,9 @@ export function getPipelineClass(modelName: string | null): PipelineConstructor<
 }
 
 // diffusers pipeline class names (standard `model_index.json` `_class_name`) by model family, as
-// diffusers' auto-pipeline lookup maps them; modular pipeline classes registered above are found by name too.
-const modelNameByPipelineClassName = new Map<string, string>([
-  ['StableDiffusionXLPipeline', 'stable-diffusion-xl'],
-  ['StableDiffusionXLImg2ImgPipeline', 'stable-diffusion-xl'],
-  ['StableDiffusionXLInpaintPipeline', 'stable-diffusion-xl'],
-  ['StableDiffusionXLControlNetPipeline', 'stable-diffusion-xl'],
-  ['StableDiffusionXLModularPipeline', 'stable-diffusion-xl'],
-]);
+// diffusers' auto-pipeline lookup maps them: each family declares its own (`pipelineClassNames`);
+// modular pipeline classes registered above are found by name too.
+const modelNameByPipelineClassName = new Map<string, string>();
 
 /** Maps a pipeline class name found in a model index to its model family. */
 export function registerPipelineClassName(className: string, modelName: string): void {

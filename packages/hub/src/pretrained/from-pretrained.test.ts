@@ -216,7 +216,7 @@ describe('bad input', () => {
   it('without the hub integration installed, core says what to import', async () => {
     const previous = setPretrainedHooks(null);
     try {
-      await expect(ModularPipeline.fromPretrained(PIPE)).rejects.toThrow("import '@modular-diffusers/hub'");
+      await expect(ModularPipeline.fromPretrained(PIPE)).rejects.toThrow("import { installHub } from '@modular-diffusers/hub'; installHub();");
     } finally {
       setPretrainedHooks(previous);
     }

@@ -9,7 +9,7 @@ import {
   OutputParam,
   PipelineBlock,
   SequentialPipelineBlocks,
-  registerBlocksClass,
+  registerFamily,
   type BlockResult,
   type PipelineComponents,
   type PipelineState,
@@ -110,8 +110,15 @@ export class ToySdxlDefaultBlocks extends SequentialPipelineBlocks {
   static override blockNames = ['encode', 'denoise'];
 }
 
-registerBlocksClass(ToyPipeBlocks);
-registerBlocksClass(ToySdxlDefaultBlocks, { defaultFor: 'stable-diffusion-xl' });
+// A toy family standing in for SDXL's: its blocks by name, and the default blocks of a standard
+// SDXL model_index.json (`StableDiffusionXLPipeline`).
+registerFamily({
+  name: 'toy-sdxl',
+  modelName: 'stable-diffusion-xl',
+  pipelineClassNames: ['StableDiffusionXLPipeline', 'StableDiffusionXLModularPipeline'],
+  blocksClasses: [ToyPipeBlocks],
+  defaultBlocksClass: ToySdxlDefaultBlocks,
+});
 
 /** A child registry with the fake loaders; each load records the folder it was given. */
 export function fakeLoaders(): ComponentLoaderRegistry & { folders: string[]; options: Record<string, unknown>[] } {

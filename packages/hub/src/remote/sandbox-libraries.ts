@@ -183,6 +183,8 @@ function entrySource(includeSdxl: boolean): string {
     `libs['@modular-diffusers/diffusion'] = copy(diffusion);`,
     includeSdxl ? `libs['@modular-diffusers/sdxl/blocks'] = copy(sdxl);` : '',
     includeSdxl ? `libs['@modular-diffusers/sdxl'] = libs['@modular-diffusers/sdxl/blocks'];` : '',
+    // The sandbox composes its families explicitly too: importing the blocks entry registers nothing.
+    includeSdxl ? `core.registerFamily(sdxl.sdxlBlocksFamily);` : '',
     `libs[${JSON.stringify(REMOTE_DRIVER_LIBRARY)}] = createRemoteDriverLibrary();`,
     // Libraries cannot see each other before the sandbox seals, so the aliases read this hand-off global.
     `Object.defineProperty(globalThis, ${JSON.stringify(HANDOFF_GLOBAL)}, { value: libs, configurable: true });`,

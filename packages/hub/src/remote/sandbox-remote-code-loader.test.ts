@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ModularPipeline, ModularPipelineBlocks } from '@modular-diffusers/core';
 import { Tensor } from '@modular-diffusers/runtime/tensor';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildModularConfig, getRemoteCodeLoader } from '../index.js';
+import { buildModularConfig, getRemoteCodeLoader, installHub } from '../index.js';
 import { RemoteBlocks, RemoteModularPipeline, sandboxRemoteCodeLoader } from './index.js';
 import { TOY_SCALER_ACCESS, ToyScaler, toyPluginBundle } from './remote-test-kit.test-helpers.js';
 
@@ -14,6 +14,7 @@ let repo: string;
 const env = {};
 
 beforeAll(async () => {
+  installHub();
   dir = await mkdtemp(join(tmpdir(), 'remote-loader-'));
   repo = join(dir, 'toy-plugin');
   const { mkdir } = await import('node:fs/promises');
@@ -31,7 +32,7 @@ afterAll(async () => {
 });
 
 describe('the sandbox RemoteCodeLoader behind fromPretrained', () => {
-  test("importing '@modular-diffusers/hub' installs it", () => {
+  test('installHub() installs it', () => {
     expect(getRemoteCodeLoader()).toBe(sandboxRemoteCodeLoader);
   });
 

@@ -2,10 +2,10 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SequentialPipelineBlocks } from '@modular-diffusers/core';
+import { registerFamily, SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { Generator, generateTinySdxlRepo, type RgbImage } from '@modular-diffusers/runtime';
-import { IMAGE2IMAGE_BLOCKS, TEXT2IMAGE_BLOCKS } from '@modular-diffusers/sdxl';
-import { loadRemoteBlocks, type RemoteCallablePipeline } from '../index.js';
+import { IMAGE2IMAGE_BLOCKS, sdxl, TEXT2IMAGE_BLOCKS } from '@modular-diffusers/sdxl';
+import { installHub, loadRemoteBlocks, type RemoteCallablePipeline } from '../index.js';
 import { bundlePlugin } from './remote-test-kit.test-helpers.js';
 
 // A plugin that only re-exports SDXL's text2img preset: the whole block graph then runs in the
@@ -21,6 +21,10 @@ export class Image2ImageBlocks extends SequentialPipelineBlocks {
   static blockNames = IMAGE2IMAGE_BLOCKS.keys();
 }
 defineBlocks(1, () => ({ Text2ImageBlocks, Image2ImageBlocks }));`;
+
+// The host side loads SDXL's ONNX components through the Hub resolver, so it composes both (importing registers nothing).
+installHub();
+registerFamily(sdxl);
 
 let base: string;
 let repo: string;

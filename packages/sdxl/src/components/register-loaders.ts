@@ -2,9 +2,8 @@
  * Makes every SDXL component type loadable: registers the ONNX-backed model
  * loaders (text encoders, VAE, UNet, ControlNet, image encoder), the CLIP
  * tokenizer, the schedulers and guiders by diffusers class name, and the
- * image processors, in a core ComponentLoaderRegistry. Importing
- * '@modular-diffusers/sdxl' registers them in `defaultLoaderRegistry`; call
- * this for a registry of your own.
+ * image processors, in a core ComponentLoaderRegistry. `registerFamily(sdxl)`
+ * registers them in `defaultLoaderRegistry`; call this for a registry of your own.
  */
 import { defaultLoaderRegistry, type ComponentLoader, type ComponentLoaderRegistry } from '@modular-diffusers/core';
 import { autoencoderKLLoader } from './autoencoder-kl-loader.js';

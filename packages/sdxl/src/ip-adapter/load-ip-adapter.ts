@@ -75,7 +75,7 @@ export async function loadIpAdapter(pipeline: ModularPipeline, repoOrPath: strin
   }
   if (weightName !== null && weightName.endsWith('.safetensors')) {
     if (!weightsLoader) {
-      throw new ModelCapabilityError(`loadIpAdapter('${weightName}'): IP-Adapter safetensors are built into the UNet on Node; import '@modular-diffusers/sdxl' (it installs that loader).`);
+      throw new ModelCapabilityError(`loadIpAdapter('${weightName}'): IP-Adapter safetensors are built into the UNet on Node; register the sdxl family of '@modular-diffusers/sdxl' (\`registerFamily(sdxl)\` installs that loader).`);
     }
     await weightsLoader(pipeline, repoOrPath, { ...options, subfolder, weightName, imageEncoderFolder });
     return;
@@ -115,7 +115,7 @@ export type IpAdapterWeightsLoader = (pipeline: ModularPipeline, repoOrPath: str
 /**
  * Reading safetensors and building graphs needs Node (files, the model builder), which the
  * plugin sandbox that runs this module does not have: the package's Node side installs the
- * loader (registerSdxlComponentLoaders, run on import of '@modular-diffusers/sdxl').
+ * loader (`registerFamily(sdxl)`, or registerSdxlComponentLoaders).
  */
 let weightsLoader: IpAdapterWeightsLoader | null = null;
 

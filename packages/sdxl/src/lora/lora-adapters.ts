@@ -51,7 +51,6 @@ import {
   type UnfuseLoraOptions,
 } from '@modular-diffusers/core';
 import { builtModelRecipe, openRebuilt } from '../components/built-model-recipes.js';
-import { installSdxlLoraAdapters } from '../pipeline/sdxl-modular-pipeline.js';
 import type { OnnxSessionComponent } from '../components/onnx-session-component.js';
 import { LoraLoadError } from './lora-errors.js';
 import { LORA_COMPONENTS, readLoraFile, refusePickle, type LoraComponentName, type LoraFile } from './lora-file.js';
@@ -404,7 +403,6 @@ export class SdxlLoraAdapters {
   }
 }
 
-installSdxlLoraAdapters((host) => new SdxlLoraAdapters(host));
 
 function exportError(name: LoraComponentName, component: OnnxSessionComponent, file: string | null): LoraLoadError {
   return new LoraLoadError(

@@ -13,7 +13,6 @@ import {
   InvalidArgumentError,
   ModularPipeline,
   PipelineLoader,
-  registerPipelineClass,
   type CallablePipeline,
   type RepoResolver,
   type FuseLoraOptions,
@@ -26,14 +25,14 @@ import type { SingleFileLoadReport } from '../single-file/load-single-file.js';
 import { FROM_SINGLE_FILE_OPTIONS, type FromSingleFileOptions, type LoadSingleFileOptions } from '../single-file/single-file-options.js';
 import { singleFileLoader } from '../single-file/single-file-hook.js';
 // Types only: LoRA fusing reads files and builds graphs (node:fs), which the sandbox bundle of this
-// module cannot hold; the host entry installs the implementation (lora/lora-adapters.ts does on import).
+// module cannot hold; the host entry's `sdxl` family installs the implementation when registered.
 import type { LoraAdapterWeight, LoraHost, SdxlLoraAdapters } from '../lora/lora-adapters.js';
 import type { LoraComponentName } from '../lora/lora-file.js';
 
 let createLoraAdapters: ((host: LoraHost) => SdxlLoraAdapters) | null = null;
 const loraAdapters = new WeakMap<object, SdxlLoraAdapters>();
 
-/** Installs the LoRA implementation the SDXL pipeline's LoRA methods use (done by importing @modular-diffusers/sdxl). */
+/** Installs the LoRA implementation the SDXL pipeline's LoRA methods use (the `sdxl` family installs it when registered). */
 export function installSdxlLoraAdapters(factory: ((host: LoraHost) => SdxlLoraAdapters) | null): void {
   createLoraAdapters = factory;
 }
@@ -215,4 +214,3 @@ export class SdxlPipelineLoader extends PipelineLoader<StableDiffusionXLModularP
   }
 }
 
-registerPipelineClass('stable-diffusion-xl', StableDiffusionXLModularPipeline);

@@ -10,7 +10,7 @@
  *                                                                       postprocessed copy, the RGB bytes)
  * For SDXL at 1024x1024 that is about 1.8 GB; it grows with the pixel count.
  */
-import { registerRunMemoryEstimator, type PipelineComponents, type PipelineState, type RunMemoryEstimate } from '@modular-diffusers/core';
+import { type PipelineComponents, type PipelineState, type RunMemoryEstimate } from '@modular-diffusers/core';
 import { defaultSampleSize, numChannelsLatents, vaeScaleFactor } from './sdxl-pipeline-properties.js';
 
 function firstChannels(components: PipelineComponents, name: string, fallback: number): number {
@@ -57,4 +57,3 @@ export function estimateSdxlRunMemory(components: PipelineComponents, state: Pip
   };
 }
 
-registerRunMemoryEstimator('stable-diffusion-xl', estimateSdxlRunMemory);

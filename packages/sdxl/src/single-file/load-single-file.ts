@@ -216,7 +216,7 @@ async function componentConfig(pipeline: ModularPipeline, name: ModelName, repo:
     config = { values: SDXL_BASE_CONFIGS[name], file: `${SDXL_BASE_REPO}/${name}/config.json (shipped with @modular-diffusers/sdxl)`, folder: null };
   } else {
     const resolver = pipeline.resolver;
-    if (!resolver) throw new InvalidArgumentError(`loadSingleFile: reading the configs of '${repo}' needs a repo resolver; pass repoResolver to initPipeline or import '@modular-diffusers/hub'.`);
+    if (!resolver) throw new InvalidArgumentError(`loadSingleFile: reading the configs of '${repo}' needs a repo resolver; pass repoResolver to initPipeline or call installHub() from '@modular-diffusers/hub'.`);
     const location = await resolver.resolve(
       { repo, subfolder: name, revision: options.revision ?? null, variant: null },
       options.signal ? { signal: options.signal } : {},

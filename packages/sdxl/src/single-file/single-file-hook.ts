@@ -1,8 +1,8 @@
 /**
  * How the pipeline class reaches loadSingleFile without importing it: the
  * pipeline class is part of the sandbox-safe './blocks' entry, which may not
- * read files, so '@modular-diffusers/sdxl' installs the loader when it is
- * imported (as '@modular-diffusers/hub' installs fromPretrained).
+ * read files, so the `sdxl` family of '@modular-diffusers/sdxl' installs the
+ * loader when registered (as `installHub()` installs fromPretrained).
  */
 import { InvalidArgumentError, type ModularPipeline } from '@modular-diffusers/core';
 import type { LoadSingleFileOptions, SingleFileLoadReport } from './load-single-file.js';
@@ -17,7 +17,7 @@ export function installSingleFileLoader(loader: SingleFileLoader | null): void {
 
 export function singleFileLoader(what: string): SingleFileLoader {
   if (!installed) {
-    throw new InvalidArgumentError(`${what} reads a checkpoint file: import '@modular-diffusers/sdxl' (its main entry, not './blocks') to load single-file checkpoints.`);
+    throw new InvalidArgumentError(`${what} reads a checkpoint file: register the sdxl family of '@modular-diffusers/sdxl' (its main entry, not './blocks': \`registerFamily(sdxl)\`) to load single-file checkpoints.`);
   }
   return installed;
 }
