@@ -45,7 +45,7 @@ export async function benchRemoteColdStart(): Promise<ColdStartRow[]> {
     registerComponentAccess('ToyScaler', { methods: ['scale'], properties: ['config'] });
     hub = await startHubServer({ root: join(dir, 'hub') });
     await hub.importFolder('bench/toy-plugin', repo);
-    const options = { trustRemoteCode: true, hubUrl: hub.url, cacheDir: join(dir, 'hf'), env: {} };
+    const options = { trustRemoteCode: true, hubUrl: hub.url, cacheDir: join(dir, 'hf'), env: { HF_HOME: join(dir, 'hf-home') } };
     const id = 'bench/toy-plugin';
 
     clearSandboxLibraryCache();
