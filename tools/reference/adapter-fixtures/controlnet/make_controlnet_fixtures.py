@@ -34,9 +34,9 @@ OUT_DIR = os.path.join(REPO_ROOT, "packages", "sdxl", "fixtures", "adapters", "c
 sys.path.insert(0, FIXTURES)
 sys.path.insert(0, HERE)
 
-import missing_deps  # noqa: E402
+import absent_hub_deps  # noqa: E402
 
-missing_deps.install()
+absent_hub_deps.install()
 
 import torch  # noqa: E402
 

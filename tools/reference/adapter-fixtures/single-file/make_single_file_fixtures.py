@@ -27,7 +27,7 @@ sys.path.insert(0, HERE)
 
 import torch  # noqa: E402
 
-import absent_libraries  # noqa: E402
+import absent_hub_deps  # noqa: E402
 import clip_text  # noqa: E402
 import diffusers_env  # noqa: E402
 import make_sdxl_fixtures as real_arch_script  # noqa: E402
@@ -339,7 +339,7 @@ def main():
         src = diffusers_env.extract_sources(args.diffusers_git_dir, args.commit, os.path.join(work, "diffusers"), "src/diffusers")
         hub_src = diffusers_env.extract_sources(args.hub_git_dir, args.hub_commit, os.path.join(work, "hub"), "src/huggingface_hub")
         sys.path.insert(0, hub_src)
-        absent_libraries.install()
+        absent_hub_deps.install()
         COMMIT[0] = diffusers_env.resolve_commit(args.diffusers_git_dir, args.commit)
         diffusers_env.setup(src)
         build(args.out)
