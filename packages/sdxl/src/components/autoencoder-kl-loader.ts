@@ -11,13 +11,13 @@
  * halves is built into both graphs in-process (model-source.ts);
  * `modelSource` chooses.
  */
-import { stat } from 'node:fs/promises';
 import { ComponentLoadError, InvalidArgumentError, type ComponentLoader, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
 import { AutoencoderKL, type OnnxModelSource } from './autoencoder-kl.js';
 import { hasBuildableWeights } from '@modular-diffusers/model-builder';
 import { chooseModel, modelSourceOption } from './model-source.js';
 import { onnxLoadOptions, onnxModelPath } from './onnx-load-options.js';
 import { readJsonConfig } from './read-json-config.js';
+import { isFile } from './path-kind.js';
 
 export const autoencoderKLLoader: ComponentLoader = {
   type: 'AutoencoderKL',
@@ -107,10 +107,3 @@ async function readVaeConfig(
   );
 }
 
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}

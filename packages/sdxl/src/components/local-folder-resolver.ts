@@ -4,9 +4,10 @@
  * Tests and offline users load a diffusers-layout folder (such as the tiny
  * SDXL repo) with it; the hub package installs a Hub-backed resolver instead.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ComponentLoadError, type RepoLocation, type RepoResolver, type ResolvedLocation } from '@modular-diffusers/core';
+import { isDirectory } from './path-kind.js';
 
 export interface LocalFolderRepoResolverOptions {
   /** Folder that relative repo names are resolved against (default: the current directory). */
@@ -83,10 +84,3 @@ export class LocalFolderRepoResolver implements RepoResolver {
   }
 }
 
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
-}

@@ -8,9 +8,9 @@
  * `*.fp16.safetensors`; half-precision weights are converted to float32 for
  * the CPU and kept as they are for cuda and webgpu.
  */
-import { stat } from 'node:fs/promises';
 import { ComponentLoadError, InvalidArgumentError, type ComponentSpec, type LoaderContext } from '@modular-diffusers/core';
 import { buildModel, hasBuildableWeights, ModelBuildError, type BuildModelOptions, type BuiltModel, type UNetExtensions } from '@modular-diffusers/model-builder';
+import { isFile } from './path-kind.js';
 
 export type ModelSource = 'auto' | 'onnx' | 'safetensors';
 
@@ -104,10 +104,3 @@ export async function chooseModel(request: ChooseModelRequest): Promise<ChosenMo
   }
 }
 
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}

@@ -6,7 +6,7 @@
  * then rebuilds the UNet with the adapter in its graph (loader option
  * `ipAdapterWeights`) and loads the image encoder.
  */
-import { stat } from 'node:fs/promises';
+
 import { isAbsolute, join } from 'node:path';
 import { getDefaultRepoResolver, InvalidArgumentError, type ModularPipeline, type RepoLocation, type RepoResolver } from '@modular-diffusers/core';
 import { hasBuildableWeights, ipAdapterUNetExtensions, ModelBuildError } from '@modular-diffusers/model-builder';
@@ -15,6 +15,7 @@ import { readJsonConfig } from '../components/read-json-config.js';
 import type { UNet2DConditionModel } from '../components/unet.js';
 import { IpAdapterLoadError } from './ip-adapter-load-error.js';
 import { definedOnly, joinFolder, type IpAdapterWeightsRequest } from './load-ip-adapter.js';
+import { isDirectory, isFile } from '../components/path-kind.js';
 
 export async function loadIpAdapterWeights(pipeline: ModularPipeline, repoOrPath: string, options: IpAdapterWeightsRequest): Promise<void> {
   const { subfolder, weightName, imageEncoderFolder } = options;
@@ -107,20 +108,3 @@ async function resolveFolder(pipeline: ModularPipeline, location: RepoLocation):
 function resolverOf(pipeline: ModularPipeline): RepoResolver | null {
   return (pipeline as unknown as { resolverForAdapters?: () => RepoResolver | null }).resolverForAdapters?.() ?? getDefaultRepoResolver();
 }
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-

@@ -35,7 +35,7 @@
  * name, the matrices' shapes (lora-layers.ts). Layers for a model the pipeline has not loaded are
  * left out with a warning, as diffusers skips a text encoder the pipeline lacks.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   FUSE_LORA_OPTIONS,
@@ -57,6 +57,7 @@ import { LORA_COMPONENTS, readLoraFile, refusePickle, type LoraComponentName, ty
 import { loraWeightOverride, type WeightedLoraLayer } from './lora-fusion.js';
 import { resolveLoraLayers, type LoraLayer, type LoraTarget } from './lora-layers.js';
 import { loraTargetFromShapes } from './lora-targets.js';
+import { isDirectory, isFile } from '../components/path-kind.js';
 
 /** An adapter's weight: one number for every model, or one per model (missing models: 1). */
 export type LoraAdapterWeight = number | Partial<Record<LoraComponentName, number>>;
@@ -436,20 +437,4 @@ function checkComponents(components: readonly string[] | undefined, where: strin
     }
   }
   return [...list] as LoraComponentName[];
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
 }
