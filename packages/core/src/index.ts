@@ -37,7 +37,7 @@ export * from './state/pipeline-state.js';
 export * from './state/block-state.js';
 export { isTensorLike, formatStateValue, formatBlockStateValue } from './state/format-value.js';
 
-export { BLOCK_BRAND, isBlock } from './blocks/block-brand.js';
+export { BLOCK_BRAND, isBlock, isTypedBlockBase } from './blocks/block-brand.js';
 export * from './blocks/blocks-dict.js';
 export { sequenceInputs, alternativeInputs, combineInputs, distinctDefaults, sameDefault, combineOutputs, uniqueInputs, type SequenceStep } from './blocks/combine-params.js';
 export { formatCompositeBlocks, formatLeafBlock, formatComponents, formatConfigs } from './blocks/format-blocks.js';
@@ -45,6 +45,7 @@ export * from './blocks/make-doc-string.js';
 export * from './blocks/workflows.js';
 export * from './blocks/requirements.js';
 export * from './blocks/modular-pipeline-blocks.js';
+export * from './blocks/typed-block.js';
 export * from './compat/index.js';
 export * from './blocks/blocks-classes.js';
 export * from './blocks/sequential-pipeline-blocks.js';

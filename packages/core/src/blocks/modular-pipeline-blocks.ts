@@ -17,7 +17,7 @@ import type { BlockDeclarations, RunContext } from '../state/run-context.js';
 import { inspectSymbol } from '../util/inspect.js';
 import { BLOCKS_FROM_PRETRAINED_OPTIONS, SAVE_PRETRAINED_OPTIONS } from '../pipeline/pipeline-options.js';
 import { installModularPipelineBlocksAliases } from '../compat/modular-pipeline-blocks-compat.js';
-import { BLOCK_BRAND } from './block-brand.js';
+import { BLOCK_BRAND, isTypedBlockBase } from './block-brand.js';
 import { BlocksDict } from './blocks-dict.js';
 import { combineOutputs, uniqueInputs } from './combine-params.js';
 import { formatCompositeBlocks, formatLeafBlock } from './format-blocks.js';
@@ -181,7 +181,9 @@ export class ModularPipelineBlocks {
 
   /** The direct parent class's name: the `Class:` line of the printout. */
   get baseClassName(): string {
-    return (Object.getPrototypeOf(this.constructor) as { name?: string })?.name ?? '';
+    let base: unknown = Object.getPrototypeOf(this.constructor);
+    while (isTypedBlockBase(base)) base = Object.getPrototypeOf(base);
+    return (base as { name?: string } | null)?.name ?? '';
   }
 
   // ---- running ------------------------------------------------------------------------------
