@@ -5,11 +5,13 @@
  * regions with.
  */
 import {
-  ComponentSpec,
-  InputParam,
-  OutputParam,
-  PipelineBlock,
+  TypedBlock,
+  blockSpec,
+  component,
+  input,
+  output,
   type BlockResult,
+  type ComponentsOf,
   type PipelineComponents,
   type PipelineState,
 } from '@modular-diffusers/core';
@@ -19,62 +21,49 @@ import { timestepList } from '@modular-diffusers/sdxl/blocks';
 import { changeMapMasks } from './change-map-masks.js';
 import { DiffDiffInputError } from './errors.js';
 import { noisedOriginalLatents } from './noised-original-latents.js';
-import { MODEL_NAME, diffdiffMapInput, diffdiffMasksOutput, maskProcessorSpec, originalLatentsOutput } from './params.js';
+import { MODEL_NAME, diffdiffMapInput, diffdiffMasksOutput, maskProcessorComponent, originalLatentsOutput } from './params.js';
 
-/** What the block needs of `components.mask_processor` (a VaeImageProcessor, or anything shaped like one). */
-export interface ChangeMapProcessor {
-  preprocess(image: unknown, options: { height?: number; width?: number }): Promise<Tensor>;
-}
+export type { ChangeMapProcessor } from './params.js';
 
-export class SDXLDiffDiffPrepareLatentsStep extends PipelineBlock {
+const prepareLatentsSpec = blockSpec({
+  description: 'Step that prepares the latents for the differential diffusion generation process',
+  components: {
+    vae: component<unknown>('AutoencoderKL'),
+    scheduler: component<Scheduler | null>('EulerDiscreteScheduler'),
+    mask_processor: maskProcessorComponent(),
+  },
+  inputs: {
+    latents: input<Tensor>(),
+    num_images_per_prompt: input<number>({ default: 1 }),
+    denoising_start: input<number | null>(),
+    diffdiff_map: diffdiffMapInput(),
+    generator: input<Generator | Generator[] | null>(),
+    timesteps: input<unknown>({ typeHint: 'Tensor', description: 'The timesteps to use for sampling. Can be generated in set_timesteps step.' }),
+    num_inference_steps: input<number | null>({
+      typeHint: 'int',
+      description: 'The number of inference steps to use for the denoising process. Can be generated in set_timesteps step.',
+    }),
+    image_latents: input<Tensor>({
+      required: true,
+      typeHint: 'Tensor',
+      description: 'The latents representing the reference image for image-to-image/inpainting generation. Can be generated in vae_encode step.',
+    }),
+    batch_size: input<number>({
+      required: true,
+      typeHint: 'int',
+      description: 'Number of prompts, the final batch size of model inputs should be batch_size * num_images_per_prompt. Can be generated in input step.',
+    }),
+    dtype: input<'float32' | 'float16'>({ required: true, typeHint: 'dtype', description: 'The dtype of the model inputs' }),
+  },
+  outputs: {
+    latents: output<Tensor>({ typeHint: 'Tensor', description: 'The initial latents to use for the denoising process' }),
+    original_latents: originalLatentsOutput(),
+    diffdiff_masks: diffdiffMasksOutput(),
+  },
+});
+
+export class SDXLDiffDiffPrepareLatentsStep extends TypedBlock(prepareLatentsSpec) {
   static override modelName = MODEL_NAME;
-
-  override get description() {
-    return 'Step that prepares the latents for the differential diffusion generation process';
-  }
-
-  override get expectedComponents() {
-    return [new ComponentSpec('vae', 'AutoencoderKL'), new ComponentSpec('scheduler', 'EulerDiscreteScheduler'), maskProcessorSpec()];
-  }
-
-  override get inputs() {
-    return [
-      new InputParam('latents'),
-      new InputParam('num_images_per_prompt', { default: 1 }),
-      new InputParam('denoising_start'),
-      diffdiffMapInput(),
-    ];
-  }
-
-  override get intermediatesInputs() {
-    return [
-      new InputParam('generator'),
-      new InputParam('timesteps', { typeHint: 'Tensor', description: 'The timesteps to use for sampling. Can be generated in set_timesteps step.' }),
-      new InputParam('num_inference_steps', {
-        typeHint: 'int',
-        description: 'The number of inference steps to use for the denoising process. Can be generated in set_timesteps step.',
-      }),
-      new InputParam('image_latents', {
-        required: true,
-        typeHint: 'Tensor',
-        description: 'The latents representing the reference image for image-to-image/inpainting generation. Can be generated in vae_encode step.',
-      }),
-      new InputParam('batch_size', {
-        required: true,
-        typeHint: 'int',
-        description: 'Number of prompts, the final batch size of model inputs should be batch_size * num_images_per_prompt. Can be generated in input step.',
-      }),
-      new InputParam('dtype', { required: true, typeHint: 'dtype', description: 'The dtype of the model inputs' }),
-    ];
-  }
-
-  override get intermediatesOutputs() {
-    return [
-      new OutputParam('latents', { typeHint: 'Tensor', description: 'The initial latents to use for the denoising process' }),
-      originalLatentsOutput(),
-      diffdiffMasksOutput(),
-    ];
-  }
 
   override validateInputs(_components: PipelineComponents, state: PipelineState): void {
     const map = state.get('diffdiff_map');
@@ -85,12 +74,12 @@ export class SDXLDiffDiffPrepareLatentsStep extends PipelineBlock {
     }
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+  override async call(components: ComponentsOf<typeof prepareLatentsSpec>, state: PipelineState): Promise<BlockResult> {
     const bs = this.getBlockState(state);
-    const scheduler = components.scheduler as Scheduler | null;
+    const scheduler = components.scheduler;
     if (!scheduler) throw new DiffDiffInputError('No scheduler is loaded; run pipeline.loadComponents() or set one with updateComponents({ scheduler }).');
     const timesteps = timestepList(bs.timesteps);
-    const steps: number = bs.num_inference_steps ?? timesteps.length;
+    const steps = bs.num_inference_steps ?? timesteps.length;
     if (steps < timesteps.length) {
       throw new DiffDiffInputError(
         `num_inference_steps is ${steps} but the schedule has ${timesteps.length} timesteps; each timestep needs its own diff-diff mask. ` +
@@ -98,17 +87,18 @@ export class SDXLDiffDiffPrepareLatentsStep extends PipelineBlock {
       );
     }
 
-    const imageLatents = asFloat32(bs.image_latents as Tensor);
+    const imageLatents = asFloat32(bs.image_latents);
     if (imageLatents.rank !== 4) throw new DiffDiffInputError('`image_latents` must be [batch, 4, height / 8, width / 8] latents from the VAE encoder step.');
     const initLatents = tileToBatch(imageLatents, bs.batch_size * bs.num_images_per_prompt);
-    const noise = asFloat32(randnTensor(initLatents.shape, { generator: (bs.generator ?? undefined) as Generator | Generator[] | undefined, dtype: bs.dtype }));
-    bs.original_latents = noisedOriginalLatents(scheduler, initLatents, noise, timesteps);
+    const noise = asFloat32(randnTensor(initLatents.shape, { generator: bs.generator ?? undefined, dtype: bs.dtype }));
+    const originalLatents = noisedOriginalLatents(scheduler, initLatents, noise, timesteps);
+    bs.original_latents = originalLatents;
 
     if (bs.latents != null) bs.latents = asFloat32(bs.latents);
-    else bs.latents = bs.denoising_start == null ? select(bs.original_latents as Tensor<'float32'>, 0).clone() : initLatents;
+    else bs.latents = bs.denoising_start == null ? select(originalLatents, 0).clone() : initLatents;
 
     const [height, width] = imageLatents.shape.slice(2) as [number, number];
-    const processor = components.mask_processor as ChangeMapProcessor | null;
+    const processor = components.mask_processor;
     if (!processor) throw new DiffDiffInputError('No mask_processor is loaded; run pipeline.loadComponents() (it is created from its config).');
     const map = asFloat32(await processor.preprocess(bs.diffdiff_map, { height, width }));
     if (map.shape[map.rank - 2] !== height || map.shape[map.rank - 1] !== width) {
