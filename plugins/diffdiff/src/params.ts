@@ -3,7 +3,7 @@
  * listings word them, so printouts and `doc` read like the guide. They are
  * typed (`input<T>()`, `output<T>()`), so the blocks read typed state.
  */
-import { ComponentSpec, component, input, output } from '@modular-diffusers/core';
+import { component, componentSpecOf, input, output } from '@modular-diffusers/core';
 import type { Tensor } from '@modular-diffusers/runtime/tensor';
 
 export const MODEL_NAME = 'stable-diffusion-xl';
@@ -46,7 +46,4 @@ export const diffdiffMasksInput = () =>
   });
 
 /** The mask processor's spec, for code that builds specs directly. */
-export const maskProcessorSpec = () => {
-  const decl = maskProcessorComponent();
-  return new ComponentSpec('mask_processor', decl.type, decl.fields);
-};
+export const maskProcessorSpec = () => componentSpecOf('mask_processor', maskProcessorComponent());

@@ -96,6 +96,11 @@ export function component<C>(type: string | ClassOf<C>, fields: Omit<ComponentSp
   return { kind: 'component', type: type as TypeHint, fields: { ...fields } };
 }
 
+/** The ComponentSpec a declared component stands for, under `name` (what TypedBlock builds). */
+export function componentSpecOf(name: string, decl: Pick<ComponentDecl<unknown>, 'type' | 'fields'>): ComponentSpec {
+  return new ComponentSpec(name, decl.type, decl.fields);
+}
+
 // What a spec's entries must be, whatever their value type (the phantom makes InputDecl<T> invariant).
 type SomeInput = Pick<InputDecl<never>, 'kind' | 'fields'>;
 type SomeOutput = Pick<OutputDecl<never>, 'kind' | 'fields'>;
@@ -157,15 +162,16 @@ type TypedBlockClass<S extends BlockSpec, Base extends abstract new () => Modula
 export function TypedBlock<const S extends BlockSpec>(spec: S): TypedBlockClass<S, typeof ModularPipelineBlocks>;
 export function TypedBlock<const S extends BlockSpec, Base extends abstract new () => ModularPipelineBlocks>(spec: S, base: Base): TypedBlockClass<S, Base>;
 export function TypedBlock<const S extends BlockSpec>(spec: S, base: abstract new () => ModularPipelineBlocks = ModularPipelineBlocks): unknown {
-  const inputs = Object.entries(spec.inputs ?? {}).map(([name, decl]) => new InputParam(name, decl.fields));
-  const outputs = Object.entries(spec.outputs ?? {}).map(([name, decl]) => new OutputParam(name, decl.fields));
-  const components = Object.entries(spec.components ?? {}).map(([name, decl]) => new ComponentSpec(name, decl.type, decl.fields));
-  const configs = [...(spec.configs ?? [])];
+  // Checked before any param is built from an entry, so a wrong entry gets this error, not a param's.
   for (const decl of [...Object.values(spec.inputs ?? {}), ...Object.values(spec.outputs ?? {}), ...Object.values(spec.components ?? {})]) {
     if (!decl || !['input', 'output', 'component'].includes((decl as { kind?: unknown }).kind as string)) {
       throw new TypeError('TypedBlock(spec): every entry of inputs/outputs/components must come from input(), output() or component().');
     }
   }
+  const inputs = Object.entries(spec.inputs ?? {}).map(([name, decl]) => new InputParam(name, decl.fields));
+  const outputs = Object.entries(spec.outputs ?? {}).map(([name, decl]) => new OutputParam(name, decl.fields));
+  const components = Object.entries(spec.components ?? {}).map(([name, decl]) => componentSpecOf(name, decl));
+  const configs = [...(spec.configs ?? [])];
 
   abstract class Typed extends (base as typeof ModularPipelineBlocks) {
     get spec(): S {
