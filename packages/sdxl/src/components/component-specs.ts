@@ -1,22 +1,39 @@
 /**
- * The component specs SDXL blocks share, declared once so every block asks
- * for the same thing (same name, type, config and creation method), as
- * diffusers' blocks do.
+ * The components SDXL blocks share, declared once so every block asks for
+ * the same thing (same name, type, config and creation method), as
+ * diffusers' blocks do. Each is a typed declaration (`component<T>()`) for
+ * a TypedBlock spec, with a `...Spec()` twin for code that wants the
+ * ComponentSpec itself.
+ *
+ * A model loaded from the repo (`fromPretrained`) is null until
+ * `loadComponents()`; one created from a config (`fromConfig`) exists from
+ * the start, so its type has no null.
  */
-import { ComponentSpec } from '@modular-diffusers/core';
+import { component, componentSpecOf } from '@modular-diffusers/core';
+import type { Guider, Scheduler } from '@modular-diffusers/diffusion';
+import type { VaeImageProcessor } from '@modular-diffusers/runtime';
+import type { AutoencoderKL } from './autoencoder-kl.js';
+import type { UNet2DConditionModel } from './unet.js';
 
-export const guiderSpec = () =>
-  new ComponentSpec('guider', 'ClassifierFreeGuidance', { config: { guidance_scale: 7.5 }, defaultCreationMethod: 'fromConfig' });
+export const guiderComponent = () =>
+  component<Guider>('ClassifierFreeGuidance', { config: { guidance_scale: 7.5 }, defaultCreationMethod: 'fromConfig' });
 
-export const imageProcessorSpec = () =>
-  new ComponentSpec('image_processor', 'VaeImageProcessor', { config: { vae_scale_factor: 8 }, defaultCreationMethod: 'fromConfig' });
+export const imageProcessorComponent = () =>
+  component<VaeImageProcessor>('VaeImageProcessor', { config: { vae_scale_factor: 8 }, defaultCreationMethod: 'fromConfig' });
 
-export const maskProcessorSpec = () =>
-  new ComponentSpec('mask_processor', 'VaeImageProcessor', {
+export const maskProcessorComponent = () =>
+  component<VaeImageProcessor>('VaeImageProcessor', {
     config: { do_normalize: false, vae_scale_factor: 8, do_binarize: true, do_convert_grayscale: true },
     defaultCreationMethod: 'fromConfig',
   });
 
-export const schedulerSpec = () => new ComponentSpec('scheduler', 'EulerDiscreteScheduler');
-export const unetSpec = () => new ComponentSpec('unet', 'UNet2DConditionModel');
-export const vaeSpec = () => new ComponentSpec('vae', 'AutoencoderKL');
+export const schedulerComponent = () => component<Scheduler | null>('EulerDiscreteScheduler');
+export const unetComponent = () => component<UNet2DConditionModel | null>('UNet2DConditionModel');
+export const vaeComponent = () => component<AutoencoderKL | null>('AutoencoderKL');
+
+export const guiderSpec = () => componentSpecOf('guider', guiderComponent());
+export const imageProcessorSpec = () => componentSpecOf('image_processor', imageProcessorComponent());
+export const maskProcessorSpec = () => componentSpecOf('mask_processor', maskProcessorComponent());
+export const schedulerSpec = () => componentSpecOf('scheduler', schedulerComponent());
+export const unetSpec = () => componentSpecOf('unet', unetComponent());
+export const vaeSpec = () => componentSpecOf('vae', vaeComponent());
