@@ -26,7 +26,8 @@ import type { RequirementsTree } from './requirements.js';
 import { formatWorkflows, workflowInputNames, workflowTriggers, type WorkflowMap } from './workflows.js';
 
 /** What a block's `call` resolves to: the components (the pipeline) and the state it updated. */
-export type BlockResult<S = PipelineState> = [PipelineComponents, S] | readonly [PipelineComponents, S];
+/** What `call` returns: the components (the pipeline) and the state it was given, updated. */
+export type BlockResult<S = PipelineState> = [ModularPipeline, S] | readonly [ModularPipeline, S];
 
 /**
  * The base of every block. A leaf block subclasses it (the guide's `PipelineBlock` is in compat/),
@@ -194,7 +195,7 @@ export class ModularPipelineBlocks {
    * block state.
    */
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  async call(components: PipelineComponents, state: PipelineState | BlockState, ...loopArgs: any[]): Promise<BlockResult<any>> {
+  async call(components: ModularPipeline, state: PipelineState | BlockState, ...loopArgs: unknown[]): Promise<BlockResult<PipelineState | BlockState>> {
     throw new BlockDefinitionError(`${this.className} does not implement call(components, state).`);
   }
 
@@ -216,7 +217,7 @@ export class ModularPipelineBlocks {
    * collects every value tagged with its kwargs type (individually and as a
    * dict under the kwargs type's name).
    */
-  getBlockState<T extends object = Record<string, any>>(state: PipelineState): BlockState & T {
+  getBlockState<T extends object = Record<string, unknown>>(state: PipelineState): BlockState & T {
     const { allInputs, outputs } = this.declarationsIn(state);
     const values = new Map<string, unknown>();
     const declared = new Set<string>();

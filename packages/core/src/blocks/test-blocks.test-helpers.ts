@@ -30,7 +30,7 @@ export class AddStep extends PipelineBlock {
     return [new OutputParam('y', { typeHint: 'int', description: 'x + offset' })];
   }
   override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
-    const bs = this.getBlockState(state);
+    const bs = this.getBlockState<{ x: number; offset: number; y?: number }>(state);
     bs.y = bs.x + bs.offset;
     this.setBlockState(state, bs);
     return [components, state];
@@ -51,7 +51,7 @@ export class MulStep extends PipelineBlock {
     return [new OutputParam('z', { typeHint: 'int' })];
   }
   override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
-    const bs = this.getBlockState(state);
+    const bs = this.getBlockState<{ y: number; factor: number; z?: number }>(state);
     bs.z = bs.y * bs.factor;
     this.setBlockState(state, bs);
     return [components, state];
@@ -69,7 +69,7 @@ export class NegStep extends PipelineBlock {
     return [new OutputParam('z')];
   }
   override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
-    const bs = this.getBlockState(state);
+    const bs = this.getBlockState<{ y: number; z?: number }>(state);
     bs.z = -bs.y;
     this.setBlockState(state, bs);
     return [components, state];
@@ -91,7 +91,7 @@ export class AccumulateStep extends PipelineBlock {
   override get intermediatesInputs() {
     return [new InputParam('acc', { required: true })];
   }
-  override async call(components: PipelineComponents, bs: BlockState & Record<string, any>, i: number, t: number) {
+  override async call(components: PipelineComponents, bs: BlockState & Record<string, number>, i: number, t: number) {
     bs.delta = t * (i + 1);
     return [components, bs] as [PipelineComponents, BlockState];
   }
@@ -101,7 +101,7 @@ export class ApplyStep extends PipelineBlock {
   override get intermediatesOutputs() {
     return [new OutputParam('acc')];
   }
-  override async call(components: PipelineComponents, bs: BlockState & Record<string, any>) {
+  override async call(components: PipelineComponents, bs: BlockState & Record<string, number>) {
     bs.acc = bs.acc + bs.delta;
     return [components, bs] as [PipelineComponents, BlockState];
   }
@@ -118,7 +118,7 @@ export class AccumulateLoop extends LoopSequentialPipelineBlocks {
     return [new InputParam('ts', { required: true })];
   }
   override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
-    const bs = this.getBlockState(state);
+    const bs = this.getBlockState<{ ts: number[] }>(state);
     const progress = this.progressBar(bs, bs.ts.length);
     for (let i = 0; i < bs.ts.length; i++) {
       await this.loopStep(components, bs, i, bs.ts[i]);

@@ -154,6 +154,14 @@ describe('TypedBlock', () => {
       const offset: number = bs.offset;
       return [label, x, offset];
     };
+    const fromBlock = (block: TypedAddStep, state: PipelineState) => {
+      const bs = block.getBlockState(state);
+      // @ts-expect-error getBlockState of a typed block is typed too: no `y_out`
+      bs.y_out = 1;
+      const y: number | undefined = bs.y;
+      return y;
+    };
     expect(typeof typeOnly).toBe('function');
+    expect(typeof fromBlock).toBe('function');
   });
 });

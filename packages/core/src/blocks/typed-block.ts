@@ -150,8 +150,8 @@ export interface TypedBlockMembers<S extends BlockSpec> {
 }
 
 /** The base's statics (modelName, workflowMap, ...) with one constructor making typed instances. */
-type TypedBlockClass<S extends BlockSpec, Base extends abstract new () => ModularPipelineBlocks> = { [K in keyof Base]: Base[K] } & (abstract new () => InstanceType<Base> &
-  TypedBlockMembers<S>);
+type TypedBlockClass<S extends BlockSpec, Base extends abstract new () => ModularPipelineBlocks> = { [K in keyof Base]: Base[K] } & (abstract new () => TypedBlockMembers<S> &
+  InstanceType<Base>);
 
 /**
  * The base class for a block declared by `spec`: its `description`,

@@ -25,7 +25,7 @@ export class PrepareLoopStep extends PipelineBlock {
     return [new OutputParam('ts'), new OutputParam('acc')];
   }
   override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
-    const bs = this.getBlockState(state);
+    const bs = this.getBlockState<{ num_steps: number; z: number; ts?: number[]; acc?: number }>(state);
     bs.ts = Array.from({ length: bs.num_steps }, (_, i) => i + 1);
     bs.acc = bs.z;
     this.setBlockState(state, bs);
@@ -52,7 +52,7 @@ export class BoostStep extends PipelineBlock {
     return [new OutputParam('offset')];
   }
   override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
-    const bs = this.getBlockState(state);
+    const bs = this.getBlockState<{ boost: number; offset?: number }>(state);
     bs.offset = bs.boost * 10;
     this.setBlockState(state, bs);
     return [components, state];

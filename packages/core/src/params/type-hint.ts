@@ -3,8 +3,8 @@
  * TypeScript type ('Tensor', 'int', 'UNet2DConditionModel') or a class, whose
  * name is what gets printed.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ClassLike = abstract new (...args: any[]) => unknown;
+// `never[]` parameters: any constructor fits, whatever it takes, and nothing can be passed to one by this type.
+export type ClassLike = abstract new (...args: never[]) => unknown;
 export type TypeHint = string | ClassLike | null;
 
 export function typeHintName(hint: TypeHint | undefined): string {

@@ -33,7 +33,7 @@ class Adder {
   constructor(readonly config: Record<string, unknown> = {}) {}
 }
 class Scaler {
-  constructor(readonly config: Record<string, unknown> = {}) {}
+  constructor(readonly config: { k: number } = { k: 1 }) {}
 }
 
 /** z = (x + offset) * factor * scaler.config.k: uses a fromPretrained and a fromConfig component. */
@@ -48,8 +48,8 @@ class ScaleStep extends PipelineBlock {
     return [new OutputParam('scaled')];
   }
   override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
-    const bs = this.getBlockState(state);
-    bs.scaled = bs.z * components.scaler.config.k * (components.config.scale_output ? 10 : 1);
+    const bs = this.getBlockState<{ z: number; scaled?: number }>(state);
+    bs.scaled = bs.z * components.getComponent<Scaler>('scaler').config.k * (components.config.scale_output ? 10 : 1);
     this.setBlockState(state, bs);
     return [components, state];
   }
@@ -65,7 +65,7 @@ function registry(loads: string[] = []) {
         return new Adder({ loadedFrom: spec.loadId, ...context.options });
       },
     })
-    .register({ type: 'Scaler', fromConfig: (config) => new Scaler(config) });
+    .register({ type: 'Scaler', fromConfig: (config) => new Scaler({ k: Number(config.k ?? 1) }) });
 }
 
 const blocks = () => SequentialPipelineBlocks.fromBlocksDict({ add: AddStep, mul: MulStep, scale: ScaleStep });
@@ -78,8 +78,8 @@ describe('ModularPipeline', () => {
     expect(pipe).toBeInstanceOf(ModularPipeline);
     expect(typeof pipe).toBe('function');
     expect(pipe.componentNames).toEqual(['adder', 'scaler']);
-    expect((pipe as PipelineComponents).scaler).toBeInstanceOf(Scaler); // fromConfig: created at init
-    expect((pipe as PipelineComponents).adder).toBeNull(); // fromPretrained: loaded later
+    expect(pipe.getComponent('scaler')).toBeInstanceOf(Scaler); // fromConfig: created at init
+    expect(pipe.getComponent('adder')).toBeNull(); // fromPretrained: loaded later
     expect(pipe.nullComponentNames).toEqual(['adder']);
     expect(pipe.pretrainedComponentNames).toEqual(['adder']);
     expect(pipe.configComponentNames).toEqual(['scaler']);
@@ -224,7 +224,7 @@ describe('ModularPipeline', () => {
 
     const events: string[] = [];
     manager.on((e) => events.push(`${e.type}:${e.name}`));
-    void (a as PipelineComponents).adder;
+    void Reflect.get(a, 'adder');
     expect(events).toEqual(['beforeUse:adder']);
 
     a.unloadComponents('adder');
@@ -247,7 +247,7 @@ describe('ModularPipeline', () => {
     expect(logger.of('warn').join('\n')).toMatch(/'nonsense' is neither a component nor a config/);
 
     const other = new Adder({ hand: 'made' });
-    (pipe as PipelineComponents).adder = other; // the property setter goes through updateComponents
+    Reflect.set(pipe, 'adder', other); // the property setter goes through updateComponents
     expect(pipe.getComponent('adder')).toBe(other);
     // No load id in a from-pretrained slot: it stays from-pretrained with no source, as in diffusers'
     // update_components, so a save keeps its index entry (TestCustomModelSavePretrained).

@@ -13,7 +13,7 @@ class Expensive extends PipelineBlock {
   }
   override async call(components: PipelineComponents, state: PipelineState) {
     calls.push('expensive ran');
-    const bs = this.getBlockState(state);
+    const bs = this.getBlockState<{ x: number; y?: number }>(state);
     bs.y = bs.x * 2;
     this.setBlockState(state, bs);
     return [components, state] as const;

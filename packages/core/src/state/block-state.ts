@@ -31,8 +31,9 @@ const RESERVED = new Set(['asDict', 'has', 'keys', 'toString']);
  * A block's local view of the pipeline state with attribute access:
  * `blockState.latents`. Missing names read as `undefined`; in strict mode a
  * name the block neither declares nor has set throws, which catches typos.
- * Type it as `BlockState & Record<string, any>` (what `getBlockState` returns)
- * or `BlockState & { latents: Tensor }` for a typed view.
+ * A typed block's `getBlockState` gives `BlockState & StateOf<spec>`; an
+ * untyped one `BlockState & Record<string, unknown>`, or the view passed as
+ * its type argument (`getBlockState<{ latents: Tensor }>(state)`).
  */
 export class BlockState {
   constructor(values: Record<string, unknown> | Map<string, unknown> = {}, options: BlockStateOptions = {}) {

@@ -16,7 +16,7 @@ export interface OptionDeclaration<T> {
   readonly valueType?: T;
 }
 
-export type OptionDeclarations = Record<string, OptionDeclaration<any>>;
+export type OptionDeclarations = Record<string, OptionDeclaration<unknown>>;
 
 /** The options object a set of declarations describes: every key optional, nothing else allowed. */
 export type OptionsOf<D> = D extends OptionsDefinition<infer Decls>

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../errors.js';
 import { inspectSymbol } from './inspect.js';
 
-export type DictInit<V> = Iterable<readonly [string, V]> | InsertableOrderedDict<V, any> | Record<string, V>;
+export type DictInit<V> = Iterable<readonly [string, V]> | InsertableOrderedDict<V, unknown> | Record<string, V>;
 
 /** What a bracket read of a member name gives: the dict's own methods and its `length`/`size`. */
 export type DictMember = ((...args: never[]) => unknown) | number;

@@ -1,0 +1,43 @@
+/**
+ * What `run` takes and what it resolves to. A pipeline's output types (`Out`, e.g. sdxl's
+ * `{ images: PipelineImage[]; latents: Tensor }`) type the value of `output: 'images'`; a
+ * name the pipeline does not type reads as `unknown`, never as `any`.
+ */
+import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import { PipelineState } from '../state/pipeline-state.js';
+
+/** `output`: one name, a list of names, or nothing for the whole PipelineState. */
+export type OutputChoice = string | readonly string[] | undefined;
+
+/** Pipeline inputs by name, plus `output` (what to return) and `state` (a state to continue from). */
+export type RunInputs<O extends OutputChoice = OutputChoice> = { [input: string]: unknown; output?: O; state?: PipelineState };
+
+/** The type of one output of a pipeline whose outputs are `Out`. */
+export type OutputValue<Out, K extends string> = (Out & { [N in K]: unknown })[K];
+
+/** What `run({ output })` resolves to: the value, a record of the values, or the final state. */
+export type RunResult<Out, O extends OutputChoice> = [O] extends [string]
+  ? OutputValue<Out, O>
+  : [O] extends [readonly string[]]
+    ? { [K in O[number]]: OutputValue<Out, K> }
+    : [O] extends [undefined]
+      ? PipelineState
+      : unknown;
+
+/** A pipeline's outputs when nothing types them. */
+export type UntypedOutputs = object;
+
+/** Picks what a run returns from its final state: undefined the state, a name its value, a list a record. */
+export function selectOutput(state: PipelineState, output: unknown): unknown {
+  if (output === undefined || output === null) return state;
+  const missing = (name: string) => new NotFoundError(`Output '${name}' is not in the pipeline state. Available: ${state.keys().join(', ')}.`);
+  if (typeof output === 'string') {
+    if (!state.has(output)) throw missing(output);
+    return state.get(output);
+  }
+  if (Array.isArray(output)) {
+    for (const name of output) if (!state.has(name)) throw missing(name);
+    return state.get(output as string[]);
+  }
+  throw new InvalidArgumentError(`output must be a name or a list of names, got ${typeof output}.`);
+}
