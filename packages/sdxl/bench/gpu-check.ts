@@ -23,11 +23,11 @@ import {
   rowStatus,
   timeBareSessionRun,
   type ExecutionProvider,
-  type PipelineImage,
+  PipelineImage,
   type ProviderCheckRow,
   type Tensor,
 } from '@modular-diffusers/runtime';
-import { LocalFolderRepoResolver, TEXT2IMAGE_BLOCKS, registerSdxlComponentLoaders } from '../src/index.js';
+import { LocalFolderRepoResolver, StableDiffusionXLModularPipeline, TEXT2IMAGE_BLOCKS, registerSdxlComponentLoaders } from '../src/index.js';
 
 export interface GpuCheckOptions {
   providers?: readonly ExecutionProvider[];
@@ -107,6 +107,7 @@ export async function runGpuCheck(options: GpuCheckOptions = {}): Promise<GpuChe
 async function runOn(provider: ExecutionProvider, repo: string, size: number, steps: number): Promise<ProviderRun> {
   const registry = registerSdxlComponentLoaders(new ComponentLoaderRegistry());
   const pipe = SequentialPipelineBlocks.fromBlocksDict(TEXT2IMAGE_BLOCKS).initPipeline(repo, {
+    pipelineClass: StableDiffusionXLModularPipeline,
     repoResolver: new LocalFolderRepoResolver(),
     loaderRegistry: registry,
     logger: silentLogger,
@@ -125,13 +126,15 @@ async function runOn(provider: ExecutionProvider, repo: string, size: number, st
     const call = async () => {
       const stepEnds: number[] = [];
       const start = performance.now();
-      const images: PipelineImage[] = await pipe(
+      const images = await pipe(
         { prompt: 'a red apple', height: size, width: size, num_inference_steps: steps, generator: new Generator(0), output: 'images' },
         { onProgress: () => stepEnds.push(performance.now()) },
       );
       const totalMs = performance.now() - start;
       const stepMs = medianOf(stepEnds.slice(1).map((end, i) => end - stepEnds[i]!));
-      return { image: images[0]!, totalMs, stepMs };
+      const image = images[0];
+      if (!(image instanceof PipelineImage)) throw new Error("the pipeline returned no image (output_type is 'pil' by default)");
+      return { image, totalMs, stepMs };
     };
     await call(); // warm-up: first-run allocations and kernel compilation
     const timed = await call();

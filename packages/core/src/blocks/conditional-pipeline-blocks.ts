@@ -4,7 +4,7 @@ import { BlockDefinitionError } from '../errors.js';
 import type { ConfigSpec } from '../params/config-spec.js';
 import type { InputParam } from '../params/input-param.js';
 import type { OutputParam } from '../params/output-param.js';
-import type { PipelineComponents } from '../pipeline/modular-pipeline.js';
+import type { ModularPipeline } from '../pipeline/modular-pipeline.js';
 import type { PipelineState } from '../state/pipeline-state.js';
 import type { BlockLike } from './blocks-dict.js';
 import { alternativeInputs, combineOutputs } from './combine-params.js';
@@ -106,7 +106,7 @@ export class ConditionalPipelineBlocks extends ModularPipelineBlocks {
     return this.selectBlock(triggers) ?? this.defaultBlockName;
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+  override async call(components: ModularPipeline, state: PipelineState): Promise<BlockResult> {
     const triggers: Record<string, unknown> = {};
     for (const t of this.blockTriggerInputs) if (t !== null) triggers[t] = state.get(t);
     const name = this.resolveBlockName(triggers);

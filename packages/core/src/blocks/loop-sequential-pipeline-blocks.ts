@@ -4,7 +4,7 @@ import { BlockDefinitionError } from '../errors.js';
 import type { ConfigSpec } from '../params/config-spec.js';
 import type { InputParam } from '../params/input-param.js';
 import type { OutputParam } from '../params/output-param.js';
-import type { PipelineComponents } from '../pipeline/modular-pipeline.js';
+import type { ModularPipeline } from '../pipeline/modular-pipeline.js';
 import { blockStateContext, type BlockState } from '../state/block-state.js';
 import { throwIfAborted } from '../util/abort.js';
 import type { DictInit } from '../util/insertable-ordered-dict.js';
@@ -124,7 +124,7 @@ export class LoopSequentialPipelineBlocks extends ModularPipelineBlocks {
    * One iteration: checks the run's AbortSignal, then calls every sub-block
    * with the shared block state and the loop arguments (`i`, `t`).
    */
-  async loopStep(components: PipelineComponents, blockState: BlockState, ...args: unknown[]): Promise<[PipelineComponents, BlockState]> {
+  async loopStep(components: ModularPipeline, blockState: BlockState, ...args: unknown[]): Promise<[ModularPipeline, BlockState]> {
     throwIfAborted(blockStateContext(blockState)?.signal, `before step ${String(args[0])} of ${this.className}`);
     for (const [name, block] of this.blocks) {
       [components, blockState] = await this.runSubBlock(name, block, components, blockState, ...args);

@@ -10,7 +10,8 @@ import {
 import type { ConfigSpec } from '../params/config-spec.js';
 import type { InputParam } from '../params/input-param.js';
 import type { OutputParam } from '../params/output-param.js';
-import { createPipeline, type CallablePipeline, type InitPipelineOptions, type ModularPipeline, type PipelineComponents } from '../pipeline/modular-pipeline.js';
+import { createPipeline, type CallablePipeline, type InitPipelineOptions, type InitPipelineOptionsFor, type ModularPipeline } from '../pipeline/modular-pipeline.js';
+import type { PipelineOutputsOf } from '../pipeline/callable-pipeline.js';
 import { BlockState, blockStateContext } from '../state/block-state.js';
 import type { PipelineState } from '../state/pipeline-state.js';
 import type { BlockDeclarations, RunContext } from '../state/run-context.js';
@@ -40,7 +41,7 @@ export type BlockResult<S = PipelineState> = [ModularPipeline, S] | readonly [Mo
  *   override get expectedComponents() { return [new ComponentSpec('vae', 'AutoencoderKL')]; }
  *   override get inputs() { return [new InputParam('image', { required: true })]; }
  *   override get intermediatesOutputs() { return [new OutputParam('image_latents')]; }
- *   override async call(components: PipelineComponents, state: PipelineState) {
+ *   override async call(components: ModularPipeline, state: PipelineState) {
  *     const blockState = this.getBlockState(state);
  *     blockState.image_latents = await components.vae.encode(blockState.image);
  *     this.setBlockState(state, blockState);
@@ -292,7 +293,7 @@ export class ModularPipelineBlocks {
    * sub-block's name prepended to their `blockPath`, other errors are wrapped
    * in a BlockExecutionError that keeps the original as `cause`.
    */
-  protected async runSubBlock<S>(name: string, block: ModularPipelineBlocks, components: PipelineComponents, state: S, ...args: unknown[]): Promise<[PipelineComponents, S]> {
+  protected async runSubBlock<S>(name: string, block: ModularPipelineBlocks, components: ModularPipeline, state: S, ...args: unknown[]): Promise<[ModularPipeline, S]> {
     let result: unknown;
     try {
       await runContextOf(state)?.beforeBlock?.(block, name);
@@ -309,7 +310,7 @@ export class ModularPipelineBlocks {
     if (!Array.isArray(result) || result.length !== 2) {
       throw new BlockDefinitionError(`${block.className}.call() must return [components, state]; it returned ${String(result)}.`);
     }
-    return [result[0] as PipelineComponents, result[1] as S];
+    return [result[0] as ModularPipeline, result[1] as S];
   }
 
   /**
@@ -320,7 +321,7 @@ export class ModularPipelineBlocks {
    * checks every sub-block, selected at runtime or not, and each check looks
    * only at values that were given.
    */
-  validateInputs(components: PipelineComponents, state: PipelineState): void {
+  validateInputs(components: ModularPipeline, state: PipelineState): void {
     for (const block of this.blocks.values()) block.validateInputs(components, state);
   }
 
@@ -393,9 +394,12 @@ export class ModularPipelineBlocks {
     return copy;
   }
 
-  /** Builds a pipeline from a copy of these blocks; later edits to the blocks do not change it. */
-  initPipeline(repo?: string | null, options?: InitPipelineOptions): ModularPipeline & CallablePipeline;
-  initPipeline(options?: InitPipelineOptions): ModularPipeline & CallablePipeline;
+  /**
+   * Builds a pipeline from a copy of these blocks; later edits to the blocks do not change it. It is
+   * callable (`await pipeline({ prompt })`), and typed by `pipelineClass` when one is given.
+   */
+  initPipeline<P extends ModularPipeline = ModularPipeline>(repo?: string | null, options?: InitPipelineOptionsFor<P>): P & CallablePipeline<PipelineOutputsOf<P>>;
+  initPipeline<P extends ModularPipeline = ModularPipeline>(options?: InitPipelineOptionsFor<P>): P & CallablePipeline<PipelineOutputsOf<P>>;
   initPipeline(repoOrOptions?: string | null | InitPipelineOptions, maybeOptions: InitPipelineOptions = {}): ModularPipeline & CallablePipeline {
     if (repoOrOptions !== null && repoOrOptions !== undefined && typeof repoOrOptions === 'object') {
       return createPipeline(this.clone(), null, repoOrOptions);

@@ -4,7 +4,7 @@ import { BlockDefinitionError } from '../errors.js';
 import type { ConfigSpec } from '../params/config-spec.js';
 import type { InputParam } from '../params/input-param.js';
 import type { OutputParam } from '../params/output-param.js';
-import type { PipelineComponents } from '../pipeline/modular-pipeline.js';
+import type { ModularPipeline } from '../pipeline/modular-pipeline.js';
 import type { PipelineState } from '../state/pipeline-state.js';
 import { throwIfAborted } from '../util/abort.js';
 import type { DictInit } from '../util/insertable-ordered-dict.js';
@@ -97,7 +97,7 @@ export class SequentialPipelineBlocks extends ModularPipelineBlocks {
     return this.intermediatesOutputs;
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+  override async call(components: ModularPipeline, state: PipelineState): Promise<BlockResult> {
     for (const [name, block] of this.blocks) {
       throwIfAborted(state.context.signal, `before block '${name}'`);
       [components, state] = await this.runSubBlock(name, block, components, state);

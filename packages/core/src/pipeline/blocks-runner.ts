@@ -7,7 +7,7 @@
 import type { ModularPipelineBlocks } from '../blocks/modular-pipeline-blocks.js';
 import type { ComponentsManager } from '../components/components-manager.js';
 import type { Logger } from '../logger.js';
-import type { PipelineComponents } from './pipeline-components.js';
+import type { ModularPipeline } from './modular-pipeline.js';
 import type { RunOptions } from './pipeline-options.js';
 import { runBlocks } from './run-blocks.js';
 import { selectOutput, type RunInputs } from './run-result.js';
@@ -16,7 +16,7 @@ import { selectOutput, type RunInputs } from './run-result.js';
 export interface RunTarget {
   readonly blocks: ModularPipelineBlocks;
   /** The pipeline as blocks see it (`components.unet`). */
-  readonly componentsView: PipelineComponents;
+  readonly componentsView: ModularPipeline;
   readonly label: string;
   readonly strict: boolean;
   readonly logger: Logger;

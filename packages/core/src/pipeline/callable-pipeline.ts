@@ -6,11 +6,11 @@
  */
 import { inspectSymbol } from '../util/inspect.js';
 import type { RunOptions } from './pipeline-options.js';
-import type { OutputChoice, RunInputs, RunResult, UntypedOutputs } from './run-result.js';
+import type { RunInputs, RunResultFor, UntypedOutputs } from './run-result.js';
 
 /** How a callable pipeline is called: exactly as its `run`. */
 export interface CallablePipeline<Out extends object = UntypedOutputs> {
-  <const O extends OutputChoice = undefined>(inputs?: RunInputs<O>, options?: RunOptions): Promise<RunResult<Out, O>>;
+  <const I extends RunInputs = {}>(inputs?: I, options?: RunOptions): Promise<RunResultFor<Out, I>>;
 }
 
 interface Runnable {

@@ -10,10 +10,9 @@ import { getLogger, type Logger } from '../logger.js';
 import { inspectSymbol } from '../util/inspect.js';
 import { installModularPipelineAliases } from '../compat/modular-pipeline-compat.js';
 import { localBlocksRunner, type BlocksRunner, type RunTarget } from './blocks-runner.js';
-import { callable, callableFormOf, type CallablePipeline } from './callable-pipeline.js';
+import { callable, callableFormOf, type CallablePipeline, type PipelineOutputsOf } from './callable-pipeline.js';
 import { ComponentLoadService, type LoadComponentsTarget, type LoadReport } from './component-loading.js';
 import { PipelineComponentStore } from './pipeline-component-store.js';
-import type { PipelineComponents } from './pipeline-components.js';
 import { getPipelineClass } from './pipeline-classes.js';
 import { PipelineLoader } from './pipeline-loader.js';
 import {
@@ -28,13 +27,13 @@ import {
 } from './pipeline-options.js';
 import { LOAD_COMPONENTS_OPTIONS, type LoadComponentsOptions } from '../components/component-load-options.js';
 import { parseMaxMemory } from './run-memory.js';
-import type { OutputChoice, RunInputs, RunResult, UntypedOutputs } from './run-result.js';
+import type { RunInputs, RunResultFor, UntypedOutputs } from './run-result.js';
 
 export type { InitPipelineOptions, PipelineConstructor, RunOptions, LoadComponentsOptions };
 export type { LoadReport, LoadComponentsTarget } from './component-loading.js';
 export type { PipelineComponents } from './pipeline-components.js';
 export type { CallablePipeline } from './callable-pipeline.js';
-export type { OutputChoice, RunInputs, RunResult, OutputValue, UntypedOutputs } from './run-result.js';
+export type { OutputChoice, OutputAskedBy, OutputsGiven, RunInputs, RunResult, RunResultFor, OutputValue, UntypedOutputs } from './run-result.js';
 
 /**
  * What every pipeline is, local or remote: components (held and loaded), blocks, and a run
@@ -54,7 +53,7 @@ export interface Pipeline<Out extends object = UntypedOutputs> {
   unloadComponents(names: string | readonly string[]): void;
   toModelIndex(): Record<string, unknown>;
   savePretrained(dir: string, options?: SavePretrainedOptions): Promise<SavePretrainedResult>;
-  run<const O extends OutputChoice = undefined>(inputs?: RunInputs<O>, options?: RunOptions): Promise<RunResult<Out, O>>;
+  run<const I extends RunInputs = {}>(inputs?: I, options?: RunOptions): Promise<RunResultFor<Out, I>>;
 }
 
 /**
@@ -262,8 +261,8 @@ export class ModularPipeline<Out extends object = UntypedOutputs> implements Pip
    * an UnexpectedInputError in strict mode). `output` picks what comes back:
    * undefined the whole PipelineState, a name its value, a list a record.
    */
-  run<const O extends OutputChoice = undefined>(inputs?: RunInputs<O>, options?: RunOptions): Promise<RunResult<Out, O>> {
-    return this.runner.run(this.runTarget(), (inputs ?? {}) as RunInputs, options ?? {}) as Promise<RunResult<Out, O>>;
+  run<const I extends RunInputs = {}>(inputs?: I, options?: RunOptions): Promise<RunResultFor<Out, I>> {
+    return this.runner.run(this.runTarget(), inputs ?? {}, options ?? {}) as Promise<RunResultFor<Out, I>>;
   }
 
   toString(): string {
@@ -279,7 +278,7 @@ export class ModularPipeline<Out extends object = UntypedOutputs> implements Pip
   private runTarget(): RunTarget {
     return {
       blocks: this.blocks,
-      componentsView: this as unknown as PipelineComponents,
+      componentsView: this,
       label: `${this.className} (${this.blocks.className})`,
       strict: this.strict,
       logger: this.logger,
@@ -307,10 +306,17 @@ export class ModularPipeline<Out extends object = UntypedOutputs> implements Pip
   }
 }
 
-/** Builds the pipeline for `blocks`: the class registered for its model name, or ModularPipeline. */
-export function createPipeline(blocks: ModularPipelineBlocks, repo: string | null, options: InitPipelineOptions): ModularPipeline & CallablePipeline {
-  const PipelineClass = options.pipelineClass ?? getPipelineClass(blocks.modelName) ?? ModularPipeline;
-  return callable(new PipelineClass(blocks, repo, options));
+/** initPipeline's options, with `pipelineClass` typing the pipeline it builds. */
+export type InitPipelineOptionsFor<P extends ModularPipeline> = Omit<InitPipelineOptions, 'pipelineClass'> & { pipelineClass?: PipelineConstructor<P> };
+
+/** Builds the (callable) pipeline for `blocks`: the class registered for its model name, or ModularPipeline. */
+export function createPipeline<P extends ModularPipeline = ModularPipeline>(
+  blocks: ModularPipelineBlocks,
+  repo: string | null,
+  options: InitPipelineOptionsFor<P>,
+): P & CallablePipeline<PipelineOutputsOf<P>> {
+  const PipelineClass = (options.pipelineClass ?? getPipelineClass(blocks.modelName) ?? ModularPipeline) as PipelineConstructor<P>;
+  return callable(new PipelineClass(blocks, repo, options as InitPipelineOptions));
 }
 
 installModularPipelineAliases(ModularPipeline.prototype);

@@ -9,7 +9,7 @@ import { InvalidArgumentError, UnexpectedInputError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { PipelineState } from '../state/pipeline-state.js';
 import { throwIfAborted } from '../util/abort.js';
-import type { PipelineComponents } from './pipeline-components.js';
+import type { ModularPipeline } from './modular-pipeline.js';
 import { RUN_OPTIONS, type RunOptions } from './pipeline-options.js';
 import { checkRunMemory } from './run-memory.js';
 import type { RunInputs } from './run-result.js';
@@ -32,7 +32,7 @@ export interface RunBlocksContext {
  */
 export async function runBlocks(
   blocks: ModularPipelineBlocks,
-  components: PipelineComponents,
+  components: ModularPipeline,
   inputs: RunInputs,
   options: RunOptions,
   context: RunBlocksContext,

@@ -9,7 +9,7 @@ import { parseMemoryBudget } from '../components/memory-budget.js';
 import { InvalidArgumentError, ModularDiffusersError } from '../errors.js';
 import type { PipelineState } from '../state/pipeline-state.js';
 import { formatBytes } from '../util/format-table.js';
-import type { PipelineComponents } from './modular-pipeline.js';
+import type { ModularPipeline } from './modular-pipeline.js';
 
 export interface RunMemoryEstimate {
   /** The peak working set, in bytes. */
@@ -21,7 +21,7 @@ export interface RunMemoryEstimate {
 }
 
 /** Estimates a run from the pipeline (its component configs) and the state holding its inputs and defaults. */
-export type RunMemoryEstimator = (components: PipelineComponents, state: PipelineState) => RunMemoryEstimate | null;
+export type RunMemoryEstimator = (components: ModularPipeline, state: PipelineState) => RunMemoryEstimate | null;
 
 const estimators = new Map<string, RunMemoryEstimator>();
 
@@ -75,7 +75,7 @@ function suggestedLimit(bytes: number): string {
 
 /** Throws RunTooLargeError when the family's estimate for `state` is over `maxMemory`; returns the estimate. */
 export function checkRunMemory(
-  components: PipelineComponents,
+  components: ModularPipeline,
   modelName: string | null,
   state: PipelineState,
   maxMemory: number | string | null | undefined,

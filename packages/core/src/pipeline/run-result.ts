@@ -10,10 +10,20 @@ import { PipelineState } from '../state/pipeline-state.js';
 export type OutputChoice = string | readonly string[] | undefined;
 
 /** Pipeline inputs by name, plus `output` (what to return) and `state` (a state to continue from). */
-export type RunInputs<O extends OutputChoice = OutputChoice> = { [input: string]: unknown; output?: O; state?: PipelineState };
+export type RunInputs = { [input: string]: unknown; output?: OutputChoice; state?: PipelineState };
+
+/** The `output` a run's inputs ask for. */
+export type OutputAskedBy<I> = I extends { readonly output?: infer O extends OutputChoice } ? O : undefined;
+
+/**
+ * A pipeline's outputs as one run sees them: outputs that depend on the inputs (SDXL's `images`
+ * are tensors for `output_type: 'np'`) read the run's inputs from their `'~inputs'` slot through
+ * `this['~inputs']`.
+ */
+export type OutputsGiven<Out, I> = Out extends { readonly '~inputs'?: unknown } ? Out & { readonly '~inputs'?: I } : Out;
 
 /** The type of one output of a pipeline whose outputs are `Out`. */
-export type OutputValue<Out, K extends string> = (Out & { [N in K]: unknown })[K];
+export type OutputValue<Out, K extends string> = Out extends { readonly [N in K]: infer V } ? V : unknown;
 
 /** What `run({ output })` resolves to: the value, a record of the values, or the final state. */
 export type RunResult<Out, O extends OutputChoice> = [O] extends [string]
@@ -23,6 +33,9 @@ export type RunResult<Out, O extends OutputChoice> = [O] extends [string]
     : [O] extends [undefined]
       ? PipelineState
       : unknown;
+
+/** What `run(inputs)` resolves to for a pipeline whose outputs are `Out`. */
+export type RunResultFor<Out, I> = RunResult<OutputsGiven<Out, I>, OutputAskedBy<I>>;
 
 /** A pipeline's outputs when nothing types them. */
 export type UntypedOutputs = object;

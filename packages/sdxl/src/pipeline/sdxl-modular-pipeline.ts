@@ -36,9 +36,10 @@ const loraAdapters = new WeakMap<object, SdxlLoraAdapters>();
 export function installSdxlLoraAdapters(factory: ((host: LoraHost) => SdxlLoraAdapters) | null): void {
   createLoraAdapters = factory;
 }
+import type { SdxlPipelineOutputs } from './sdxl-outputs.js';
 import { defaultSampleSize, numChannelsLatents, numChannelsUnet, vaeScaleFactor } from './sdxl-pipeline-properties.js';
 
-export class StableDiffusionXLModularPipeline extends ModularPipeline {
+export class StableDiffusionXLModularPipeline extends ModularPipeline<SdxlPipelineOutputs> {
   /** diffusers' default blocks for this pipeline class. */
   static readonly defaultBlocksName = 'StableDiffusionXLAutoBlocks';
 
@@ -46,14 +47,14 @@ export class StableDiffusionXLModularPipeline extends ModularPipeline {
    * diffusers' `StableDiffusionXLPipeline.from_single_file(path, config=...)`: a pipeline of the SDXL
    * blocks with every component loaded from one original-layout checkpoint (see single-file/load-single-file.ts).
    */
-  static async fromSingleFile(checkpoint: string, options: FromSingleFileOptions = {}): Promise<StableDiffusionXLModularPipeline & CallablePipeline> {
+  static async fromSingleFile(checkpoint: string, options: FromSingleFileOptions = {}): Promise<StableDiffusionXLModularPipeline & CallablePipeline<SdxlPipelineOutputs>> {
     FROM_SINGLE_FILE_OPTIONS.check(options);
     const { blocks, initOptions, ...load } = options ?? {};
     const Blocks = blocks ? null : getDefaultBlocksClass('stable-diffusion-xl');
     if (!blocks && !Blocks) throw new InvalidArgumentError('fromSingleFile: no SDXL blocks are registered; pass { blocks }.');
-    const pipeline = (blocks ?? new Blocks!()).initPipeline(null, { pipelineClass: StableDiffusionXLModularPipeline, ...initOptions });
+    const pipeline = (blocks ?? new Blocks!()).initPipeline(null, { ...initOptions, pipelineClass: StableDiffusionXLModularPipeline });
     await singleFileLoader('StableDiffusionXLModularPipeline.fromSingleFile')(pipeline, checkpoint, load);
-    return pipeline as StableDiffusionXLModularPipeline & CallablePipeline;
+    return pipeline;
   }
 
   /** The UNet's `sample_size` (128 latents for SDXL), or 128 before it is loaded. */

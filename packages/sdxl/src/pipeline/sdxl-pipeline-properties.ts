@@ -6,38 +6,38 @@
  * exposes them as properties; blocks call these so they also work when run
  * by a plain ModularPipeline.
  */
-import type { PipelineComponents } from '@modular-diffusers/core';
+import type { ModularPipeline } from '@modular-diffusers/core';
 
-function component(components: PipelineComponents, name: string): { config?: Record<string, unknown> } | null {
+function component(components: ModularPipeline, name: string): { config?: Record<string, unknown> } | null {
   return components.componentNames?.includes?.(name) ? (components.getComponent(name) as { config?: Record<string, unknown> } | null) : null;
 }
 
-function configValue(components: PipelineComponents, name: string, key: string): unknown {
+function configValue(components: ModularPipeline, name: string, key: string): unknown {
   return component(components, name)?.config?.[key];
 }
 
-export function vaeScaleFactor(components: PipelineComponents): number {
+export function vaeScaleFactor(components: ModularPipeline): number {
   const blocks = configValue(components, 'vae', 'block_out_channels');
   return Array.isArray(blocks) && blocks.length > 0 ? 2 ** (blocks.length - 1) : 8;
 }
 
-export function numChannelsLatents(components: PipelineComponents): number {
+export function numChannelsLatents(components: ModularPipeline): number {
   const value = configValue(components, 'vae', 'latent_channels');
   return typeof value === 'number' ? value : 4;
 }
 
-export function numChannelsUnet(components: PipelineComponents): number {
+export function numChannelsUnet(components: ModularPipeline): number {
   const value = configValue(components, 'unet', 'in_channels');
   return typeof value === 'number' ? value : 4;
 }
 
-export function defaultSampleSize(components: PipelineComponents): number {
+export function defaultSampleSize(components: ModularPipeline): number {
   const value = configValue(components, 'unet', 'sample_size');
   return typeof value === 'number' ? value : 128;
 }
 
 /** The float type the UNet computes in: what `dtype` means in SDXL block states. */
-export function unetDtype(components: PipelineComponents): 'float32' | 'float16' {
+export function unetDtype(components: ModularPipeline): 'float32' | 'float16' {
   const unet = component(components, 'unet') as { dtype?: unknown } | null;
   return unet?.dtype === 'float16' ? 'float16' : 'float32';
 }

@@ -10,10 +10,10 @@
  *                                                                       postprocessed copy, the RGB bytes)
  * For SDXL at 1024x1024 that is about 1.8 GB; it grows with the pixel count.
  */
-import { type PipelineComponents, type PipelineState, type RunMemoryEstimate } from '@modular-diffusers/core';
+import { type ModularPipeline, type PipelineState, type RunMemoryEstimate } from '@modular-diffusers/core';
 import { defaultSampleSize, numChannelsLatents, vaeScaleFactor } from './sdxl-pipeline-properties.js';
 
-function firstChannels(components: PipelineComponents, name: string, fallback: number): number {
+function firstChannels(components: ModularPipeline, name: string, fallback: number): number {
   const spec = components.componentNames?.includes?.(name) ? (components.getComponent(name) as { config?: Record<string, unknown> } | null) : null;
   const channels = spec?.config?.block_out_channels;
   return Array.isArray(channels) && typeof channels[0] === 'number' ? channels[0] : fallback;
@@ -35,7 +35,7 @@ function promptCount(prompt: unknown): number {
   return Array.isArray(prompt) && prompt.length > 0 ? prompt.length : 1;
 }
 
-export function estimateSdxlRunMemory(components: PipelineComponents, state: PipelineState): RunMemoryEstimate {
+export function estimateSdxlRunMemory(components: ModularPipeline, state: PipelineState): RunMemoryEstimate {
   const factor = vaeScaleFactor(components);
   const image = imageSize(state.get('image'));
   const fallback = defaultSampleSize(components) * factor;

@@ -27,7 +27,7 @@ export const FROM_SINGLE_FILE_OPTIONS = LOAD_SINGLE_FILE_OPTIONS.extend('StableD
   /** The blocks to run (default: the blocks registered for 'stable-diffusion-xl', StableDiffusionXLAutoBlocks). */
   blocks: option<ModularPipelineBlocks>(),
   /** Passed to `blocks.initPipeline` (repoResolver, componentsManager, logger, ...). */
-  initOptions: option<InitPipelineOptions>(),
+  initOptions: option<Omit<InitPipelineOptions, 'pipelineClass'>>(),
 });
 
 export interface FromSingleFileOptions extends OptionsOf<typeof FROM_SINGLE_FILE_OPTIONS> {}
