@@ -11,6 +11,7 @@ import { ComponentsManager, ModularPipeline } from '@modular-diffusers/core';
 import { startHubServer, type HubServer } from '@modular-diffusers/hub';
 import { Generator, generateTinySdxlRepo, loadImage } from '@modular-diffusers/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StableDiffusionXLModularPipeline } from '@modular-diffusers/sdxl';
 import { SDXLDiffDiffBlocks } from '../../plugins/diffdiff/src/index.js';
 import { binary, drawApple, drawHalfMap, meanDifference, modular, node, REPO_ROOT, tsxArgs, workDir } from './e2e-kit.js';
 
@@ -117,7 +118,7 @@ describe('a new plugin author', () => {
     const image = await loadImage(out);
     expect([image.width, image.height]).toEqual([size, size]);
     // The sandboxed bundle computes what the plugin's own blocks compute in this process (same seed).
-    const local = new SDXLDiffDiffBlocks().initPipeline(tiny);
+    const local = new SDXLDiffDiffBlocks().initPipeline(tiny, { pipelineClass: StableDiffusionXLModularPipeline });
     await local.loadComponents(['text_encoder', 'text_encoder_2', 'tokenizer', 'tokenizer_2', 'unet', 'vae', 'scheduler']);
     const [expected] = await local.run({
       prompt: 'a green pear',

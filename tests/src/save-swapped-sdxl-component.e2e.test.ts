@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, tagLoadId } from '@modular-diffusers/core';
 import { Generator } from '@modular-diffusers/runtime';
-import { StableDiffusionXLAutoBlocks } from '@modular-diffusers/sdxl';
+import { StableDiffusionXLAutoBlocks, StableDiffusionXLModularPipeline } from '@modular-diffusers/sdxl';
 import { createTinyRepo, releaseComponents, type TinyRepoFixture } from '@modular-diffusers/sdxl/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -23,7 +23,7 @@ const inputs = { prompt: 'a green pear', num_inference_steps: 2, height: 64, wid
 describe('diffusers TestCustomModelSavePretrained on SDXL', () => {
   it('test_save_pretrained_roundtrip_with_local_model: the UNet is saved beside the index and loads back the same', async () => {
     // The tiny repo has no ControlNet or image encoder: load what the text2image workflow uses.
-    const pipe = new StableDiffusionXLAutoBlocks().initPipeline(repo.dir, { repoResolver: repo.resolver, loaderRegistry: repo.registry, logger: silentLogger });
+    const pipe = new StableDiffusionXLAutoBlocks().initPipeline(repo.dir, { pipelineClass: StableDiffusionXLModularPipeline, repoResolver: repo.resolver, loaderRegistry: repo.registry, logger: silentLogger });
     await pipe.loadComponents({ workflow: 'text2image' });
     tagLoadId(pipe.components.unet, 'null'); // diffusers' `pipe.unet._diffusers_load_id = "null"`
     const dir = join(repo.outDir, 'saved-with-unet');
@@ -34,7 +34,7 @@ describe('diffusers TestCustomModelSavePretrained on SDXL', () => {
     expect(index.vae[2].pretrained_model_name_or_path).toBe(repo.dir);
     expect((await readdir(join(dir, 'unet'))).sort()).toEqual((await readdir(join(repo.dir, 'unet'))).sort());
 
-    const loaded = new StableDiffusionXLAutoBlocks().initPipeline(dir, { repoResolver: repo.resolver, loaderRegistry: repo.registry, logger: silentLogger });
+    const loaded = new StableDiffusionXLAutoBlocks().initPipeline(dir, { pipelineClass: StableDiffusionXLModularPipeline, repoResolver: repo.resolver, loaderRegistry: repo.registry, logger: silentLogger });
     await loaded.loadComponents({ workflow: 'text2image' });
     try {
       expect(loaded.getComponentSpec('unet')).toMatchObject({ pretrainedModelNameOrPath: result.dir, subfolder: 'unet' });

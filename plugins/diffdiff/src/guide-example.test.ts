@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SequentialPipelineBlocks, getDefaultRepoResolver, registerFamily, setDefaultRepoResolver, type RepoResolver } from '@modular-diffusers/core';
-import { loadImage, saveImage } from '@modular-diffusers/runtime';
+import { PipelineImage, loadImage, saveImage } from '@modular-diffusers/runtime';
 import { LocalFolderRepoResolver, sdxl } from '@modular-diffusers/sdxl';
 import { horizontalGradient, solid } from '../test/images.js';
 import { createTinyRepo, releaseComponents, type TinyRepoFixture } from '../test/tiny-repo.js';
@@ -50,12 +50,15 @@ it("runs the guide's example script as written", async () => {
     image,
     output: 'images',
   });
+  // Blocks composed at run time type no outputs: the first image is narrowed before use.
+  const first = Array.isArray(images) ? images[0] : null;
+  if (!(first instanceof PipelineImage)) throw new Error(`expected images with save(), got ${String(images)}`);
   const path = join(fixture.outDir, 'diffdiff_out.png');
-  await images[0].save(path);
+  await first.save(path);
 
   expect(getDefaultRepoResolver()).toBeInstanceOf(LocalFolderRepoResolver);
   expect(ddPipeline.nullComponentNames).toEqual([]);
-  expect([images[0].width, images[0].height]).toEqual([64, 64]);
+  expect([first.width, first.height]).toEqual([64, 64]);
   expect((await stat(path)).size).toBeGreaterThan(0);
   await releaseComponents(ddPipeline as never);
 });
