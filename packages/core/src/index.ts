@@ -54,7 +54,18 @@ export * from './blocks/conditional-pipeline-blocks.js';
 
 export * from './hub/pretrained-hooks.js';
 
+// A pipeline by concept: the components object, the loader service, a blocks runner, output selection; callability opt-in.
 export * from './pipeline/modular-pipeline.js';
+export { PipelineComponentStore } from './pipeline/pipeline-component-store.js';
+export type { ComponentStoreSettings, ComponentChangeListener } from './pipeline/pipeline-component-store.js';
+export { ComponentLoadService } from './pipeline/component-loading.js';
+export { localBlocksRunner } from './pipeline/blocks-runner.js';
+export type { BlocksRunner, RunTarget } from './pipeline/blocks-runner.js';
+export { runBlocks } from './pipeline/run-blocks.js';
+export type { RunBlocksContext } from './pipeline/run-blocks.js';
+export { selectOutput } from './pipeline/run-result.js';
+export { callable, callableFormOf } from './pipeline/callable-pipeline.js';
+export type { PipelineOutputsOf } from './pipeline/callable-pipeline.js';
 export * from './pipeline/pipeline-loader.js';
 export * from './pipeline/pipeline-classes.js';
 export * from './pipeline/pipeline-options.js';
