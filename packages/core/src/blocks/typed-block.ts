@@ -149,9 +149,13 @@ export interface TypedBlockMembers<S extends BlockSpec> {
   getBlockState<T extends object = StateOf<S>>(state: PipelineState): BlockState & T;
 }
 
-/** The base's statics (modelName, workflowMap, ...) with one constructor making typed instances. */
-type TypedBlockClass<S extends BlockSpec, Base extends abstract new () => ModularPipelineBlocks> = { [K in keyof Base]: Base[K] } & (abstract new () => InstanceType<Base> &
-  TypedBlockMembers<S>);
+/**
+ * The base's statics (modelName, workflowMap, ...) with one constructor making typed instances.
+ * TypedBlockMembers comes first: in an intersection the first member's getBlockState is the
+ * overload a call picks, and the base's own (untyped, `Record<string, any>`) must not be it.
+ */
+type TypedBlockClass<S extends BlockSpec, Base extends abstract new () => ModularPipelineBlocks> = { [K in keyof Base]: Base[K] } & (abstract new () => TypedBlockMembers<S> &
+  InstanceType<Base>);
 
 /**
  * The base class for a block declared by `spec`: its `description`,
