@@ -164,4 +164,19 @@ describe('TypedBlock', () => {
     expect(typeof typeOnly).toBe('function');
     expect(typeof fromBlock).toBe('function');
   });
+
+  it('types the state getBlockState returns, also over a named base class (checked by tsc)', () => {
+    class OnGetterBase extends TypedBlock(addSpec, GetterAddStep) {}
+    // The base's own untyped getBlockState must not be the overload picked: these lines would then compile.
+    const typeOnly = (typed: TypedAddStep, onBase: OnGetterBase, state: PipelineState) => {
+      const bs = typed.getBlockState(state);
+      // @ts-expect-error `y` is a number
+      bs.y = 'one';
+      const based = onBase.getBlockState(state);
+      // @ts-expect-error `label` may be unset
+      const label: string = based.label;
+      return label;
+    };
+    expect(typeof typeOnly).toBe('function');
+  });
 });

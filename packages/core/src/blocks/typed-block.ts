@@ -149,7 +149,11 @@ export interface TypedBlockMembers<S extends BlockSpec> {
   getBlockState<T extends object = StateOf<S>>(state: PipelineState): BlockState & T;
 }
 
-/** The base's statics (modelName, workflowMap, ...) with one constructor making typed instances. */
+/**
+ * The base's statics (modelName, workflowMap, ...) with one constructor making typed instances.
+ * TypedBlockMembers comes first: in an intersection the first member's getBlockState is the
+ * overload a call picks, and the base's own (untyped: `Record<string, unknown>`) must not be it.
+ */
 type TypedBlockClass<S extends BlockSpec, Base extends abstract new () => ModularPipelineBlocks> = { [K in keyof Base]: Base[K] } & (abstract new () => TypedBlockMembers<S> &
   InstanceType<Base>);
 

@@ -3,9 +3,13 @@
  * target size (or + aesthetic score for the refiner), checked against the
  * size of the UNet's added embedding, and LCM's guidance-scale embedding.
  */
-import type { PipelineComponents } from '@modular-diffusers/core';
+import type { Guider } from '@modular-diffusers/diffusion';
 import { Tensor } from '@modular-diffusers/runtime';
+import type { UNet2DConditionModel } from '../components/unet.js';
 import { SdxlInputError } from '../errors.js';
+
+/** What the micro-conditioning reads of the UNet: its config (null until loaded). */
+export type UNetConfigSource = Pick<UNet2DConditionModel, 'config'> | null | undefined;
 
 export type Pair = readonly [number, number];
 
@@ -21,8 +25,8 @@ export function pairOf(value: unknown, name: string): Pair {
  * `projection_class_embeddings_input_dim`): the usual cause is a refiner run
  * without `requires_aesthetics_score`, or a base model with it.
  */
-export function checkAddEmbedDim(components: PipelineComponents, idCount: number, projectionDim: number, aesthetics: { score: number; target: Pair } | null): void {
-  const config = (components.componentNames?.includes('unet') ? (components.getComponent('unet') as { config?: Record<string, unknown> } | null)?.config : null) ?? null;
+export function checkAddEmbedDim(unet: UNetConfigSource, idCount: number, projectionDim: number, aesthetics: { score: number; target: Pair } | null): void {
+  const config = unet?.config ?? null;
   const timeDim = config?.addition_time_embed_dim;
   const expected = config?.projection_class_embeddings_input_dim;
   if (typeof timeDim !== 'number' || typeof expected !== 'number') return;
@@ -70,10 +74,9 @@ export function guidanceScaleEmbedding(w: readonly number[], dim: number): Tenso
 }
 
 /** `timestep_cond` for UNets with `time_cond_proj_dim` (LCM-distilled), else null. */
-export function timestepCond(components: PipelineComponents, rows: number): Tensor<'float32'> | null {
-  const unet = components.componentNames?.includes('unet') ? (components.getComponent('unet') as { config?: Record<string, unknown> } | null) : null;
+export function timestepCond(unet: UNetConfigSource, guider: Pick<Guider, 'guidanceScale'> | null | undefined, rows: number): Tensor<'float32'> | null {
   const dim = unet?.config?.time_cond_proj_dim;
   if (typeof dim !== 'number') return null;
-  const guidanceScale = (components.guider as { guidanceScale?: number } | null)?.guidanceScale ?? 7.5;
+  const guidanceScale = guider?.guidanceScale ?? 7.5;
   return guidanceScaleEmbedding(new Array<number>(rows).fill(guidanceScale - 1), dim);
 }

@@ -1,37 +1,40 @@
 /** Declarations both prepare-additional-conditioning steps share. */
-import { InputParam, OutputParam } from '@modular-diffusers/core';
-import { GUIDER_FIELDS, batchSizeInput, latentsInput } from './params.js';
+import { input, output } from '@modular-diffusers/core';
+import type { Tensor } from '@modular-diffusers/runtime';
+import type { Pair } from './add-time-ids.js';
+import { GUIDER_FIELDS, batchSizeInput, latentsInput, numImagesPerPromptInput } from './params.js';
 
-export const additionalConditioningOutputs = () => [
-  new OutputParam('add_time_ids', { typeHint: 'Tensor', kwargsType: GUIDER_FIELDS, description: 'The time ids to condition the denoising process' }),
-  new OutputParam('negative_add_time_ids', {
+export const additionalConditioningOutputs = () => ({
+  add_time_ids: output<Tensor<'float32'>>({ typeHint: 'Tensor', kwargsType: GUIDER_FIELDS, description: 'The time ids to condition the denoising process' }),
+  negative_add_time_ids: output<Tensor<'float32'>>({
     typeHint: 'Tensor',
     kwargsType: GUIDER_FIELDS,
     description: 'The negative time ids to condition the denoising process',
   }),
-  new OutputParam('timestep_cond', { typeHint: 'Tensor', description: 'The timestep cond to use for LCM' }),
-];
+  timestep_cond: output<Tensor<'float32'> | null>({ typeHint: 'Tensor', description: 'The timestep cond to use for LCM' }),
+});
 
-export const additionalConditioningIntermediates = () => [
-  latentsInput(),
-  new InputParam('pooled_prompt_embeds', {
+export const additionalConditioningIntermediates = () => ({
+  latents: latentsInput(),
+  pooled_prompt_embeds: input<Tensor>({
     required: true,
     typeHint: 'Tensor',
     description:
       'The pooled prompt embeddings to use for the denoising process (used to determine shapes and dtypes for other additional conditioning inputs). Can be generated in text_encoder step.',
   }),
-  batchSizeInput('. Can be generated in input step.'),
-];
+  batch_size: batchSizeInput('. Can be generated in input step.'),
+});
 
-export const sizeInputs = () => [
-  new InputParam('original_size'),
-  new InputParam('target_size'),
-  new InputParam('negative_original_size'),
-  new InputParam('negative_target_size'),
-  new InputParam('crops_coords_top_left', { default: [0, 0] }),
-  new InputParam('negative_crops_coords_top_left', { default: [0, 0] }),
-  new InputParam('num_images_per_prompt', { default: 1 }),
-];
+/** Sizes are checked as pairs by validateInputs (pairOf) before the block reads them. */
+export const sizeInputs = () => ({
+  original_size: input<Pair | null>(),
+  target_size: input<Pair | null>(),
+  negative_original_size: input<Pair | null>(),
+  negative_target_size: input<Pair | null>(),
+  crops_coords_top_left: input<Pair>({ default: [0, 0] }),
+  negative_crops_coords_top_left: input<Pair>({ default: [0, 0] }),
+  num_images_per_prompt: numImagesPerPromptInput(),
+});
 
 export const SIZE_INPUT_NAMES = [
   'original_size',

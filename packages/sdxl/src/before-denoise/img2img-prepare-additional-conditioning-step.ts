@@ -4,40 +4,29 @@
  * aesthetic score instead of the target size: (original size, crop,
  * aesthetic_score), negatives with `negative_aesthetic_score`.
  */
-import { ConfigSpec, InputParam, PipelineBlock, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
-import { guiderSpec, unetSpec } from '../components/component-specs.js';
+import { ConfigSpec, PipelineBlock, TypedBlock, blockSpec, input, type BlockResult, type ComponentsOf, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
+import { guiderComponent, unetComponent } from '../components/component-specs.js';
 import { SdxlInputError, showInputValue } from '../errors.js';
 import { checkAddEmbedDim, pairOf, timeIdsTensor, timestepCond } from './add-time-ids.js';
 import { additionalConditioningIntermediates, additionalConditioningOutputs, sizeInputs } from './additional-conditioning-params.js';
 import { MODEL } from './params.js';
 import { checkSizeInputs, imageSize } from './prepare-additional-conditioning-step.js';
 
-export class StableDiffusionXLImg2ImgPrepareAdditionalConditioningStep extends PipelineBlock {
+const img2imgPrepareAdditionalConditioningSpec = blockSpec({
+  description: 'Step that prepares the additional conditioning for the image-to-image/inpainting generation process',
+  components: { unet: unetComponent(), guider: guiderComponent() },
+  configs: [new ConfigSpec('requires_aesthetics_score', false)],
+  inputs: {
+    ...sizeInputs(),
+    aesthetic_score: input<number>({ default: 6.0 }),
+    negative_aesthetic_score: input<number>({ default: 2.0 }),
+    ...additionalConditioningIntermediates(),
+  },
+  outputs: additionalConditioningOutputs(),
+});
+
+export class StableDiffusionXLImg2ImgPrepareAdditionalConditioningStep extends TypedBlock(img2imgPrepareAdditionalConditioningSpec, PipelineBlock) {
   static override modelName = MODEL;
-
-  override get description() {
-    return 'Step that prepares the additional conditioning for the image-to-image/inpainting generation process';
-  }
-
-  override get expectedConfigs() {
-    return [new ConfigSpec('requires_aesthetics_score', false)];
-  }
-
-  override get expectedComponents() {
-    return [unetSpec(), guiderSpec()];
-  }
-
-  override get inputs() {
-    return [...sizeInputs(), new InputParam('aesthetic_score', { default: 6.0 }), new InputParam('negative_aesthetic_score', { default: 2.0 })];
-  }
-
-  override get intermediatesInputs() {
-    return additionalConditioningIntermediates();
-  }
-
-  override get intermediatesOutputs() {
-    return additionalConditioningOutputs();
-  }
 
   override validateInputs(_components: PipelineComponents, state: PipelineState): void {
     checkSizeInputs(state);
@@ -49,7 +38,7 @@ export class StableDiffusionXLImg2ImgPrepareAdditionalConditioningStep extends P
     }
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+  override async call(components: ComponentsOf<typeof img2imgPrepareAdditionalConditioningSpec>, state: PipelineState): Promise<BlockResult> {
     const bs = this.getBlockState(state);
     const sizes = imageSize(components, bs.latents.shape);
     const original = bs.original_size != null ? pairOf(bs.original_size, 'original_size') : sizes;
@@ -67,11 +56,11 @@ export class StableDiffusionXLImg2ImgPrepareAdditionalConditioningStep extends P
       addTimeIds = [...original, ...crop, ...target];
       negativeTimeIds = [...negativeOriginal, ...crop, ...negativeTarget];
     }
-    checkAddEmbedDim(components, addTimeIds.length, bs.pooled_prompt_embeds.shape.at(-1), { score: bs.aesthetic_score, target });
+    checkAddEmbedDim(components.unet, addTimeIds.length, bs.pooled_prompt_embeds.shape.at(-1)!, { score: bs.aesthetic_score, target });
     const rows = bs.batch_size * bs.num_images_per_prompt;
     bs.add_time_ids = timeIdsTensor(addTimeIds, rows);
     bs.negative_add_time_ids = timeIdsTensor(negativeTimeIds, rows);
-    bs.timestep_cond = timestepCond(components, rows);
+    bs.timestep_cond = timestepCond(components.unet, components.guider, rows);
     this.setBlockState(state, bs);
     return [components, state];
   }

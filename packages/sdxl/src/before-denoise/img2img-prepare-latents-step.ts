@@ -3,44 +3,44 @@
  * noised to `latent_timestep` (left clean with `denoising_start`, where the
  * latents come from a base model mid-schedule).
  */
-import { InputParam, PipelineBlock, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
-import { schedulerSpec, vaeSpec } from '../components/component-specs.js';
+import { PipelineBlock, TypedBlock, blockSpec, input, type BlockResult, type ComponentsOf, type PipelineState } from '@modular-diffusers/core';
+import type { Tensor } from '@modular-diffusers/runtime';
+import { schedulerComponent, vaeComponent } from '../components/component-specs.js';
 import { SdxlInputError } from '../errors.js';
 import { tileToBatch } from './batch-expand.js';
 import { asFloat32, randnLatents } from './noise.js';
-import { MODEL, batchSizeInput, imageLatentsInput, latentTimestepInput, latentsOutput } from './params.js';
+import {
+  MODEL,
+  batchSizeInput,
+  generatorInput,
+  imageLatentsInput,
+  latentTimestepInput,
+  latentsOutput,
+  numImagesPerPromptInput,
+  type ModelDType,
+} from './params.js';
 import { requireScheduler } from './set-timesteps-step.js';
 
-export class StableDiffusionXLImg2ImgPrepareLatentsStep extends PipelineBlock {
+const img2imgPrepareLatentsSpec = blockSpec({
+  description: 'Step that prepares the latents for the image-to-image generation process',
+  components: { vae: vaeComponent(), scheduler: schedulerComponent() },
+  inputs: {
+    latents: input<Tensor | null>(),
+    num_images_per_prompt: numImagesPerPromptInput(),
+    denoising_start: input<number | null>(),
+    generator: generatorInput(),
+    latent_timestep: latentTimestepInput(),
+    image_latents: imageLatentsInput(),
+    batch_size: batchSizeInput('. Can be generated in input step.'),
+    dtype: input<ModelDType>({ required: true, typeHint: 'dtype', description: 'The dtype of the model inputs' }),
+  },
+  outputs: { latents: latentsOutput() },
+});
+
+export class StableDiffusionXLImg2ImgPrepareLatentsStep extends TypedBlock(img2imgPrepareLatentsSpec, PipelineBlock) {
   static override modelName = MODEL;
 
-  override get description() {
-    return 'Step that prepares the latents for the image-to-image generation process';
-  }
-
-  override get expectedComponents() {
-    return [vaeSpec(), schedulerSpec()];
-  }
-
-  override get inputs() {
-    return [new InputParam('latents'), new InputParam('num_images_per_prompt', { default: 1 }), new InputParam('denoising_start')];
-  }
-
-  override get intermediatesInputs() {
-    return [
-      new InputParam('generator'),
-      latentTimestepInput(),
-      imageLatentsInput(),
-      batchSizeInput('. Can be generated in input step.'),
-      new InputParam('dtype', { required: true, typeHint: 'dtype', description: 'The dtype of the model inputs' }),
-    ];
-  }
-
-  override get intermediatesOutputs() {
-    return [latentsOutput()];
-  }
-
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+  override async call(components: ComponentsOf<typeof img2imgPrepareLatentsSpec>, state: PipelineState): Promise<BlockResult> {
     const bs = this.getBlockState(state);
     if (bs.latents == null) {
       const scheduler = requireScheduler(components);

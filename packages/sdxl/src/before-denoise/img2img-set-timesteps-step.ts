@@ -4,54 +4,38 @@
  * `denoising_start`), cut at `denoising_end`. `latent_timestep` (the first
  * kept step, one per image) is the noise level the start image gets.
  */
-import { InputParam, OutputParam, PipelineBlock, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
+import { PipelineBlock, TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
 import { applyDenoisingEnd, getImg2ImgTimesteps, retrieveTimesteps } from '@modular-diffusers/diffusion';
 import { Tensor } from '@modular-diffusers/runtime';
-import { schedulerSpec } from '../components/component-specs.js';
+import { schedulerComponent } from '../components/component-specs.js';
 import { SdxlInputError, showInputValue } from '../errors.js';
-import { MODEL, batchSizeInput, timestepOutputs } from './params.js';
+import { MODEL, batchSizeInput, numImagesPerPromptInput, scheduleInputs, timestepOutputs } from './params.js';
 import { checkScheduleInputs, requireScheduler } from './set-timesteps-step.js';
 import { numberList, timestepsTensor } from './timestep-tensor.js';
 
-export class StableDiffusionXLImg2ImgSetTimestepsStep extends PipelineBlock {
+const img2imgSetTimestepsSpec = blockSpec({
+  description:
+    'Step that sets the timesteps for the scheduler and determines the initial noise level (latent_timestep) for image-to-image/inpainting generation.\n' +
+    'The latent_timestep is calculated from the `strength` parameter - higher strength means starting from a noisier version of the input image.',
+  components: { scheduler: schedulerComponent() },
+  inputs: {
+    ...scheduleInputs(),
+    strength: input<number>({ default: 0.3 }),
+    denoising_start: input<number | null>(),
+    num_images_per_prompt: numImagesPerPromptInput(),
+    batch_size: batchSizeInput(),
+  },
+  outputs: {
+    ...timestepOutputs(),
+    latent_timestep: output<Tensor<'float32'>>({
+      typeHint: 'Tensor',
+      description: 'The timestep that represents the initial noise level for image-to-image generation',
+    }),
+  },
+});
+
+export class StableDiffusionXLImg2ImgSetTimestepsStep extends TypedBlock(img2imgSetTimestepsSpec, PipelineBlock) {
   static override modelName = MODEL;
-
-  override get description() {
-    return (
-      'Step that sets the timesteps for the scheduler and determines the initial noise level (latent_timestep) for image-to-image/inpainting generation.\n' +
-      'The latent_timestep is calculated from the `strength` parameter - higher strength means starting from a noisier version of the input image.'
-    );
-  }
-
-  override get expectedComponents() {
-    return [schedulerSpec()];
-  }
-
-  override get inputs() {
-    return [
-      new InputParam('num_inference_steps', { default: 50 }),
-      new InputParam('timesteps'),
-      new InputParam('sigmas'),
-      new InputParam('denoising_end'),
-      new InputParam('strength', { default: 0.3 }),
-      new InputParam('denoising_start'),
-      new InputParam('num_images_per_prompt', { default: 1 }),
-    ];
-  }
-
-  override get intermediatesInputs() {
-    return [batchSizeInput()];
-  }
-
-  override get intermediatesOutputs() {
-    return [
-      ...timestepOutputs(),
-      new OutputParam('latent_timestep', {
-        typeHint: 'Tensor',
-        description: 'The timestep that represents the initial noise level for image-to-image generation',
-      }),
-    ];
-  }
 
   override validateInputs(_components: PipelineComponents, state: PipelineState): void {
     checkScheduleInputs(state);
@@ -71,7 +55,7 @@ export class StableDiffusionXLImg2ImgSetTimestepsStep extends PipelineBlock {
     }
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+  override async call(components: ComponentsOf<typeof img2imgSetTimestepsSpec>, state: PipelineState): Promise<BlockResult> {
     const bs = this.getBlockState(state);
     checkStrength(bs.strength);
     const scheduler = requireScheduler(components);

@@ -5,94 +5,90 @@
  * latent-size mask and masked-image latents to the final batch. A
  * 4-channel UNet does not take masked-image latents, so they are dropped.
  */
-import { InputParam, OutputParam, PipelineBlock, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
+import { PipelineBlock, TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
 import { interpolate, scale, type Tensor } from '@modular-diffusers/runtime';
-import { schedulerSpec } from '../components/component-specs.js';
+import { schedulerComponent } from '../components/component-specs.js';
 import { SdxlInputError } from '../errors.js';
 import { numChannelsLatents, numChannelsUnet } from '../pipeline/sdxl-pipeline-properties.js';
 import { tileToBatch } from './batch-expand.js';
 import { checkStrength } from './img2img-set-timesteps-step.js';
 import { asFloat32, randnLatents } from './noise.js';
-import { MODEL, batchSizeInput, imageLatentsInput, latentTimestepInput, latentsOutput } from './params.js';
+import {
+  MODEL,
+  batchSizeInput,
+  generatorInput,
+  imageLatentsInput,
+  latentTimestepInput,
+  latentsOutput,
+  numImagesPerPromptInput,
+  type ModelDType,
+} from './params.js';
 import { requireScheduler } from './set-timesteps-step.js';
 
-export class StableDiffusionXLInpaintPrepareLatentsStep extends PipelineBlock {
+const inpaintPrepareLatentsSpec = blockSpec({
+  description: 'Step that prepares the latents for the inpainting process',
+  components: { scheduler: schedulerComponent() },
+  inputs: {
+    latents: input<Tensor | null>(),
+    num_images_per_prompt: numImagesPerPromptInput(),
+    denoising_start: input<number | null>(),
+    strength: input<number>({
+      default: 0.9999,
+      description:
+        'Conceptually, indicates how much to transform the reference `image` (the masked portion of image for inpainting). Must be between 0 and 1. `image` ' +
+        'will be used as a starting point, adding more noise to it the larger the `strength`. The number of ' +
+        'denoising steps depends on the amount of noise initially added. When `strength` is 1, added noise will ' +
+        'be maximum and the denoising process will run for the full number of iterations specified in ' +
+        '`num_inference_steps`. A value of 1, therefore, essentially ignores `image`. Note that in the case of ' +
+        '`denoising_start` being declared as an integer, the value of `strength` will be ignored.',
+    }),
+    generator: generatorInput(),
+    batch_size: batchSizeInput('. Can be generated in input step.'),
+    latent_timestep: latentTimestepInput(),
+    image_latents: imageLatentsInput(),
+    mask: input<Tensor>({ required: true, typeHint: 'Tensor', description: 'The mask for the inpainting generation. Can be generated in vae_encode step.' }),
+    masked_image_latents: input<Tensor | null>({
+      typeHint: 'Tensor',
+      description: 'The masked image latents for the inpainting generation (only for inpainting-specific unet). Can be generated in vae_encode step.',
+    }),
+    dtype: input<ModelDType | null>({ typeHint: 'dtype', description: 'The dtype of the model inputs' }),
+  },
+  outputs: {
+    latents: latentsOutput(),
+    noise: output<Tensor<'float32'>>({ typeHint: 'Tensor', description: 'The noise added to the image latents, used for inpainting generation' }),
+  },
+});
+
+export class StableDiffusionXLInpaintPrepareLatentsStep extends TypedBlock(inpaintPrepareLatentsSpec, PipelineBlock) {
   static override modelName = MODEL;
-
-  override get description() {
-    return 'Step that prepares the latents for the inpainting process';
-  }
-
-  override get expectedComponents() {
-    return [schedulerSpec()];
-  }
-
-  override get inputs() {
-    return [
-      new InputParam('latents'),
-      new InputParam('num_images_per_prompt', { default: 1 }),
-      new InputParam('denoising_start'),
-      new InputParam('strength', {
-        default: 0.9999,
-        description:
-          'Conceptually, indicates how much to transform the reference `image` (the masked portion of image for inpainting). Must be between 0 and 1. `image` ' +
-          'will be used as a starting point, adding more noise to it the larger the `strength`. The number of ' +
-          'denoising steps depends on the amount of noise initially added. When `strength` is 1, added noise will ' +
-          'be maximum and the denoising process will run for the full number of iterations specified in ' +
-          '`num_inference_steps`. A value of 1, therefore, essentially ignores `image`. Note that in the case of ' +
-          '`denoising_start` being declared as an integer, the value of `strength` will be ignored.',
-      }),
-    ];
-  }
-
-  override get intermediatesInputs() {
-    return [
-      new InputParam('generator'),
-      batchSizeInput('. Can be generated in input step.'),
-      latentTimestepInput(),
-      imageLatentsInput(),
-      new InputParam('mask', { required: true, typeHint: 'Tensor', description: 'The mask for the inpainting generation. Can be generated in vae_encode step.' }),
-      new InputParam('masked_image_latents', {
-        typeHint: 'Tensor',
-        description: 'The masked image latents for the inpainting generation (only for inpainting-specific unet). Can be generated in vae_encode step.',
-      }),
-      new InputParam('dtype', { typeHint: 'dtype', description: 'The dtype of the model inputs' }),
-    ];
-  }
-
-  override get intermediatesOutputs() {
-    return [
-      latentsOutput(),
-      new OutputParam('noise', { typeHint: 'Tensor', description: 'The noise added to the image latents, used for inpainting generation' }),
-    ];
-  }
 
   override validateInputs(_components: PipelineComponents, state: PipelineState): void {
     checkStrength(state.get('strength'));
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+  override async call(components: ComponentsOf<typeof inpaintPrepareLatentsSpec>, state: PipelineState): Promise<BlockResult> {
     const bs = this.getBlockState(state);
     checkStrength(bs.strength);
     const scheduler = requireScheduler(components);
-    const batch: number = bs.batch_size * bs.num_images_per_prompt;
+    const batch = bs.batch_size * bs.num_images_per_prompt;
     const isStrengthMax = bs.strength === 1;
     const addNoise = bs.denoising_start == null;
     const image = asFloat32(bs.image_latents);
     if (image.rank !== 4 || image.shape[1] !== numChannelsLatents(components)) {
       throw new SdxlInputError(`\`image_latents\` must be VAE latents [batch, ${numChannelsLatents(components)}, h, w]; encode the image with the inpaint VAE encoder step.`);
     }
-    const [, , h, w] = image.shape as [number, number, number, number];
+    const [, , h, w] = image.shape;
     const shape = [batch, numChannelsLatents(components), h, w];
     const imageLatents = tileToBatch(image, batch, 'image');
 
     let latents: Tensor<'float32'>;
     let noise: Tensor<'float32'>;
-    if (bs.latents == null && addNoise) {
+    const given = bs.latents;
+    if (given == null && addNoise) {
       noise = randnLatents(shape, bs.generator, bs.dtype ?? 'float32');
       latents = isStrengthMax ? scale(noise, scheduler.initNoiseSigma) : scheduler.addNoise(imageLatents, noise, bs.latent_timestep.data);
-    } else if (addNoise) {
-      noise = asFloat32(bs.latents);
+    } else if (given != null && addNoise) {
+      noise = asFloat32(given);
       latents = scale(noise, scheduler.initNoiseSigma);
     } else {
       noise = randnLatents(shape, bs.generator, bs.dtype ?? 'float32');
@@ -103,8 +99,9 @@ export class StableDiffusionXLInpaintPrepareLatentsStep extends PipelineBlock {
     const mask = asFloat32(bs.mask);
     const latentMask = mask.shape[2] === h && mask.shape[3] === w ? mask : interpolate(mask, { size: [h, w], mode: 'nearest' });
     bs.mask = tileToBatch(latentMask, batch, 'mask');
-    const keepMasked = numChannelsUnet(components) !== 4 && bs.masked_image_latents != null;
-    bs.masked_image_latents = keepMasked ? tileToBatch(asFloat32(bs.masked_image_latents), batch, 'masked image') : null;
+    const masked = bs.masked_image_latents;
+    const keepMasked = numChannelsUnet(components) !== 4 && masked != null;
+    bs.masked_image_latents = keepMasked ? tileToBatch(asFloat32(masked), batch, 'masked image') : null;
     bs.image_latents = imageLatents;
     bs.latents = latents;
     bs.noise = noise;

@@ -8,7 +8,7 @@ export type GeneratorInput = Generator | readonly Generator[] | null | undefined
 export function randnLatents(shape: readonly number[], generator: GeneratorInput, dtype: 'float32' | 'float16' = 'float32'): Tensor<'float32'> {
   checkGenerators(generator, shape[0]!);
   const noise = randnTensor(shape, { generator: generator ?? undefined, dtype });
-  return noise.dtype === 'float32' ? (noise as Tensor<'float32'>) : cast(noise, 'float32');
+  return asFloat32(noise);
 }
 
 /** A list of generators must have one per image of the final batch. */
@@ -27,5 +27,9 @@ export function checkGenerators(generator: GeneratorInput, batch: number): void 
 
 /** Any float tensor as float32 (latents passed in by the caller may be float16). */
 export function asFloat32(t: Tensor): Tensor<'float32'> {
-  return t.dtype === 'float32' ? (t as Tensor<'float32'>) : cast(t, 'float32');
+  return isFloat32(t) ? t : cast(t, 'float32');
+}
+
+function isFloat32(t: Tensor): t is Tensor<'float32'> {
+  return t.dtype === 'float32';
 }

@@ -4,49 +4,36 @@
  * give; `negative_add_time_ids` uses the negative sizes when both are given,
  * else the same ids. One row per image of the final batch.
  */
-import { PipelineBlock, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
-import { unetSpec, guiderSpec } from '../components/component-specs.js';
+import { PipelineBlock, TypedBlock, blockSpec, type BlockResult, type ComponentsOf, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
+import { guiderComponent, unetComponent } from '../components/component-specs.js';
 import { vaeScaleFactor } from '../pipeline/sdxl-pipeline-properties.js';
 import { checkAddEmbedDim, pairOf, timeIdsTensor, timestepCond, type Pair } from './add-time-ids.js';
 import { SIZE_INPUT_NAMES, additionalConditioningIntermediates, additionalConditioningOutputs, sizeInputs } from './additional-conditioning-params.js';
 import { MODEL } from './params.js';
 
-export class StableDiffusionXLPrepareAdditionalConditioningStep extends PipelineBlock {
+const prepareAdditionalConditioningSpec = blockSpec({
+  description: 'Step that prepares the additional conditioning for the text-to-image generation process',
+  components: { unet: unetComponent(), guider: guiderComponent() },
+  inputs: { ...sizeInputs(), ...additionalConditioningIntermediates() },
+  outputs: additionalConditioningOutputs(),
+});
+
+export class StableDiffusionXLPrepareAdditionalConditioningStep extends TypedBlock(prepareAdditionalConditioningSpec, PipelineBlock) {
   static override modelName = MODEL;
-
-  override get description() {
-    return 'Step that prepares the additional conditioning for the text-to-image generation process';
-  }
-
-  override get expectedComponents() {
-    return [unetSpec(), guiderSpec()];
-  }
-
-  override get inputs() {
-    return sizeInputs();
-  }
-
-  override get intermediatesInputs() {
-    return additionalConditioningIntermediates();
-  }
-
-  override get intermediatesOutputs() {
-    return additionalConditioningOutputs();
-  }
 
   override validateInputs(_components: PipelineComponents, state: PipelineState): void {
     checkSizeInputs(state);
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+  override async call(components: ComponentsOf<typeof prepareAdditionalConditioningSpec>, state: PipelineState): Promise<BlockResult> {
     const bs = this.getBlockState(state);
     const sizes = imageSize(components, bs.latents.shape);
     const original = bs.original_size != null ? pairOf(bs.original_size, 'original_size') : sizes;
     const target = bs.target_size != null ? pairOf(bs.target_size, 'target_size') : sizes;
-    const projectionDim: number = bs.pooled_prompt_embeds.shape.at(-1);
+    const projectionDim = bs.pooled_prompt_embeds.shape.at(-1)!;
     const ids = (o: Pair, crop: Pair, t: Pair) => {
       const list = [...o, ...crop, ...t];
-      checkAddEmbedDim(components, list.length, projectionDim, null);
+      checkAddEmbedDim(components.unet, list.length, projectionDim, null);
       return list;
     };
     const addTimeIds = ids(original, pairOf(bs.crops_coords_top_left, 'crops_coords_top_left'), target);
@@ -61,7 +48,7 @@ export class StableDiffusionXLPrepareAdditionalConditioningStep extends Pipeline
     const rows = bs.batch_size * bs.num_images_per_prompt;
     bs.add_time_ids = timeIdsTensor(addTimeIds, rows);
     bs.negative_add_time_ids = timeIdsTensor(negativeTimeIds, rows);
-    bs.timestep_cond = timestepCond(components, rows);
+    bs.timestep_cond = timestepCond(components.unet, components.guider, rows);
     this.setBlockState(state, bs);
     return [components, state];
   }

@@ -1,49 +1,40 @@
 /** Text-to-image latents: Gaussian noise [B * n, 4, H/8, W/8] (or the given latents), scaled by the scheduler's init sigma. */
-import { InputParam, OutputParam, PipelineBlock, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
+import { PipelineBlock, TypedBlock, blockSpec, input, type BlockResult, type ComponentsOf, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
 import { Tensor, scale, scaleInPlace } from '@modular-diffusers/runtime';
-import { schedulerSpec, vaeSpec } from '../components/component-specs.js';
+import { schedulerComponent, vaeComponent } from '../components/component-specs.js';
 import { SdxlInputError, showInputValue } from '../errors.js';
 import { defaultSampleSize, numChannelsLatents, unetDtype, vaeScaleFactor } from '../pipeline/sdxl-pipeline-properties.js';
 import { asFloat32, randnLatents } from './noise.js';
-import { MODEL, batchSizeInput, latentsOutput } from './params.js';
+import { MODEL, batchSizeInput, generatorInput, latentsOutput, numImagesPerPromptInput, type ModelDType } from './params.js';
 import { requireScheduler } from './set-timesteps-step.js';
 
-export class StableDiffusionXLPrepareLatentsStep extends PipelineBlock {
+const prepareLatentsSpec = blockSpec({
+  description: 'Prepare latents step that prepares the latents for the text-to-image generation process',
+  components: { scheduler: schedulerComponent(), vae: vaeComponent() },
+  inputs: {
+    height: input<number | null>(),
+    width: input<number | null>(),
+    latents: input<Tensor | null>(),
+    num_images_per_prompt: numImagesPerPromptInput(),
+    generator: generatorInput(),
+    batch_size: batchSizeInput('. Can be generated in input step.'),
+    dtype: input<ModelDType | null>({ typeHint: 'dtype', description: 'The dtype of the model inputs' }),
+  },
+  outputs: { latents: latentsOutput() },
+});
+
+export class StableDiffusionXLPrepareLatentsStep extends TypedBlock(prepareLatentsSpec, PipelineBlock) {
   static override modelName = MODEL;
-
-  override get description() {
-    return 'Prepare latents step that prepares the latents for the text-to-image generation process';
-  }
-
-  override get expectedComponents() {
-    return [schedulerSpec(), vaeSpec()];
-  }
-
-  override get inputs() {
-    return [new InputParam('height'), new InputParam('width'), new InputParam('latents'), new InputParam('num_images_per_prompt', { default: 1 })];
-  }
-
-  override get intermediatesInputs() {
-    return [
-      new InputParam('generator'),
-      batchSizeInput('. Can be generated in input step.'),
-      new InputParam('dtype', { typeHint: 'dtype', description: 'The dtype of the model inputs' }),
-    ];
-  }
-
-  override get intermediatesOutputs() {
-    return [latentsOutput()];
-  }
 
   override validateInputs(components: PipelineComponents, state: PipelineState): void {
     const factor = vaeScaleFactor(components);
     for (const name of ['height', 'width']) {
       const value = state.get(name);
       if (value == null) continue;
-      if (!(Number.isInteger(value) && (value as number) > 0)) {
+      if (!(typeof value === 'number' && Number.isInteger(value) && value > 0)) {
         throw new SdxlInputError(`\`${name}\` must be a whole number of pixels above 0 (a multiple of ${factor}), got ${showInputValue(value)}.`);
       }
-      if ((value as number) % factor !== 0) {
+      if (value % factor !== 0) {
         throw new SdxlInputError(`\`height\` and \`width\` have to be divisible by ${factor} but ${name} is ${String(value)}.`);
       }
     }
@@ -53,13 +44,13 @@ export class StableDiffusionXLPrepareLatentsStep extends PipelineBlock {
     }
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+  override async call(components: ComponentsOf<typeof prepareLatentsSpec>, state: PipelineState): Promise<BlockResult> {
     const bs = this.getBlockState(state);
     this.validateInputs(components, state);
     const scheduler = requireScheduler(components);
     const factor = vaeScaleFactor(components);
-    const height: number = bs.height ?? defaultSampleSize(components) * factor;
-    const width: number = bs.width ?? defaultSampleSize(components) * factor;
+    const height = bs.height ?? defaultSampleSize(components) * factor;
+    const width = bs.width ?? defaultSampleSize(components) * factor;
     const shape = [bs.batch_size * bs.num_images_per_prompt, numChannelsLatents(components), Math.trunc(height / factor), Math.trunc(width / factor)];
     let latents: Tensor<'float32'>;
     let fresh = false;

@@ -1,35 +1,27 @@
 /** Text-to-image timesteps: the scheduler's schedule (counted, or custom timesteps/sigmas), cut at `denoising_end`. */
-import { InputParam, PipelineBlock, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
+import { PipelineBlock, TypedBlock, blockSpec, type BlockResult, type ComponentsOf, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
 import { applyDenoisingEnd, retrieveTimesteps, type Scheduler } from '@modular-diffusers/diffusion';
-import { schedulerSpec } from '../components/component-specs.js';
+import { schedulerComponent } from '../components/component-specs.js';
 import { SdxlInputError, showInputValue } from '../errors.js';
-import { MODEL, timestepOutputs } from './params.js';
+import { MODEL, scheduleInputs, timestepOutputs } from './params.js';
 import { numberList, timestepsTensor } from './timestep-tensor.js';
 
-export class StableDiffusionXLSetTimestepsStep extends PipelineBlock {
+const setTimestepsSpec = blockSpec({
+  description: "Step that sets the scheduler's timesteps for inference",
+  components: { scheduler: schedulerComponent() },
+  inputs: scheduleInputs(),
+  outputs: timestepOutputs(),
+});
+
+// PipelineBlock as the base keeps the printout's `Class: PipelineBlock` line.
+export class StableDiffusionXLSetTimestepsStep extends TypedBlock(setTimestepsSpec, PipelineBlock) {
   static override modelName = MODEL;
-
-  override get description() {
-    return "Step that sets the scheduler's timesteps for inference";
-  }
-
-  override get expectedComponents() {
-    return [schedulerSpec()];
-  }
-
-  override get inputs() {
-    return [new InputParam('num_inference_steps', { default: 50 }), new InputParam('timesteps'), new InputParam('sigmas'), new InputParam('denoising_end')];
-  }
-
-  override get intermediatesOutputs() {
-    return timestepOutputs();
-  }
 
   override validateInputs(_components: PipelineComponents, state: PipelineState): void {
     checkScheduleInputs(state);
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+  override async call(components: ComponentsOf<typeof setTimestepsSpec>, state: PipelineState): Promise<BlockResult> {
     const bs = this.getBlockState(state);
     const scheduler = requireScheduler(components);
     const selection = applyDenoisingEnd(
@@ -44,8 +36,9 @@ export class StableDiffusionXLSetTimestepsStep extends PipelineBlock {
   }
 }
 
-export function requireScheduler(components: PipelineComponents): Scheduler {
-  const scheduler = components.scheduler as Scheduler | null;
+/** The scheduler a block declared, or an error saying how to get one (it is null until loaded). */
+export function requireScheduler(components: { readonly scheduler?: Scheduler | null }): Scheduler {
+  const scheduler = components.scheduler;
   if (!scheduler) throw new SdxlInputError('No scheduler is loaded; run pipeline.loadComponents() or set one with updateComponents({ scheduler }).');
   return scheduler;
 }
@@ -62,7 +55,7 @@ export function checkScheduleInputs(state: PipelineState): void {
       throw new SdxlInputError(`\`${name}\` must be a list of numbers (or a 1-D Tensor), got ${typeof state.get(name)}.`);
     }
   }
-  if (!custom && !(Number.isInteger(steps) && (steps as number) >= 1)) {
+  if (!custom && !(typeof steps === 'number' && Number.isInteger(steps) && steps >= 1)) {
     throw new SdxlInputError(`\`num_inference_steps\` must be a positive integer, got ${showInputValue(steps)}.`);
   }
   for (const name of ['denoising_start', 'denoising_end']) {

@@ -5,6 +5,9 @@ export function timestepsTensor(timesteps: Float32Array): Tensor<'float32'> {
   return new Tensor('float32', Float32Array.from(timesteps), [timesteps.length]);
 }
 
+/** A custom schedule as a caller passes it (`timesteps`, `sigmas`): a number list, typed array or 1-D Tensor. */
+export type NumberListInput = ArrayLike<number> | Tensor;
+
 /** Accepts `timesteps`/`sigmas` given as a Tensor, typed array or number list. */
 export function numberList(value: unknown): number[] | null {
   if (value == null) return null;

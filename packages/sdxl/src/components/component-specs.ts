@@ -11,8 +11,9 @@
  */
 import { component, componentSpecOf } from '@modular-diffusers/core';
 import type { Guider, Scheduler } from '@modular-diffusers/diffusion';
-import type { VaeImageProcessor } from '@modular-diffusers/runtime';
+import type { ClipTokenizer, VaeImageProcessor } from '@modular-diffusers/runtime';
 import type { AutoencoderKL } from './autoencoder-kl.js';
+import type { CLIPTextModel, CLIPTextModelWithProjection } from './clip-text-model.js';
 import type { UNet2DConditionModel } from './unet.js';
 
 export const guiderComponent = () =>
@@ -37,3 +38,8 @@ export const maskProcessorSpec = () => componentSpecOf('mask_processor', maskPro
 export const schedulerSpec = () => componentSpecOf('scheduler', schedulerComponent());
 export const unetSpec = () => componentSpecOf('unet', unetComponent());
 export const vaeSpec = () => componentSpecOf('vae', vaeComponent());
+
+/** The text encoder step's models: both CLIP encoders and their tokenizers (null until loaded). */
+export const textEncoderComponent = () => component<CLIPTextModel | null>('CLIPTextModel');
+export const textEncoder2Component = () => component<CLIPTextModelWithProjection | null>('CLIPTextModelWithProjection');
+export const tokenizerComponent = () => component<ClipTokenizer | null>('CLIPTokenizer');

@@ -4,54 +4,44 @@
  * brought to latent size, and the masked image (the kept pixels only)
  * encoded for 9-channel inpainting UNets.
  */
-import { InputParam, OutputParam, PipelineBlock, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
-import { cast, interpolate, less, mul, type VaeImageInput, type VaeImageProcessor } from '@modular-diffusers/runtime';
+import { PipelineBlock, TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
+import { cast, interpolate, less, mul, type Tensor, type VaeImageInput } from '@modular-diffusers/runtime';
 import { tileToBatch } from '../before-denoise/batch-expand.js';
-import { imageProcessorSpec, maskProcessorSpec, vaeSpec } from '../components/component-specs.js';
+import { generatorInput, type ModelDType } from '../before-denoise/params.js';
+import { imageProcessorComponent, maskProcessorComponent, vaeComponent } from '../components/component-specs.js';
 import { SdxlInputError } from '../errors.js';
 import { defaultSampleSize, vaeScaleFactor } from '../pipeline/sdxl-pipeline-properties.js';
 import { encodeVaeImage } from './encode-vae-image.js';
-import { checkImageInput, imageSizes } from './image-input.js';
+import { checkImageInput, imageSizes, isImageInput } from './image-input.js';
 
-export class StableDiffusionXLInpaintVaeEncoderStep extends PipelineBlock {
+const inpaintVaeEncoderSpec = blockSpec({
+  description: 'Vae encoder step that prepares the image and mask for the inpainting process',
+  components: { vae: vaeComponent(), image_processor: imageProcessorComponent(), mask_processor: maskProcessorComponent() },
+  inputs: {
+    height: input<number | null>(),
+    width: input<number | null>(),
+    image: input<VaeImageInput>({ required: true }),
+    mask_image: input<VaeImageInput>({ required: true }),
+    padding_mask_crop: input<number | null>(),
+    dtype: input<ModelDType | null>({ typeHint: 'dtype', description: 'The dtype of the model inputs' }),
+    generator: generatorInput(),
+  },
+  outputs: {
+    image_latents: output<Tensor<'float32'>>({ typeHint: 'Tensor', description: 'The latents representation of the input image' }),
+    mask: output<Tensor<'float32'>>({ typeHint: 'Tensor', description: 'The mask to use for the inpainting process' }),
+    masked_image_latents: output<Tensor<'float32'>>({
+      typeHint: 'Tensor',
+      description: 'The masked image latents to use for the inpainting process (only for inpainting-specifid unet)',
+    }),
+    crops_coords: output<readonly [number, number] | null>({
+      typeHint: 'Optional[Tuple[int, int]]',
+      description: 'The crop coordinates to use for the preprocess/postprocess of the image and mask',
+    }),
+  },
+});
+
+export class StableDiffusionXLInpaintVaeEncoderStep extends TypedBlock(inpaintVaeEncoderSpec, PipelineBlock) {
   static override modelName = 'stable-diffusion-xl';
-
-  override get expectedComponents() {
-    return [vaeSpec(), imageProcessorSpec(), maskProcessorSpec()];
-  }
-
-  override get description() {
-    return 'Vae encoder step that prepares the image and mask for the inpainting process';
-  }
-
-  override get inputs() {
-    return [
-      new InputParam('height'),
-      new InputParam('width'),
-      new InputParam('image', { required: true }),
-      new InputParam('mask_image', { required: true }),
-      new InputParam('padding_mask_crop'),
-    ];
-  }
-
-  override get intermediatesInputs() {
-    return [new InputParam('dtype', { typeHint: 'dtype', description: 'The dtype of the model inputs' }), new InputParam('generator')];
-  }
-
-  override get intermediatesOutputs() {
-    return [
-      new OutputParam('image_latents', { typeHint: 'Tensor', description: 'The latents representation of the input image' }),
-      new OutputParam('mask', { typeHint: 'Tensor', description: 'The mask to use for the inpainting process' }),
-      new OutputParam('masked_image_latents', {
-        typeHint: 'Tensor',
-        description: 'The masked image latents to use for the inpainting process (only for inpainting-specifid unet)',
-      }),
-      new OutputParam('crops_coords', {
-        typeHint: 'Optional[Tuple[int, int]]',
-        description: 'The crop coordinates to use for the preprocess/postprocess of the image and mask',
-      }),
-    ];
-  }
 
   override validateInputs(_components: PipelineComponents, state: PipelineState): void {
     const image = state.get('image');
@@ -64,9 +54,10 @@ export class StableDiffusionXLInpaintVaeEncoderStep extends PipelineBlock {
           'leave it out to inpaint the whole image at `height` x `width`.',
       );
     }
-    if (image == null || mask == null) return;
-    const imageSize = imageSizes(image as VaeImageInput);
-    const maskSize = imageSizes(mask as VaeImageInput);
+    // Absent ones are reported as missing when the block runs; the checks above let only image inputs through.
+    if (!isImageInput(image) || !isImageInput(mask)) return;
+    const imageSize = imageSizes(image);
+    const maskSize = imageSizes(mask);
     const differs = maskSize.findIndex((size, i) => {
       const other = imageSize[Math.min(i, imageSize.length - 1)]!;
       return size[0] !== other[0] || size[1] !== other[1];
@@ -81,14 +72,14 @@ export class StableDiffusionXLInpaintVaeEncoderStep extends PipelineBlock {
     }
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+  override async call(components: ComponentsOf<typeof inpaintVaeEncoderSpec>, state: PipelineState): Promise<BlockResult> {
     const bs = this.getBlockState(state);
     this.validateInputs(components, state);
     const factor = vaeScaleFactor(components);
-    const height: number = bs.height ?? defaultSampleSize(components) * factor;
-    const width: number = bs.width ?? defaultSampleSize(components) * factor;
-    const imageProcessor = components.image_processor as VaeImageProcessor;
-    const maskProcessor = components.mask_processor as VaeImageProcessor;
+    const height = bs.height ?? defaultSampleSize(components) * factor;
+    const width = bs.width ?? defaultSampleSize(components) * factor;
+    const imageProcessor = components.image_processor;
+    const maskProcessor = components.mask_processor;
     const image = await imageProcessor.preprocess(bs.image, { height, width });
     const mask = await maskProcessor.preprocess(bs.mask_image, { height, width });
     // Pixels to keep: mask < 0.5 (the mask is binarised, 1 marks what to repaint).

@@ -8,22 +8,24 @@
  * Embeddings passed in (`prompt_embeds`, ...) are used instead of encoding.
  */
 import {
-  ComponentSpec,
   ConfigSpec,
-  InputParam,
-  OutputParam,
   PipelineBlock,
+  TypedBlock,
+  blockSpec,
   blockStateContext,
+  input,
+  output,
   type BlockResult,
+  type ComponentsOf,
   type Logger,
   type PipelineComponents,
   type PipelineState,
 } from '@modular-diffusers/core';
 import { Tensor, concat, tokenIdsToTensor, type ClipTokenizer } from '@modular-diffusers/runtime';
-import { guiderSpec } from '../components/component-specs.js';
+import { guiderComponent, textEncoder2Component, textEncoderComponent, tokenizerComponent } from '../components/component-specs.js';
 import type { CLIPTextModel } from '../components/clip-text-model.js';
 import { SdxlInputError, showInputValue } from '../errors.js';
-import { checkPromptInput, negativePromptList, promptList, type PromptInput } from './prompt-input.js';
+import { checkPromptInput, isPromptInput, negativePromptList, promptList, type PromptInput } from './prompt-input.js';
 
 const MODEL = 'stable-diffusion-xl';
 const EMBEDS_TAG = 'guider_input_fields';
@@ -38,55 +40,50 @@ interface EncoderPair {
   textEncoder: CLIPTextModel;
 }
 
-export class StableDiffusionXLTextEncoderStep extends PipelineBlock {
+const precomputed = (what: string) =>
+  input<Tensor<'float32'> | null>({ typeHint: 'Tensor', description: `Pre-generated ${what}; when given, the prompt is not encoded.` });
+const embedsOutput = (description: string) => output<Tensor<'float32'> | null>({ typeHint: 'Tensor', kwargsType: EMBEDS_TAG, description });
+
+const textEncoderSpec = blockSpec({
+  description: 'Text Encoder step that generate text_embeddings to guide the image generation',
+  components: {
+    text_encoder: textEncoderComponent(),
+    text_encoder_2: textEncoder2Component(),
+    tokenizer: tokenizerComponent(),
+    tokenizer_2: tokenizerComponent(),
+    guider: guiderComponent(),
+  },
+  configs: [new ConfigSpec('force_zeros_for_empty_prompt', true)],
+  inputs: {
+    // Not `required` (diffusers: precomputed embeddings may stand in), but needed without them:
+    // model cards and `modular inspect` list it as required unless those are given.
+    prompt: input<PromptInput | null>({ metadata: { requiredUnless: ['prompt_embeds', 'pooled_prompt_embeds'] } }),
+    prompt_2: input<PromptInput | null>(),
+    negative_prompt: input<PromptInput | null>(),
+    negative_prompt_2: input<PromptInput | null>(),
+    cross_attention_kwargs: input<Record<string, unknown> | null>(),
+    clip_skip: input<number | null>(),
+    prompt_embeds: precomputed('text embeddings [B, 77, 2048]'),
+    negative_prompt_embeds: precomputed('negative text embeddings'),
+    pooled_prompt_embeds: precomputed('pooled text embeddings [B, 1280]'),
+    negative_pooled_prompt_embeds: precomputed('negative pooled text embeddings'),
+  },
+  outputs: {
+    prompt_embeds: embedsOutput('text embeddings used to guide the image generation'),
+    negative_prompt_embeds: embedsOutput('negative text embeddings used to guide the image generation'),
+    pooled_prompt_embeds: embedsOutput('pooled text embeddings used to guide the image generation'),
+    negative_pooled_prompt_embeds: embedsOutput('negative pooled text embeddings used to guide the image generation'),
+  },
+});
+
+type TextEncoderComponents = ComponentsOf<typeof textEncoderSpec>;
+
+export class StableDiffusionXLTextEncoderStep extends TypedBlock(textEncoderSpec, PipelineBlock) {
   static override modelName = MODEL;
-
-  override get description() {
-    return 'Text Encoder step that generate text_embeddings to guide the image generation';
-  }
-
-  override get expectedComponents() {
-    return [
-      new ComponentSpec('text_encoder', 'CLIPTextModel'),
-      new ComponentSpec('text_encoder_2', 'CLIPTextModelWithProjection'),
-      new ComponentSpec('tokenizer', 'CLIPTokenizer'),
-      new ComponentSpec('tokenizer_2', 'CLIPTokenizer'),
-      guiderSpec(),
-    ];
-  }
-
-  override get expectedConfigs() {
-    return [new ConfigSpec('force_zeros_for_empty_prompt', true)];
-  }
-
-  override get inputs() {
-    const precomputed = (name: string, what: string) =>
-      new InputParam(name, { typeHint: 'Tensor', description: `Pre-generated ${what}; when given, the prompt is not encoded.` });
-    return [
-      // Not `required` (diffusers: precomputed embeddings may stand in), but needed without them:
-      // model cards and `modular inspect` list it as required unless those are given.
-      new InputParam('prompt', { metadata: { requiredUnless: ['prompt_embeds', 'pooled_prompt_embeds'] } }),
-      ...['prompt_2', 'negative_prompt', 'negative_prompt_2', 'cross_attention_kwargs', 'clip_skip'].map((n) => new InputParam(n)),
-      precomputed('prompt_embeds', 'text embeddings [B, 77, 2048]'),
-      precomputed('negative_prompt_embeds', 'negative text embeddings'),
-      precomputed('pooled_prompt_embeds', 'pooled text embeddings [B, 1280]'),
-      precomputed('negative_pooled_prompt_embeds', 'negative pooled text embeddings'),
-    ];
-  }
-
-  override get intermediatesOutputs() {
-    const out = (name: string, description: string) => new OutputParam(name, { typeHint: 'Tensor', kwargsType: EMBEDS_TAG, description });
-    return [
-      out('prompt_embeds', 'text embeddings used to guide the image generation'),
-      out('negative_prompt_embeds', 'negative text embeddings used to guide the image generation'),
-      out('pooled_prompt_embeds', 'pooled text embeddings used to guide the image generation'),
-      out('negative_pooled_prompt_embeds', 'negative pooled text embeddings used to guide the image generation'),
-    ];
-  }
 
   override validateInputs(_components: PipelineComponents, state: PipelineState): void {
     for (const name of ['prompt', 'prompt_2', 'negative_prompt', 'negative_prompt_2']) checkPromptInput(state.get(name), name);
-    const prompt = state.get('prompt') as PromptInput | null | undefined;
+    const prompt = state.get('prompt');
     const embeds = state.get('prompt_embeds');
     if (embeds != null && !(embeds instanceof Tensor && embeds.rank === 3)) {
       throw new SdxlInputError(`\`prompt_embeds\` must be a [batch, 77, 2048] Tensor, got ${describeValue(embeds)}.`);
@@ -94,26 +91,26 @@ export class StableDiffusionXLTextEncoderStep extends PipelineBlock {
     if (prompt == null && embeds == null) {
       throw new SdxlInputError('The text encoder step needs `prompt` (a string or a list of strings), or precomputed `prompt_embeds` and `pooled_prompt_embeds`.');
     }
-    const batchSize = prompt != null ? promptList(prompt).length : embeds instanceof Tensor ? embeds.shape[0]! : null;
+    const batchSize = isPromptInput(prompt) ? promptList(prompt).length : embeds instanceof Tensor ? embeds.shape[0]! : null;
     if (batchSize === null) return;
     for (const name of ['negative_prompt', 'negative_prompt_2']) {
-      const negative = state.get(name) as PromptInput | null | undefined;
-      if (negative != null) negativePromptList(negative, batchSize, name);
+      const negative = state.get(name);
+      if (isPromptInput(negative)) negativePromptList(negative, batchSize, name);
     }
     const clipSkip = state.get('clip_skip');
-    if (clipSkip != null && !(Number.isInteger(clipSkip) && (clipSkip as number) >= 0)) {
+    if (clipSkip != null && !(typeof clipSkip === 'number' && Number.isInteger(clipSkip) && clipSkip >= 0)) {
       throw new SdxlInputError(`\`clip_skip\` must be a non-negative integer (1 uses the layer before the penultimate), got ${showInputValue(clipSkip)}.`);
     }
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+  override async call(components: TextEncoderComponents, state: PipelineState): Promise<BlockResult> {
     const bs = this.getBlockState(state);
     this.validateInputs(components, state);
     const logger = blockStateContext(bs)?.logger;
     const prepareUnconditional = (components.guider?.numConditions ?? 1) > 1;
     // The tokenizers and encoders are looked up only when something is encoded: with every embedding given they are not needed.
     const pairs = () => encoderPairs(components);
-    const clipSkip: number | null = bs.clip_skip ?? null;
+    const clipSkip = bs.clip_skip ?? null;
 
     let positive: PromptEmbeddings;
     if (bs.prompt_embeds != null) {
@@ -165,18 +162,19 @@ export class StableDiffusionXLTextEncoderStep extends PipelineBlock {
 }
 
 /** (tokenizer, text_encoder) and (tokenizer_2, text_encoder_2); only the second when the first tokenizer is absent, as in diffusers. */
-function encoderPairs(components: PipelineComponents): EncoderPair[] {
-  const second = { tokenizer: components.tokenizer_2, textEncoder: components.text_encoder_2 };
-  const pairs: EncoderPair[] = components.tokenizer != null ? [{ tokenizer: components.tokenizer, textEncoder: components.text_encoder }, second] : [second];
-  for (const [i, pair] of pairs.entries()) {
-    const suffix = pairs.length === 2 && i === 0 ? '' : '_2';
-    if (pair.tokenizer == null || pair.textEncoder == null) {
+function encoderPairs(components: TextEncoderComponents): EncoderPair[] {
+  const found: { tokenizer: ClipTokenizer | null; textEncoder: CLIPTextModel | null; suffix: string }[] = [
+    { tokenizer: components.tokenizer_2, textEncoder: components.text_encoder_2, suffix: '_2' },
+  ];
+  if (components.tokenizer != null) found.unshift({ tokenizer: components.tokenizer, textEncoder: components.text_encoder, suffix: '' });
+  return found.map(({ tokenizer, textEncoder, suffix }) => {
+    if (tokenizer == null || textEncoder == null) {
       throw new SdxlInputError(
         `The text encoder step needs tokenizer${suffix} and text_encoder${suffix}; load them with pipeline.loadComponents() or set them with updateComponents().`,
       );
     }
-  }
-  return pairs;
+    return { tokenizer, textEncoder };
+  });
 }
 
 /**
@@ -222,9 +220,9 @@ function describeValue(value: unknown): string {
  * that already sit side by side are stacked without a copy (see
  * guider-batches.ts). The zeros come free with the allocation.
  */
-function withZerosAfter(t: Tensor): [Tensor<'float32'>, Tensor<'float32'>] {
+function withZerosAfter(t: Tensor<'float32'>): [Tensor<'float32'>, Tensor<'float32'>] {
   const n = t.data.length;
   const pair = new Float32Array(2 * n);
-  pair.set(t.data as Float32Array);
+  pair.set(t.data);
   return [new Tensor('float32', pair.subarray(0, n), t.shape), new Tensor('float32', pair.subarray(n), t.shape)];
 }
