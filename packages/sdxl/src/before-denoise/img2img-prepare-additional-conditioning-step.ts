@@ -4,7 +4,7 @@
  * aesthetic score instead of the target size: (original size, crop,
  * aesthetic_score), negatives with `negative_aesthetic_score`.
  */
-import { ConfigSpec, PipelineBlock, TypedBlock, blockSpec, input, type BlockResult, type ComponentsOf, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
+import { ConfigSpec, PipelineBlock, TypedBlock, blockSpec, input, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import { guiderComponent, unetComponent } from '../components/component-specs.js';
 import { SdxlInputError, showInputValue } from '../errors.js';
 import { checkAddEmbedDim, pairOf, timeIdsTensor, timestepCond } from './add-time-ids.js';
@@ -28,7 +28,7 @@ const img2imgPrepareAdditionalConditioningSpec = blockSpec({
 export class StableDiffusionXLImg2ImgPrepareAdditionalConditioningStep extends TypedBlock(img2imgPrepareAdditionalConditioningSpec, PipelineBlock) {
   static override modelName = MODEL;
 
-  override validateInputs(_components: PipelineComponents, state: PipelineState): void {
+  override validateInputs(_components: ModularPipeline, state: PipelineState): void {
     checkSizeInputs(state);
     for (const name of ['aesthetic_score', 'negative_aesthetic_score']) {
       const value = state.get(name);

@@ -4,7 +4,7 @@
  * `denoising_start`), cut at `denoising_end`. `latent_timestep` (the first
  * kept step, one per image) is the noise level the start image gets.
  */
-import { PipelineBlock, TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
+import { PipelineBlock, TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import { applyDenoisingEnd, getImg2ImgTimesteps, retrieveTimesteps } from '@modular-diffusers/diffusion';
 import { Tensor } from '@modular-diffusers/runtime';
 import { schedulerComponent } from '../components/component-specs.js';
@@ -37,7 +37,7 @@ const img2imgSetTimestepsSpec = blockSpec({
 export class StableDiffusionXLImg2ImgSetTimestepsStep extends TypedBlock(img2imgSetTimestepsSpec, PipelineBlock) {
   static override modelName = MODEL;
 
-  override validateInputs(_components: PipelineComponents, state: PipelineState): void {
+  override validateInputs(_components: ModularPipeline, state: PipelineState): void {
     checkScheduleInputs(state);
     // Under a conditional block whose branches disagree on strength the state holds none yet: this
     // block then runs with its own default (diffusers' defaults_by_block), so check that one.

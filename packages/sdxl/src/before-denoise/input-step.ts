@@ -4,18 +4,7 @@
  * embeddings repeat each prompt's row in place ([a, b] -> [a, a, b, b]),
  * IP-Adapter embeddings repeat the whole list, as diffusers does.
  */
-import {
-  PipelineBlock,
-  TypedBlock,
-  blockSpec,
-  input,
-  output,
-  type BlockResult,
-  type ComponentsOf,
-  type PipelineComponents,
-  type PipelineState,
-  type StateOf,
-} from '@modular-diffusers/core';
+import { PipelineBlock, TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState, type StateOf } from '@modular-diffusers/core';
 import { Tensor, repeatBatch, repeatInterleave } from '@modular-diffusers/runtime';
 import { SdxlInputError, showInputValue } from '../errors.js';
 import { unetDtype } from '../pipeline/sdxl-pipeline-properties.js';
@@ -60,7 +49,7 @@ const inputStepSpec = blockSpec({
 export class StableDiffusionXLInputStep extends TypedBlock(inputStepSpec, PipelineBlock) {
   static override modelName = MODEL;
 
-  override validateInputs(_components: PipelineComponents, state: PipelineState): void {
+  override validateInputs(_components: ModularPipeline, state: PipelineState): void {
     const n = state.get('num_images_per_prompt');
     if (n != null && !(typeof n === 'number' && Number.isInteger(n) && n >= 1)) {
       throw new SdxlInputError(`\`num_images_per_prompt\` must be a positive integer, got ${showInputValue(n)}.`);

@@ -4,7 +4,7 @@
  * give; `negative_add_time_ids` uses the negative sizes when both are given,
  * else the same ids. One row per image of the final batch.
  */
-import { PipelineBlock, TypedBlock, blockSpec, type BlockResult, type ComponentsOf, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
+import { PipelineBlock, TypedBlock, blockSpec, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import { guiderComponent, unetComponent } from '../components/component-specs.js';
 import { vaeScaleFactor } from '../pipeline/sdxl-pipeline-properties.js';
 import { checkAddEmbedDim, pairOf, timeIdsTensor, timestepCond, type Pair } from './add-time-ids.js';
@@ -21,7 +21,7 @@ const prepareAdditionalConditioningSpec = blockSpec({
 export class StableDiffusionXLPrepareAdditionalConditioningStep extends TypedBlock(prepareAdditionalConditioningSpec, PipelineBlock) {
   static override modelName = MODEL;
 
-  override validateInputs(_components: PipelineComponents, state: PipelineState): void {
+  override validateInputs(_components: ModularPipeline, state: PipelineState): void {
     checkSizeInputs(state);
   }
 
@@ -55,7 +55,7 @@ export class StableDiffusionXLPrepareAdditionalConditioningStep extends TypedBlo
 }
 
 /** The pixel size the latents decode to: (h * vae scale factor, w * vae scale factor). */
-export function imageSize(components: PipelineComponents, latentShape: readonly number[]): Pair {
+export function imageSize(components: ModularPipeline, latentShape: readonly number[]): Pair {
   const factor = vaeScaleFactor(components);
   return [latentShape.at(-2)! * factor, latentShape.at(-1)! * factor];
 }

@@ -1,5 +1,5 @@
 /** Text-to-image timesteps: the scheduler's schedule (counted, or custom timesteps/sigmas), cut at `denoising_end`. */
-import { PipelineBlock, TypedBlock, blockSpec, type BlockResult, type ComponentsOf, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
+import { PipelineBlock, TypedBlock, blockSpec, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import { applyDenoisingEnd, retrieveTimesteps, type Scheduler } from '@modular-diffusers/diffusion';
 import { schedulerComponent } from '../components/component-specs.js';
 import { SdxlInputError, showInputValue } from '../errors.js';
@@ -17,7 +17,7 @@ const setTimestepsSpec = blockSpec({
 export class StableDiffusionXLSetTimestepsStep extends TypedBlock(setTimestepsSpec, PipelineBlock) {
   static override modelName = MODEL;
 
-  override validateInputs(_components: PipelineComponents, state: PipelineState): void {
+  override validateInputs(_components: ModularPipeline, state: PipelineState): void {
     checkScheduleInputs(state);
   }
 

@@ -4,7 +4,7 @@
  * brought to latent size, and the masked image (the kept pixels only)
  * encoded for 9-channel inpainting UNets.
  */
-import { PipelineBlock, TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
+import { PipelineBlock, TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import { cast, interpolate, less, mul, type Tensor, type VaeImageInput } from '@modular-diffusers/runtime';
 import { tileToBatch } from '../before-denoise/batch-expand.js';
 import { generatorInput, type ModelDType } from '../before-denoise/params.js';
@@ -43,7 +43,7 @@ const inpaintVaeEncoderSpec = blockSpec({
 export class StableDiffusionXLInpaintVaeEncoderStep extends TypedBlock(inpaintVaeEncoderSpec, PipelineBlock) {
   static override modelName = 'stable-diffusion-xl';
 
-  override validateInputs(_components: PipelineComponents, state: PipelineState): void {
+  override validateInputs(_components: ModularPipeline, state: PipelineState): void {
     const image = state.get('image');
     const mask = state.get('mask_image');
     checkImageInput(image, 'image');

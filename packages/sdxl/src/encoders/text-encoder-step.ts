@@ -7,20 +7,7 @@
  * `force_zeros_for_empty_prompt` and no negative prompt they are zeros.
  * Embeddings passed in (`prompt_embeds`, ...) are used instead of encoding.
  */
-import {
-  ConfigSpec,
-  PipelineBlock,
-  TypedBlock,
-  blockSpec,
-  blockStateContext,
-  input,
-  output,
-  type BlockResult,
-  type ComponentsOf,
-  type Logger,
-  type PipelineComponents,
-  type PipelineState,
-} from '@modular-diffusers/core';
+import { ConfigSpec, PipelineBlock, TypedBlock, blockSpec, blockStateContext, input, output, type BlockResult, type ComponentsOf, type Logger, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import { Tensor, concat, tokenIdsToTensor, type ClipTokenizer } from '@modular-diffusers/runtime';
 import { guiderComponent, textEncoder2Component, textEncoderComponent, tokenizerComponent } from '../components/component-specs.js';
 import type { CLIPTextModel } from '../components/clip-text-model.js';
@@ -81,7 +68,7 @@ type TextEncoderComponents = ComponentsOf<typeof textEncoderSpec>;
 export class StableDiffusionXLTextEncoderStep extends TypedBlock(textEncoderSpec, PipelineBlock) {
   static override modelName = MODEL;
 
-  override validateInputs(_components: PipelineComponents, state: PipelineState): void {
+  override validateInputs(_components: ModularPipeline, state: PipelineState): void {
     for (const name of ['prompt', 'prompt_2', 'negative_prompt', 'negative_prompt_2']) checkPromptInput(state.get(name), name);
     const prompt = state.get('prompt');
     const embeds = state.get('prompt_embeds');

@@ -1,5 +1,5 @@
 /** Image-to-image's VAE encoder step: the image preprocessed to [-1, 1] and encoded into scaled latents. */
-import { PipelineBlock, TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
+import { PipelineBlock, TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import type { Tensor, VaeImageInput, VaePreprocessOptions } from '@modular-diffusers/runtime';
 import { generatorInput, type ModelDType } from '../before-denoise/params.js';
 import { imageProcessorComponent, vaeComponent } from '../components/component-specs.js';
@@ -33,7 +33,7 @@ const vaeEncoderSpec = blockSpec({
 export class StableDiffusionXLVaeEncoderStep extends TypedBlock(vaeEncoderSpec, PipelineBlock) {
   static override modelName = 'stable-diffusion-xl';
 
-  override validateInputs(_components: PipelineComponents, state: PipelineState): void {
+  override validateInputs(_components: ModularPipeline, state: PipelineState): void {
     checkImageInput(state.get('image'), 'image');
     const kwargs = state.get('preprocess_kwargs');
     if (kwargs != null && (typeof kwargs !== 'object' || Array.isArray(kwargs))) {
