@@ -14,6 +14,8 @@ import type { Guider, Scheduler } from '@modular-diffusers/diffusion';
 import type { VaeImageProcessor } from '@modular-diffusers/runtime';
 import type { AutoencoderKL } from './autoencoder-kl.js';
 import type { UNet2DConditionModel } from './unet.js';
+import type { ControlNetModel, ControlNetUnionModel } from './controlnet.js';
+import type { CLIPVisionModelWithProjection } from './image-encoder.js';
 
 export const guiderComponent = () =>
   component<Guider>('ClassifierFreeGuidance', { config: { guidance_scale: 7.5 }, defaultCreationMethod: 'fromConfig' });
@@ -37,3 +39,8 @@ export const maskProcessorSpec = () => componentSpecOf('mask_processor', maskPro
 export const schedulerSpec = () => componentSpecOf('scheduler', schedulerComponent());
 export const unetSpec = () => componentSpecOf('unet', unetComponent());
 export const vaeSpec = () => componentSpecOf('vae', vaeComponent());
+
+// ControlNet and IP-Adapter blocks' models: loaded from the repo, so null until loadComponents().
+export const controlnetComponent = () => component<ControlNetModel | null>('ControlNetModel');
+export const controlnetUnionComponent = () => component<ControlNetUnionModel | null>('ControlNetUnionModel');
+export const imageEncoderComponent = () => component<CLIPVisionModelWithProjection | null>('CLIPVisionModelWithProjection');
