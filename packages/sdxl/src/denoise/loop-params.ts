@@ -9,7 +9,6 @@ import {
   kwargsInput,
   type BlockSpec,
   type BlockState,
-  type PipelineComponents,
   type StateOf,
 } from '@modular-diffusers/core';
 import { Tensor, randnTensor, type Generator } from '@modular-diffusers/runtime';
@@ -87,17 +86,22 @@ export const timestepCondInput = (description: string) => input<Tensor | null>({
 export function timestepList(value: unknown): number[] {
   if (value instanceof Float32Array || value instanceof Float64Array || value instanceof Int32Array) return Array.from(value);
   if (value instanceof Tensor && value.rank <= 1 && value.dtype !== 'bool') return Array.from(value.data as ArrayLike<number | bigint>, Number);
-  if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value as number[];
+  if (Array.isArray(value) && value.every((v): v is number => typeof v === 'number')) return value;
   throw new InvalidArgumentError(
     `timesteps must be a list of numbers, a Float32Array or a 1-D Tensor (what the set_timesteps step outputs), got ${value === null ? 'null' : typeof value}.`,
   );
 }
 
+/** What unetInChannels reads: the SDXL pipeline's `numChannelsUnet`, else the UNet's own. */
+export interface UNetChannelsSource {
+  readonly unet?: { readonly inChannels?: number; readonly config?: Readonly<Record<string, unknown>> } | null;
+}
+
 /** Latent channels the UNet takes (4, or 9 for an inpainting UNet). */
-export function unetInChannels(components: PipelineComponents): number {
-  const fromPipeline = (components as { numChannelsUnet?: unknown }).numChannelsUnet;
+export function unetInChannels(components: UNetChannelsSource): number {
+  const fromPipeline = 'numChannelsUnet' in components ? components.numChannelsUnet : undefined;
   if (typeof fromPipeline === 'number') return fromPipeline;
-  const unet = components.unet as { inChannels?: number; config?: Record<string, unknown> } | null;
+  const unet = components.unet;
   const configured = unet?.config?.in_channels;
   return unet?.inChannels ?? (typeof configured === 'number' ? configured : 4);
 }
@@ -107,12 +111,12 @@ export function noiseSource(generator: unknown): NoiseGenerator {
   if (generator !== undefined && generator !== null && !isGenerator(generator)) {
     throw new InvalidArgumentError('generator must be a Generator from @modular-diffusers/runtime (new Generator(seed)) or a list of them, one per image.');
   }
-  const given = (generator ?? undefined) as Generator | Generator[] | undefined;
+  const given = isGenerator(generator) ? generator : undefined;
   return { randn: (shape) => randnTensor(shape, { generator: given }) };
 }
 
-function isGenerator(value: unknown): boolean {
-  const one = (v: unknown) => v !== null && typeof v === 'object' && typeof (v as { randn?: unknown }).randn === 'function';
+function isGenerator(value: unknown): value is Generator | Generator[] {
+  const one = (v: unknown) => v !== null && typeof v === 'object' && 'randn' in v && typeof v.randn === 'function';
   return Array.isArray(value) ? value.every(one) : one(value);
 }
 
@@ -135,15 +139,4 @@ export function requireScaledLatents(bs: LoopHandoff, block: string): Tensor {
     throw new SdxlInputError(`${block} needs scaled_latents from the loop's before_denoiser step; put a before-denoiser first in the loop body.`);
   }
   return bs.scaled_latents;
-}
-
-/** A loaded component, or a clear error naming it (for blocks whose components are not typed by a spec). */
-export function requireComponent<T>(components: PipelineComponents, name: string, block: string): T {
-  const value = components[name] as T | null | undefined;
-  if (value === null || value === undefined) {
-    throw new InvalidArgumentError(
-      `${block} needs the '${name}' component, which is not loaded. Call pipeline.loadComponents() (or loadComponents('${name}', { repo, subfolder })) first.`,
-    );
-  }
-  return value;
 }
