@@ -8,7 +8,7 @@ import type { PipelineComponents } from '../pipeline/modular-pipeline.js';
 import type { PipelineState } from '../state/pipeline-state.js';
 import { ModularPipelineBlocks, type BlockResult } from './modular-pipeline-blocks.js';
 import { SequentialPipelineBlocks } from './sequential-pipeline-blocks.js';
-import { blockSpec, component, input, output, TypedBlock, type ComponentsOf, type StateOf } from './typed-block.js';
+import { blockSpec, component, input, kwargsInput, output, TypedBlock, type ComponentsOf, type StateOf } from './typed-block.js';
 
 /** What the typed block needs of its component. */
 class Adder {
@@ -96,7 +96,70 @@ class TwoTypedSteps extends SequentialPipelineBlocks {
   static override blockNames = ['add', 'double'];
 }
 
+const sumTaggedSpec = blockSpec({
+  description: 'Sums the tagged values',
+  inputs: {
+    base: input<number>({ default: 0 }),
+    addends: kwargsInput<number>({ description: 'Every value tagged addends' }),
+  },
+  outputs: { total: output<number>({ typeHint: 'int' }) },
+});
+
+class TypedSumTaggedStep extends TypedBlock(sumTaggedSpec) {
+  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+    const bs = this.getBlockState(state);
+    const addends: Record<string, number> = bs.addends;
+    bs.total = bs.base;
+    for (const value of Object.values(addends)) bs.total += value;
+    this.setBlockState(state, bs);
+    return [components, state];
+  }
+}
+
+class GetterSumTaggedStep extends ModularPipelineBlocks {
+  override get description() {
+    return 'Sums the tagged values';
+  }
+  override get inputs() {
+    return [new InputParam('base', { default: 0 }), new InputParam({ kwargsType: 'addends', description: 'Every value tagged addends' })];
+  }
+  override get intermediatesOutputs() {
+    return [new OutputParam('total', { typeHint: 'int' })];
+  }
+}
+
+/** Writes two values tagged `addends` for the kwargs input to collect. */
+class TagAddendsStep extends ModularPipelineBlocks {
+  override get intermediatesOutputs() {
+    return [new OutputParam('a', { kwargsType: 'addends' }), new OutputParam('b', { kwargsType: 'addends' })];
+  }
+  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+    const bs = this.getBlockState(state);
+    bs.a = 2;
+    bs.b = 5;
+    this.setBlockState(state, bs);
+    return [components, state];
+  }
+}
+
+class TagThenSum extends SequentialPipelineBlocks {
+  static override blockClasses = [TagAddendsStep, TypedSumTaggedStep];
+  static override blockNames = ['tag', 'sum'];
+}
+
 describe('TypedBlock', () => {
+  it('declares a kwargs input as the nameless param the getter form writes, and collects the tagged values under its key', async () => {
+    const typed = new TypedSumTaggedStep();
+    expect(typed.inputs.map((p) => [p.name, p.kwargsType])).toEqual([
+      ['base', null],
+      [null, 'addends'],
+    ]);
+    expect(typed.doc.replace('TypedSumTaggedStep', 'X')).toBe(new GetterSumTaggedStep().doc.replace('GetterSumTaggedStep', 'X'));
+    // base 1 + tagged 2 + 5 = 8.
+    expect(await new TagThenSum().initPipeline().run({ base: 1, output: 'total' })).toBe(8);
+  });
+
+
   it('declares the same params as the getter form: printout, doc and names are identical', () => {
     const typed = new TypedAddStep();
     const getter = new GetterAddStep();

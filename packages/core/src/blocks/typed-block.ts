@@ -43,6 +43,8 @@ declare const valueType: unique symbol;
 export interface InputDecl<T> {
   readonly kind: 'input';
   readonly fields: Readonly<Omit<InputParamFields, 'name' | 'defaultsByBlock'>>;
+  /** Set by kwargsInput(): the key is a kwargs type to collect, not a value's name. */
+  readonly collectsKwargs?: true;
   /** Phantom: carries `T` (invariantly) for inference; never set. */
   readonly [valueType]?: (value: T) => T;
 }
@@ -80,6 +82,16 @@ export function input<T>(fields: InputFields<T> = {}): InputDecl<T | undefined> 
   return { kind: 'input', fields: { ...fields } };
 }
 
+/**
+ * Every state value tagged with the kwargs type this input is keyed by
+ * (`guider_input_fields: kwargsInput()`): the block state holds each one under
+ * its own name and all of them as one record under the key, whose type this is.
+ * The param is nameless, as `new InputParam({ kwargsType })` is.
+ */
+export function kwargsInput<T = unknown>(fields: Pick<InputFields<never>, 'typeHint' | 'description' | 'metadata'> = {}): InputDecl<Record<string, T>> {
+  return { kind: 'input', fields: { ...fields }, collectsKwargs: true };
+}
+
 export function output<T>(fields: Omit<OutputParamFields, 'name'> = {}): OutputDecl<T> {
   return { kind: 'output', fields: { ...fields } };
 }
@@ -102,7 +114,7 @@ export function componentSpecOf(name: string, decl: Pick<ComponentDecl<unknown>,
 }
 
 // What a spec's entries must be, whatever their value type (the phantom makes InputDecl<T> invariant).
-type SomeInput = Pick<InputDecl<never>, 'kind' | 'fields'>;
+type SomeInput = Pick<InputDecl<never>, 'kind' | 'fields' | 'collectsKwargs'>;
 type SomeOutput = Pick<OutputDecl<never>, 'kind' | 'fields'>;
 type SomeComponent = Pick<ComponentDecl<never>, 'kind' | 'type' | 'fields'>;
 
@@ -172,7 +184,9 @@ export function TypedBlock<const S extends BlockSpec>(spec: S, base: abstract ne
       throw new TypeError('TypedBlock(spec): every entry of inputs/outputs/components must come from input(), output() or component().');
     }
   }
-  const inputs = Object.entries(spec.inputs ?? {}).map(([name, decl]) => new InputParam(name, decl.fields));
+  const inputs = Object.entries(spec.inputs ?? {}).map(([name, decl]) =>
+    decl.collectsKwargs ? new InputParam({ ...decl.fields, kwargsType: name }) : new InputParam(name, decl.fields),
+  );
   const outputs = Object.entries(spec.outputs ?? {}).map(([name, decl]) => new OutputParam(name, decl.fields));
   const components = Object.entries(spec.components ?? {}).map(([name, decl]) => componentSpecOf(name, decl));
   const configs = [...(spec.configs ?? [])];

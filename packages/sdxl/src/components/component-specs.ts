@@ -15,6 +15,8 @@ import type { ClipTokenizer, VaeImageProcessor } from '@modular-diffusers/runtim
 import type { AutoencoderKL } from './autoencoder-kl.js';
 import type { CLIPTextModel, CLIPTextModelWithProjection } from './clip-text-model.js';
 import type { UNet2DConditionModel } from './unet.js';
+import type { ControlNetModel, ControlNetUnionModel } from './controlnet.js';
+import type { CLIPVisionModelWithProjection } from './image-encoder.js';
 
 export const guiderComponent = () =>
   component<Guider>('ClassifierFreeGuidance', { config: { guidance_scale: 7.5 }, defaultCreationMethod: 'fromConfig' });
@@ -43,3 +45,8 @@ export const vaeSpec = () => componentSpecOf('vae', vaeComponent());
 export const textEncoderComponent = () => component<CLIPTextModel | null>('CLIPTextModel');
 export const textEncoder2Component = () => component<CLIPTextModelWithProjection | null>('CLIPTextModelWithProjection');
 export const tokenizerComponent = () => component<ClipTokenizer | null>('CLIPTokenizer');
+
+// ControlNet and IP-Adapter blocks' models: loaded from the repo, so null until loadComponents().
+export const controlnetComponent = () => component<ControlNetModel | null>('ControlNetModel');
+export const controlnetUnionComponent = () => component<ControlNetUnionModel | null>('ControlNetUnionModel');
+export const imageEncoderComponent = () => component<CLIPVisionModelWithProjection | null>('CLIPVisionModelWithProjection');

@@ -4,13 +4,13 @@
  * as `controlnet_keep` (1 for the steps inside [start, end]); the
  * conditioning scale and guess mode.
  */
-import { ComponentSpec, InputParam, PipelineBlock, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
-import type { Tensor, VaeImageProcessor } from '@modular-diffusers/runtime';
-import type { ControlNetModel } from '../components/controlnet.js';
-import { MODEL_NAME, requireComponent, timestepList } from '../denoise/loop-params.js';
+import { TypedBlock, blockSpec, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
+import { controlnetComponent } from '../components/component-specs.js';
+import { MODEL_NAME, requireLoaded, timestepList } from '../denoise/loop-params.js';
 import {
   checkControlNetInputs,
-  controlImageProcessorSpec,
+  controlImageInput,
+  controlImageProcessorComponent,
   controlImageSize,
   controlNetInputs,
   controlNetIntermediates,
@@ -21,38 +21,25 @@ import {
 } from './controlnet-inputs.js';
 import { checkControlNetFitsUNet } from './controlnet-unet-check.js';
 
-export class StableDiffusionXLControlNetInputStep extends PipelineBlock {
+const controlNetInputSpec = blockSpec({
+  description: 'step that prepare inputs for controlnet',
+  components: { controlnet: controlnetComponent(), control_image_processor: controlImageProcessorComponent() },
+  inputs: { control_image: controlImageInput(), ...controlNetInputs(), ...controlNetIntermediates() },
+  outputs: controlNetOutputs(),
+});
+
+export class StableDiffusionXLControlNetInputStep extends TypedBlock(controlNetInputSpec) {
   static override modelName = MODEL_NAME;
 
-  override get description() {
-    return 'step that prepare inputs for controlnet';
-  }
-
-  override get expectedComponents() {
-    return [new ComponentSpec('controlnet', 'ControlNetModel'), controlImageProcessorSpec()];
-  }
-
-  override get inputs() {
-    return [new InputParam('control_image', { required: true }), ...controlNetInputs()];
-  }
-
-  override get intermediatesInputs() {
-    return controlNetIntermediates();
-  }
-
-  override get intermediatesOutputs() {
-    return controlNetOutputs();
-  }
-
-  override validateInputs(components: PipelineComponents, state: PipelineState): void {
+  override validateInputs(components: ModularPipeline, state: PipelineState): void {
     checkControlNetInputs(state);
     if (state.get('control_image') != null) checkControlNetFitsUNet(components);
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+  override async call(components: ComponentsOf<typeof controlNetInputSpec>, state: PipelineState): Promise<BlockResult> {
     const bs = this.getBlockState(state);
-    const controlnet = requireComponent<ControlNetModel>(components, 'controlnet', this.className);
-    const processor = requireComponent<VaeImageProcessor>(components, 'control_image_processor', this.className);
+    const controlnet = requireLoaded(components.controlnet, 'controlnet', this.className);
+    const processor = requireLoaded(components.control_image_processor, 'control_image_processor', this.className);
     const window = guidanceWindow(bs.control_guidance_start, bs.control_guidance_end);
     bs.control_guidance_start = window.start;
     bs.control_guidance_end = window.end;
@@ -60,7 +47,7 @@ export class StableDiffusionXLControlNetInputStep extends PipelineBlock {
     bs.controlnet_cond = await prepareControlImage(
       processor,
       bs.control_image,
-      controlImageSize(components, bs.latents as Tensor),
+      controlImageSize(components, bs.latents),
       { batchSize: bs.batch_size, numImagesPerPrompt: bs.num_images_per_prompt },
       bs.crops_coords,
     );

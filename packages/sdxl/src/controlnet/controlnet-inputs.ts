@@ -3,56 +3,77 @@
  * guide's blocks declare them), the checks on the caller's values, the
  * control-image preparation and diffusers' `controlnet_keep` schedule.
  */
-import { ComponentSpec, InputParam, OutputParam, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
-import { isRgbImage, isTensor, repeatInterleave, type Tensor, type VaeImageProcessor } from '@modular-diffusers/runtime';
+import { component, componentSpecOf, input, output, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
+import { isRgbImage, isTensor, repeatInterleave, type RgbImage, type Tensor, type VaeImageInput, type VaeImageProcessor } from '@modular-diffusers/runtime';
+import type { TimestepSchedule } from '../denoise/loop-params.js';
 import { SdxlInputError } from '../errors.js';
 import { vaeScaleFactor } from '../pipeline/sdxl-pipeline-properties.js';
 
-export const controlImageProcessorSpec = () =>
-  new ComponentSpec('control_image_processor', 'VaeImageProcessor', {
+/** A number, or (as diffusers aligns them per ControlNet) a list of one. */
+export type PerControlNet = number | readonly number[];
+
+/** Created from its config, so it exists from the start. */
+export const controlImageProcessorComponent = () =>
+  component<VaeImageProcessor>('VaeImageProcessor', {
     config: { do_convert_rgb: true, do_normalize: false },
     defaultCreationMethod: 'fromConfig',
   });
 
-export const controlNetInputs = () => [
-  new InputParam('control_guidance_start', { default: 0.0 }),
-  new InputParam('control_guidance_end', { default: 1.0 }),
-  new InputParam('controlnet_conditioning_scale', { default: 1.0 }),
-  new InputParam('guess_mode', { default: false }),
-  new InputParam('num_images_per_prompt', { default: 1 }),
-];
+export const controlImageProcessorSpec = () => componentSpecOf('control_image_processor', controlImageProcessorComponent());
 
-export const controlNetIntermediates = () => [
-  new InputParam('latents', {
+/** Checked by checkControlNetInputs before the step runs. */
+export const controlImageInput = () => input<VaeImageInput>({ required: true });
+
+export const controlNetInputs = () => ({
+  control_guidance_start: input<PerControlNet>({ default: 0.0 }),
+  control_guidance_end: input<PerControlNet>({ default: 1.0 }),
+  controlnet_conditioning_scale: input<PerControlNet>({ default: 1.0 }),
+  guess_mode: input<boolean>({ default: false }),
+  num_images_per_prompt: input<number>({ default: 1 }),
+});
+
+export const controlNetIntermediates = () => ({
+  latents: input<Tensor>({
     required: true,
     typeHint: 'Tensor',
     description: 'The initial latents to use for the denoising process. Can be generated in prepare_latent step.',
   }),
-  new InputParam('batch_size', {
+  batch_size: input<number>({
     required: true,
     typeHint: 'int',
     description: 'Number of prompts, the final batch size of model inputs should be batch_size * num_images_per_prompt. Can be generated in input step.',
   }),
-  new InputParam('timesteps', {
+  timesteps: input<TimestepSchedule>({
     required: true,
     typeHint: 'Tensor',
     description: 'The timesteps to use for the denoising process. Can be generated in set_timesteps step.',
   }),
-  new InputParam('crops_coords', {
+  // Checked by prepareControlImage (four integers) when it is set.
+  crops_coords: input<readonly number[] | null>({
     typeHint: 'Optional[Tuple[int]]',
     description:
       'The crop coordinates to use for preprocess/postprocess the image and mask, for inpainting task only. Can be generated in vae_encode step.',
   }),
-];
+});
 
-export const controlNetOutputs = () => [
-  new OutputParam('controlnet_cond', { typeHint: 'Tensor', description: 'The processed control image' }),
-  new OutputParam('control_guidance_start', { typeHint: 'List[float]', description: 'The controlnet guidance start values' }),
-  new OutputParam('control_guidance_end', { typeHint: 'List[float]', description: 'The controlnet guidance end values' }),
-  new OutputParam('conditioning_scale', { typeHint: 'List[float]', description: 'The controlnet conditioning scale values' }),
-  new OutputParam('guess_mode', { typeHint: 'bool', description: 'Whether guess mode is used' }),
-  new OutputParam('controlnet_keep', { typeHint: 'List[float]', description: 'The controlnet keep values' }),
-];
+/** `controlnet_cond` is one tensor, or one per control mode (ControlNet-Union). */
+export const controlNetOutputs = () => ({
+  controlnet_cond: output<Tensor<'float32'> | Tensor<'float32'>[]>({ typeHint: 'Tensor', description: 'The processed control image' }),
+  control_guidance_start: output<number[]>({ typeHint: 'List[float]', description: 'The controlnet guidance start values' }),
+  control_guidance_end: output<number[]>({ typeHint: 'List[float]', description: 'The controlnet guidance end values' }),
+  conditioning_scale: output<PerControlNet>({ typeHint: 'List[float]', description: 'The controlnet conditioning scale values' }),
+  guess_mode: output<boolean>({ typeHint: 'bool', description: 'Whether guess mode is used' }),
+  controlnet_keep: output<number[]>({ typeHint: 'List[float]', description: 'The controlnet keep values' }),
+});
+
+/** The control images one by one: ControlNet-Union takes one per control mode. */
+export function controlImageList(image: VaeImageInput): (RgbImage | Tensor)[] {
+  return isImageList(image) ? [...image] : [image];
+}
+
+function isImageList(image: VaeImageInput): image is readonly RgbImage[] | readonly Tensor[] {
+  return Array.isArray(image);
+}
 
 /** The caller's ControlNet values, checked before any model runs (values not given are skipped). */
 export function checkControlNetInputs(state: PipelineState): void {
@@ -91,8 +112,8 @@ function firstNumber(value: unknown, name: string): number | undefined {
 }
 
 /** `control_guidance_start/end` as one-element lists, as diffusers aligns them for a single ControlNet. */
-export function guidanceWindow(start: unknown, end: unknown): { start: number[]; end: number[] } {
-  const list = (v: unknown) => (Array.isArray(v) ? [...(v as number[])] : [v as number]);
+export function guidanceWindow(start: PerControlNet, end: PerControlNet): { start: number[]; end: number[] } {
+  const list = (v: PerControlNet) => (typeof v === 'number' ? [v] : [...v]);
   return { start: list(start), end: list(end) };
 }
 
@@ -105,7 +126,7 @@ export function controlnetKeep(steps: number, start: number, end: number): numbe
 }
 
 /** The pixel size matching the latents: latent size x VAE scale factor. */
-export function controlImageSize(components: PipelineComponents, latents: Tensor): { height: number; width: number } {
+export function controlImageSize(components: ModularPipeline, latents: Tensor): { height: number; width: number } {
   const factor = vaeScaleFactor(components);
   return { height: latents.shape[2]! * factor, width: latents.shape[3]! * factor };
 }
@@ -120,15 +141,14 @@ export function controlImageSize(components: PipelineComponents, latents: Tensor
  */
 export async function prepareControlImage(
   processor: VaeImageProcessor,
-  image: unknown,
+  image: VaeImageInput,
   size: { height: number; width: number },
   batch: { batchSize: number; numImagesPerPrompt: number },
   cropsCoords: unknown,
 ): Promise<Tensor<'float32'>> {
-  const input = image as Parameters<VaeImageProcessor['preprocess']>[0];
   const tensor = cropsCoords
-    ? await processor.preprocess(input, { ...size, cropsCoords: checkedCropsCoords(cropsCoords), resizeMode: 'fill' })
-    : await processor.preprocess(input, size);
+    ? await processor.preprocess(image, { ...size, cropsCoords: checkedCropsCoords(cropsCoords), resizeMode: 'fill' })
+    : await processor.preprocess(image, size);
   const rows = tensor.shape[0]!;
   const total = batch.batchSize * batch.numImagesPerPrompt;
   if (rows !== 1 && rows !== batch.batchSize) {

@@ -8,7 +8,7 @@
  */
 // This module is part of the blocks' sandbox bundle: no Node built-ins, and only the model
 // builder's pure config check (its subpath export), not the builder itself.
-import type { PipelineComponents } from '@modular-diffusers/core';
+import type { ModularPipeline } from '@modular-diffusers/core';
 import { checkControlNetMatchesUNet } from '@modular-diffusers/model-builder/controlnet-unet-match';
 
 interface ConfiguredComponent {
@@ -16,9 +16,9 @@ interface ConfiguredComponent {
   readonly folder: string;
 }
 
-export function checkControlNetFitsUNet(components: PipelineComponents): void {
-  const controlnet = configured(components.controlnet);
-  const unet = configured(components.unet);
+export function checkControlNetFitsUNet(components: ModularPipeline): void {
+  const controlnet = configured(components.componentNames.includes('controlnet') ? components.getComponent('controlnet') : null);
+  const unet = configured(components.componentNames.includes('unet') ? components.getComponent('unet') : null);
   if (!controlnet || !unet) return;
   if (typeof controlnet.config._class_name !== 'string' || typeof unet.config._class_name !== 'string') return;
   checkControlNetMatchesUNet(

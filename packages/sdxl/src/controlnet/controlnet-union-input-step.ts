@@ -4,23 +4,17 @@
  * turned into the one-hot `control_type` [batch, num_control_type] the
  * union model takes, passed to the ControlNet as `controlnet_kwargs`.
  */
-import {
-  ComponentSpec,
-  InputParam,
-  OutputParam,
-  PipelineBlock,
-  type BlockResult,
-  type PipelineComponents,
-  type PipelineState,
-} from '@modular-diffusers/core';
-import { Tensor, repeatInterleave, type VaeImageProcessor } from '@modular-diffusers/runtime';
-import type { ControlNetModel } from '../components/controlnet.js';
+import { TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
+import { Tensor, repeatInterleave } from '@modular-diffusers/runtime';
+import { controlnetUnionComponent } from '../components/component-specs.js';
 import { ModelCapabilityError } from '../components/model-capability-error.js';
-import { MODEL_NAME, requireComponent, timestepList } from '../denoise/loop-params.js';
+import { MODEL_NAME, requireLoaded, timestepList } from '../denoise/loop-params.js';
 import { SdxlInputError } from '../errors.js';
 import {
   checkControlNetInputs,
-  controlImageProcessorSpec,
+  controlImageInput,
+  controlImageList,
+  controlImageProcessorComponent,
   controlImageSize,
   controlNetInputs,
   controlNetIntermediates,
@@ -31,34 +25,28 @@ import {
 } from './controlnet-inputs.js';
 import { checkControlNetFitsUNet } from './controlnet-unet-check.js';
 
-export class StableDiffusionXLControlNetUnionInputStep extends PipelineBlock {
+const controlNetUnionInputSpec = blockSpec({
+  description: 'step that prepares inputs for the ControlNetUnion model',
+  components: { controlnet: controlnetUnionComponent(), control_image_processor: controlImageProcessorComponent() },
+  inputs: {
+    control_image: controlImageInput(),
+    // Checked by validateInputs: non-negative integers, one per control image.
+    control_mode: input<number | readonly number[]>({ required: true }),
+    ...controlNetInputs(),
+    ...controlNetIntermediates(),
+    dtype: input<Tensor['dtype']>({ required: true, typeHint: 'dtype', description: 'The dtype of model tensor inputs' }),
+  },
+  outputs: {
+    ...controlNetOutputs(),
+    control_type_idx: output<number[]>({ typeHint: 'List[int]', kwargsType: 'controlnet_kwargs', description: 'The control mode indices' }),
+    control_type: output<Tensor<'float32'>>({ typeHint: 'Tensor', kwargsType: 'controlnet_kwargs', description: 'The control type tensor' }),
+  },
+});
+
+export class StableDiffusionXLControlNetUnionInputStep extends TypedBlock(controlNetUnionInputSpec) {
   static override modelName = MODEL_NAME;
 
-  override get description() {
-    return 'step that prepares inputs for the ControlNetUnion model';
-  }
-
-  override get expectedComponents() {
-    return [new ComponentSpec('controlnet', 'ControlNetUnionModel'), controlImageProcessorSpec()];
-  }
-
-  override get inputs() {
-    return [new InputParam('control_image', { required: true }), new InputParam('control_mode', { required: true }), ...controlNetInputs()];
-  }
-
-  override get intermediatesInputs() {
-    return [...controlNetIntermediates(), new InputParam('dtype', { required: true, typeHint: 'dtype', description: 'The dtype of model tensor inputs' })];
-  }
-
-  override get intermediatesOutputs() {
-    return [
-      ...controlNetOutputs(),
-      new OutputParam('control_type_idx', { typeHint: 'List[int]', kwargsType: 'controlnet_kwargs', description: 'The control mode indices' }),
-      new OutputParam('control_type', { typeHint: 'Tensor', kwargsType: 'controlnet_kwargs', description: 'The control type tensor' }),
-    ];
-  }
-
-  override validateInputs(components: PipelineComponents, state: PipelineState): void {
+  override validateInputs(components: ModularPipeline, state: PipelineState): void {
     checkControlNetInputs(state);
     const modes = state.get('control_mode');
     if (modes == null) return;
@@ -74,12 +62,12 @@ export class StableDiffusionXLControlNetUnionInputStep extends PipelineBlock {
     }
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+  override async call(components: ComponentsOf<typeof controlNetUnionInputSpec>, state: PipelineState): Promise<BlockResult> {
     const bs = this.getBlockState(state);
-    const controlnet = requireComponent<ControlNetModel>(components, 'controlnet', this.className);
-    const processor = requireComponent<VaeImageProcessor>(components, 'control_image_processor', this.className);
-    const images: unknown[] = Array.isArray(bs.control_image) ? bs.control_image : [bs.control_image];
-    const modes: number[] = Array.isArray(bs.control_mode) ? bs.control_mode : [bs.control_mode];
+    const controlnet = requireLoaded(components.controlnet, 'controlnet', this.className);
+    const processor = requireLoaded(components.control_image_processor, 'control_image_processor', this.className);
+    const images = controlImageList(bs.control_image);
+    const modes = typeof bs.control_mode === 'number' ? [bs.control_mode] : [...bs.control_mode];
     const total = bs.batch_size * bs.num_images_per_prompt;
 
     const numControlType = controlnet.numControlType;
@@ -102,7 +90,7 @@ export class StableDiffusionXLControlNetUnionInputStep extends PipelineBlock {
     bs.control_guidance_start = window.start;
     bs.control_guidance_end = window.end;
     bs.guess_mode = bs.guess_mode === true || controlnet.globalPoolConditions;
-    const size = controlImageSize(components, bs.latents as Tensor);
+    const size = controlImageSize(components, bs.latents);
     bs.controlnet_cond = await Promise.all(
       images.map((image) =>
         prepareControlImage(processor, image, size, { batchSize: bs.batch_size, numImagesPerPrompt: bs.num_images_per_prompt }, bs.crops_coords),

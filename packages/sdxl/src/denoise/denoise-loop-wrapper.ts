@@ -4,11 +4,16 @@
  * abort check per step. It runs over exactly the timesteps it is given, so
  * an img2img schedule truncated by `strength` runs only its last steps.
  */
-import { LoopSequentialPipelineBlocks, type BlockResult, type PipelineComponents, type PipelineState } from '@modular-diffusers/core';
-import type { Guider } from '@modular-diffusers/diffusion';
-import { guiderSpec, schedulerSpec, unetSpec } from '../components/component-specs.js';
-import type { UNet2DConditionModel } from '../components/unet.js';
-import { MODEL_NAME, numInferenceStepsInput, requireComponent, timestepList, timestepsInput } from './loop-params.js';
+import { InputParam, LoopSequentialPipelineBlocks, blockSpec, componentSpecOf, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState, type StateOf } from '@modular-diffusers/core';
+import { guiderComponent, schedulerComponent, unetComponent } from '../components/component-specs.js';
+import { MODEL_NAME, numInferenceStepsInput, requireLoaded, timestepList, timestepsInput } from './loop-params.js';
+
+// A loop is composite (its declarations merge its body's), so it is not a TypedBlock; this spec
+// types what the loop itself reads, and its loop-level declarations are built from it.
+const loopSpec = blockSpec({
+  components: { guider: guiderComponent(), scheduler: schedulerComponent(), unet: unetComponent() },
+  inputs: { timesteps: timestepsInput(), num_inference_steps: numInferenceStepsInput() },
+});
 
 export class StableDiffusionXLDenoiseLoopWrapper extends LoopSequentialPipelineBlocks {
   static override modelName = MODEL_NAME;
@@ -18,29 +23,31 @@ export class StableDiffusionXLDenoiseLoopWrapper extends LoopSequentialPipelineB
   }
 
   override get loopExpectedComponents() {
-    return [guiderSpec(), schedulerSpec(), unetSpec()];
+    return Object.entries(loopSpec.components).map(([name, decl]) => componentSpecOf(name, decl));
   }
 
   override get loopIntermediatesInputs() {
-    return [timestepsInput(), numInferenceStepsInput()];
+    return Object.entries(loopSpec.inputs).map(([name, decl]) => new InputParam(name, decl.fields));
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
-    const bs = this.getBlockState(state);
-    const guider = requireComponent<Guider>(components, 'guider', this.className);
-    const unet = requireComponent<UNet2DConditionModel>(components, 'unet', this.className);
+  override async call(components: ComponentsOf<typeof loopSpec>, state: PipelineState): Promise<BlockResult> {
+    const bs = this.getBlockState<StateOf<typeof loopSpec>>(state);
+    const guider = requireLoaded(components.guider, 'guider', this.className);
+    const unet = requireLoaded(components.unet, 'unet', this.className);
     // A UNet with a guidance embedding (LCM) has the guidance built in: no extra condition batches.
-    const timeCondProjDim = unet.timeCondProjDim ?? (unet.config?.time_cond_proj_dim as number | null | undefined) ?? null;
+    const configured = unet.config?.time_cond_proj_dim;
+    const timeCondProjDim = unet.timeCondProjDim ?? (typeof configured === 'number' ? configured : null);
     if (timeCondProjDim !== null) guider.disable();
     else guider.enable();
 
     const timesteps = timestepList(bs.timesteps);
     const progress = this.progressBar(bs, bs.num_inference_steps ?? timesteps.length);
+    let current: ModularPipeline = components;
     for (let i = 0; i < timesteps.length; i++) {
-      [components] = await this.loopStep(components, bs, i, timesteps[i]);
+      [current] = await this.loopStep(current, bs, i, timesteps[i]);
       progress.update();
     }
     this.setBlockState(state, bs);
-    return [components, state];
+    return [current, state];
   }
 }

@@ -58,9 +58,9 @@ export function stackGuiderConditions(guider: Guider, values: Record<string, unk
     const present = batches.map((b) => b.inputs.image_embeds ?? null);
     const first = present.find((t) => t !== null);
     if (!first) return null;
-    return concatOnce(present.map((t) => (t ?? zerosLike(first)) as Tensor<'float32'>));
+    return concatOnce(present.map((t) => t ?? zerosLike(first)));
   };
-  const cat = (input: GuidedInputName) => concatOnce(pick(input) as Tensor<'float32'>[]);
+  const cat = (input: GuidedInputName) => concatOnce(pick(input));
   return {
     batches,
     rows,
@@ -73,13 +73,13 @@ export function stackGuiderConditions(guider: Guider, values: Record<string, unk
  * (keyed weakly by the first part) and reused while the parts are the very same objects:
  * re-stacking [2, 77, 2048] embeddings every step would be the loop's largest copy.
  */
-const stackedByFirstPart = new WeakMap<Tensor, { parts: readonly Tensor[]; stacked: Tensor<'float32'> }>();
+const stackedByFirstPart = new WeakMap<Tensor, { parts: readonly Tensor[]; stacked: Tensor }>();
 
-function concatOnce(parts: Tensor<'float32'>[]): Tensor<'float32'> {
+function concatOnce(parts: Tensor[]): Tensor {
   if (parts.length === 1) return parts[0]!;
   const kept = stackedByFirstPart.get(parts[0]!);
   if (kept && kept.parts.length === parts.length && kept.parts.every((part, k) => part === parts[k])) return kept.stacked;
-  const stacked = joinAdjacentViews(parts) ?? (concat(parts) as Tensor<'float32'>);
+  const stacked = joinAdjacentViews(parts) ?? concat(parts);
   stackedByFirstPart.set(parts[0]!, { parts, stacked });
   return stacked;
 }
@@ -90,7 +90,9 @@ function concatOnce(parts: Tensor<'float32'>[]): Tensor<'float32'> {
  * along the batch axis: one view over them all, no copy. The stack is only
  * read (it is a model input), so sharing the parts' memory is safe.
  */
-function joinAdjacentViews(parts: readonly Tensor<'float32'>[]): Tensor<'float32'> | null {
+function joinAdjacentViews(parts: readonly Tensor[]): Tensor<'float32'> | null {
+  // The joined view is a Float32Array, so only float32 parts can share one.
+  if (!parts.every(isFloat32)) return null;
   const first = parts[0]!.data;
   const rest = parts[0]!.shape.slice(1);
   let end = first.byteOffset;
@@ -141,20 +143,28 @@ const scratchByOwner = new WeakMap<object, Map<string, Tensor>>();
  */
 export function repeatForConditions<D extends Tensor['dtype']>(t: Tensor<D>, conditions: number, scratch?: StackingScratch): Tensor<D> {
   if (conditions === 1) return t;
-  if (!scratch) return concat(new Array<Tensor<D>>(conditions).fill(t)) as Tensor<D>;
+  if (!scratch) return concat(new Array<Tensor<D>>(conditions).fill(t));
   let slots = scratchByOwner.get(scratch.owner);
   if (!slots) scratchByOwner.set(scratch.owner, (slots = new Map()));
   const rows = t.shape[0]! * conditions;
   const kept = slots.get(scratch.slot);
-  if (!kept || kept.dtype !== t.dtype || kept.shape[0] !== rows || kept.shape.some((d, i) => i > 0 && d !== t.shape[i])) {
-    const stacked = concat(new Array<Tensor<D>>(conditions).fill(t)) as Tensor<D>;
+  if (!kept || !sameDType(kept, t) || kept.shape[0] !== rows || kept.shape.some((d, i) => i > 0 && d !== t.shape[i])) {
+    const stacked = concat(new Array<Tensor<D>>(conditions).fill(t));
     slots.set(scratch.slot, stacked);
     return stacked;
   }
   const target = kept.data as unknown as { set(source: ArrayLike<unknown>, offset: number): void };
   const length = t.data.length;
   for (let k = 0; k < conditions; k++) target.set(t.data as ArrayLike<unknown>, k * length);
-  return kept as Tensor<D>;
+  return kept;
+}
+
+function sameDType<D extends Tensor['dtype']>(kept: Tensor, t: Tensor<D>): kept is Tensor<D> {
+  return kept.dtype === t.dtype;
+}
+
+function isFloat32(t: Tensor): t is Tensor<'float32'> {
+  return t.dtype === 'float32';
 }
 
 /** Splits the stacked prediction per condition into the batches and lets the guider combine them. */

@@ -3,49 +3,41 @@
  * inpainting UNet append the mask and the masked image latents as extra
  * input channels.
  */
-import { InputParam, PipelineBlock, type PipelineComponents } from '@modular-diffusers/core';
+import { TypedBlock, blockSpec, input, type ComponentsOf } from '@modular-diffusers/core';
 import { concat, type Tensor } from '@modular-diffusers/runtime';
-import type { Scheduler } from '@modular-diffusers/diffusion';
-import { schedulerSpec, unetSpec } from '../components/component-specs.js';
+import { schedulerComponent, unetComponent } from '../components/component-specs.js';
 import { SdxlInputError } from '../errors.js';
-import type { LoopBlockState } from './loop-before-denoiser.js';
-import { MODEL_NAME, latentsInput, maskInput, unetInChannels } from './loop-params.js';
+import { MODEL_NAME, latentsInput, maskInput, requireLoaded, unetInChannels, type LoopStateOf } from './loop-params.js';
 
-export class StableDiffusionXLInpaintLoopBeforeDenoiser extends PipelineBlock {
+const inpaintLoopBeforeDenoiserSpec = blockSpec({
+  description:
+    'step within the denoising loop that prepare the latent input for the denoiser (for inpainting workflow only). ' +
+    'This block should be used to compose the `blocks` attribute of a `LoopSequentialPipelineBlocks` object',
+  components: { scheduler: schedulerComponent(), unet: unetComponent() },
+  inputs: {
+    latents: latentsInput(),
+    mask: maskInput(),
+    masked_image_latents: input<Tensor<'float32'> | null>({
+      typeHint: 'Optional[Tensor]',
+      description:
+        'The masked image latents to use for the denoising process, for inpainting task only. Can be generated in vae_encode or prepare_latent step.',
+    }),
+  },
+});
+
+type LoopState = LoopStateOf<typeof inpaintLoopBeforeDenoiserSpec>;
+
+export class StableDiffusionXLInpaintLoopBeforeDenoiser extends TypedBlock(inpaintLoopBeforeDenoiserSpec) {
   static override modelName = MODEL_NAME;
 
-  override get description() {
-    return (
-      'step within the denoising loop that prepare the latent input for the denoiser (for inpainting workflow only). ' +
-      'This block should be used to compose the `blocks` attribute of a `LoopSequentialPipelineBlocks` object'
-    );
-  }
-
-  override get expectedComponents() {
-    return [schedulerSpec(), unetSpec()];
-  }
-
-  override get intermediatesInputs() {
-    return [
-      latentsInput(),
-      maskInput(),
-      new InputParam('masked_image_latents', {
-        typeHint: 'Optional[Tensor]',
-        description:
-          'The masked image latents to use for the denoising process, for inpainting task only. Can be generated in vae_encode or prepare_latent step.',
-      }),
-    ];
-  }
-
-  override async call(components: PipelineComponents, bs: LoopBlockState, _i: number, t: number): Promise<[PipelineComponents, LoopBlockState]> {
+  override async call(components: ComponentsOf<typeof inpaintLoopBeforeDenoiserSpec>, bs: LoopState, _i: number, t: number): Promise<[typeof components, LoopState]> {
     const channels = unetInChannels(components);
-    const scaled = (components.scheduler as Scheduler).scaleModelInput(bs.latents, t);
+    const scaled = requireLoaded(components.scheduler, 'scheduler', this.className).scaleModelInput(bs.latents, t);
     if (channels !== 9) {
       bs.scaled_latents = scaled;
       return [components, bs];
     }
-    const mask = bs.mask as Tensor<'float32'> | null | undefined;
-    const masked = bs.masked_image_latents as Tensor<'float32'> | null | undefined;
+    const { mask, masked_image_latents: masked } = bs;
     if (!mask || !masked) {
       throw new SdxlInputError(
         'mask and masked_image_latents must be provided for an inpainting-specific UNet (9 input channels); run the inpaint VAE encoder step or pass them.',

@@ -1,28 +1,21 @@
 /** Loop step 1: scale the latents for the current timestep (the scheduler's `scale_model_input`). */
-import { PipelineBlock, type BlockState, type PipelineComponents } from '@modular-diffusers/core';
-import type { Scheduler } from '@modular-diffusers/diffusion';
-import { schedulerSpec } from '../components/component-specs.js';
-import { LOOP_STEP_NOTE, MODEL_NAME, latentsInput } from './loop-params.js';
+import { TypedBlock, blockSpec, type ComponentsOf } from '@modular-diffusers/core';
+import { schedulerComponent } from '../components/component-specs.js';
+import { LOOP_STEP_NOTE, MODEL_NAME, latentsInput, requireLoaded, type LoopStateOf } from './loop-params.js';
 
-export type LoopBlockState = BlockState & Record<string, any>;
+const loopBeforeDenoiserSpec = blockSpec({
+  description: `step within the denoising loop that prepare the latent input for the denoiser. ${LOOP_STEP_NOTE}`,
+  components: { scheduler: schedulerComponent() },
+  inputs: { latents: latentsInput() },
+});
 
-export class StableDiffusionXLLoopBeforeDenoiser extends PipelineBlock {
+type LoopState = LoopStateOf<typeof loopBeforeDenoiserSpec>;
+
+export class StableDiffusionXLLoopBeforeDenoiser extends TypedBlock(loopBeforeDenoiserSpec) {
   static override modelName = MODEL_NAME;
 
-  override get description() {
-    return `step within the denoising loop that prepare the latent input for the denoiser. ${LOOP_STEP_NOTE}`;
-  }
-
-  override get expectedComponents() {
-    return [schedulerSpec()];
-  }
-
-  override get intermediatesInputs() {
-    return [latentsInput()];
-  }
-
-  override async call(components: PipelineComponents, bs: LoopBlockState, _i: number, t: number): Promise<[PipelineComponents, LoopBlockState]> {
-    bs.scaled_latents = (components.scheduler as Scheduler).scaleModelInput(bs.latents, t);
+  override async call(components: ComponentsOf<typeof loopBeforeDenoiserSpec>, bs: LoopState, _i: number, t: number): Promise<[typeof components, LoopState]> {
+    bs.scaled_latents = requireLoaded(components.scheduler, 'scheduler', this.className).scaleModelInput(bs.latents, t);
     return [components, bs];
   }
 }

@@ -6,44 +6,43 @@
  * declared as diffusers declares it; an ONNX export has its attention (and
  * any LoRA) baked in, so nothing reads it.
  */
-import { InputParam, PipelineBlock, type PipelineComponents } from '@modular-diffusers/core';
-import type { Tensor } from '@modular-diffusers/runtime';
-import type { Guider } from '@modular-diffusers/diffusion';
-import { guiderSpec, unetSpec } from '../components/component-specs.js';
-import type { UNet2DConditionModel } from '../components/unet.js';
+import { TypedBlock, blockSpec, type ComponentsOf } from '@modular-diffusers/core';
+import { guiderComponent, unetComponent } from '../components/component-specs.js';
 import { combineGuidedPrediction, repeatForConditions, stackGuiderConditions } from './guider-batches.js';
-import type { LoopBlockState } from './loop-before-denoiser.js';
-import { LOOP_STEP_NOTE, MODEL_NAME, guiderInputFields, numInferenceStepsInput, requireComponent, timestepCondInput } from './loop-params.js';
+import {
+  LOOP_STEP_NOTE,
+  MODEL_NAME,
+  crossAttentionKwargsInput,
+  guiderInputFields,
+  numInferenceStepsInput,
+  requireLoaded,
+  requireScaledLatents,
+  timestepCondInput,
+  type LoopStateOf,
+} from './loop-params.js';
 
-export class StableDiffusionXLLoopDenoiser extends PipelineBlock {
+const loopDenoiserSpec = blockSpec({
+  description: `Step within the denoising loop that denoise the latents with guidance. ${LOOP_STEP_NOTE}`,
+  components: { guider: guiderComponent(), unet: unetComponent() },
+  inputs: {
+    cross_attention_kwargs: crossAttentionKwargsInput(),
+    num_inference_steps: numInferenceStepsInput(),
+    timestep_cond: timestepCondInput(
+      'The guidance scale embedding to use for Latent Consistency Models(LCMs). Can be generated in prepare_additional_conditioning step.',
+    ),
+    guider_input_fields: guiderInputFields(),
+  },
+});
+
+type LoopState = LoopStateOf<typeof loopDenoiserSpec>;
+
+export class StableDiffusionXLLoopDenoiser extends TypedBlock(loopDenoiserSpec) {
   static override modelName = MODEL_NAME;
 
-  override get description() {
-    return `Step within the denoising loop that denoise the latents with guidance. ${LOOP_STEP_NOTE}`;
-  }
-
-  override get expectedComponents() {
-    return [guiderSpec(), unetSpec()];
-  }
-
-  override get inputs() {
-    return [new InputParam('cross_attention_kwargs')];
-  }
-
-  override get intermediatesInputs() {
-    return [
-      numInferenceStepsInput(),
-      timestepCondInput(
-        'The guidance scale embedding to use for Latent Consistency Models(LCMs). Can be generated in prepare_additional_conditioning step.',
-      ),
-      guiderInputFields(),
-    ];
-  }
-
-  override async call(components: PipelineComponents, bs: LoopBlockState, i: number, t: number): Promise<[PipelineComponents, LoopBlockState]> {
-    const guider = requireComponent<Guider>(components, 'guider', this.className);
-    const unet = requireComponent<UNet2DConditionModel>(components, 'unet', this.className);
-    const sample = bs.scaled_latents as Tensor;
+  override async call(components: ComponentsOf<typeof loopDenoiserSpec>, bs: LoopState, i: number, t: number): Promise<[typeof components, LoopState]> {
+    const guider = requireLoaded(components.guider, 'guider', this.className);
+    const unet = requireLoaded(components.unet, 'unet', this.className);
+    const sample = requireScaledLatents(bs, this.className);
     guider.setState(i, bs.num_inference_steps, t);
     const stacked = stackGuiderConditions(guider, bs.asDict(), sample.shape[0]!);
     const conditions = stacked.batches.length;
@@ -55,7 +54,7 @@ export class StableDiffusionXLLoopDenoiser extends PipelineBlock {
       textEmbeds: stacked.inputs.text_embeds,
       timeIds: stacked.inputs.time_ids,
       imageEmbeds: stacked.inputs.image_embeds,
-      timestepCond: bs.timestep_cond ? repeatForConditions(bs.timestep_cond as Tensor, conditions) : null,
+      timestepCond: bs.timestep_cond ? repeatForConditions(bs.timestep_cond, conditions) : null,
     });
     for (let k = 0; k < conditions; k++) guider.cleanupModels(unet);
     bs.noise_pred = combineGuidedPrediction(guider, stacked, prediction);

@@ -45,12 +45,12 @@ export class CLIPImageProcessor {
    */
   async preprocess(images: ClipImageInput): Promise<Tensor<'float32'>> {
     if (images instanceof Tensor) {
-      if (images.dtype !== 'float32' || images.rank !== 4 || images.shape[1] !== 3) {
+      if (!isFloat32(images) || images.rank !== 4 || images.shape[1] !== 3) {
         throw new InvalidArgumentError(
           `A tensor given as an IP-Adapter image must be CLIP pixel_values, float32 [N, 3, ${this.config.crop_size}, ${this.config.crop_size}]; got ${images.toString()}. Pass an RgbImage instead.`,
         );
       }
-      return images as Tensor<'float32'>;
+      return images;
     }
     const list: readonly unknown[] = Array.isArray(images) ? images : [images];
     if (list.length === 0 || !list.every(isRgbImage)) {
@@ -61,7 +61,7 @@ export class CLIPImageProcessor {
     const crop = this.config.crop_size;
     const out = new Float32Array(list.length * 3 * crop * crop);
     for (let n = 0; n < list.length; n++) {
-      const image = list[n] as RgbImage;
+      const image = list[n]!;
       assertRgbImage(image, `IP-Adapter image ${n}`);
       const cropped = await this.resizeAndCrop(toRgb(image));
       this.normalizeInto(cropped, out, n * 3 * crop * crop);
@@ -118,4 +118,8 @@ function triple(value: unknown, fallback: readonly number[], name: string): read
     throw new InvalidArgumentError(`CLIPImageProcessor ${name} must be three numbers (R, G, B), got ${JSON.stringify(value)}.`);
   }
   return value as number[];
+}
+
+function isFloat32(t: Tensor): t is Tensor<'float32'> {
+  return t.dtype === 'float32';
 }

@@ -9,68 +9,52 @@
  * an IP-Adapter by `pipeline.loader.loadIpAdapter(...)`, or an IP-Adapter
  * export); that is checked before encoding.
  */
-import {
-  ComponentSpec,
-  InputParam,
-  OutputParam,
-  PipelineBlock,
-  type BlockResult,
-  type PipelineComponents,
-  type PipelineState,
-} from '@modular-diffusers/core';
+import { TypedBlock, blockSpec, component, componentSpecOf, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import { Tensor, isRgbImage } from '@modular-diffusers/runtime';
-import type { Guider } from '@modular-diffusers/diffusion';
-import { guiderSpec, unetSpec } from '../components/component-specs.js';
-import type { CLIPVisionModelWithProjection } from '../components/image-encoder.js';
+import { guiderComponent, imageEncoderComponent, unetComponent } from '../components/component-specs.js';
 import { ModelCapabilityError } from '../components/model-capability-error.js';
-import type { UNet2DConditionModel } from '../components/unet.js';
-import { MODEL_NAME, requireComponent } from '../denoise/loop-params.js';
+import { MODEL_NAME, requireLoaded } from '../denoise/loop-params.js';
 import { SdxlInputError } from '../errors.js';
 import type { CLIPImageProcessor, ClipImageInput } from './clip-image-processor.js';
 
 /** The kwargs tag the denoiser collects its guided inputs by. */
 const GUIDER_FIELDS = 'guider_input_fields';
 
-export const featureExtractorSpec = () =>
-  new ComponentSpec('feature_extractor', 'CLIPImageProcessor', { config: { size: 224, crop_size: 224 }, defaultCreationMethod: 'fromConfig' });
+/** Created from its config, so it exists from the start. */
+export const featureExtractorComponent = () =>
+  component<CLIPImageProcessor>('CLIPImageProcessor', { config: { size: 224, crop_size: 224 }, defaultCreationMethod: 'fromConfig' });
 
-export class StableDiffusionXLIPAdapterStep extends PipelineBlock {
+export const featureExtractorSpec = () => componentSpecOf('feature_extractor', featureExtractorComponent());
+
+/** One embedding per adapter, as diffusers keeps them (the negative one is null without guidance). */
+type AdapterEmbeds = Tensor<'float32'>[];
+
+const ipAdapterSpec = blockSpec({
+  description:
+    'IP Adapter step that handles all the ip adapter related tasks: Load/unload ip adapter weights into unet, prepare ip adapter image embeddings, etc ' +
+    'See [ModularIPAdapterMixin](https://huggingface.co/docs/diffusers/api/loaders/ip_adapter#diffusers.loaders.ModularIPAdapterMixin) for more details',
+  components: { image_encoder: imageEncoderComponent(), feature_extractor: featureExtractorComponent(), unet: unetComponent(), guider: guiderComponent() },
+  // An image, a list of one, or CLIP pixel_values: adapterImage() checks which.
+  inputs: { ip_adapter_image: input<ClipImageInput | readonly ClipImageInput[]>({ typeHint: 'PipelineImageInput', required: true, description: 'The image(s) to be used as ip adapter' }) },
+  // Tagged for the denoiser too, so the embeddings reach it even in a pipeline without the input step.
+  outputs: {
+    ip_adapter_embeds: output<AdapterEmbeds>({ typeHint: 'Tensor', kwargsType: GUIDER_FIELDS, description: 'IP adapter image embeddings' }),
+    negative_ip_adapter_embeds: output<AdapterEmbeds | null>({ typeHint: 'Tensor', kwargsType: GUIDER_FIELDS, description: 'Negative IP adapter image embeddings' }),
+  },
+});
+
+export class StableDiffusionXLIPAdapterStep extends TypedBlock(ipAdapterSpec) {
   static override modelName = MODEL_NAME;
 
-  override get description() {
-    return (
-      'IP Adapter step that handles all the ip adapter related tasks: Load/unload ip adapter weights into unet, prepare ip adapter image embeddings, etc ' +
-      'See [ModularIPAdapterMixin](https://huggingface.co/docs/diffusers/api/loaders/ip_adapter#diffusers.loaders.ModularIPAdapterMixin) for more details'
-    );
-  }
-
-  override get expectedComponents() {
-    return [new ComponentSpec('image_encoder', 'CLIPVisionModelWithProjection'), featureExtractorSpec(), unetSpec(), guiderSpec()];
-  }
-
-  override get inputs() {
-    return [
-      new InputParam('ip_adapter_image', { typeHint: 'PipelineImageInput', required: true, description: 'The image(s) to be used as ip adapter' }),
-    ];
-  }
-
-  override get intermediatesOutputs() {
-    // Tagged for the denoiser too, so the embeddings reach it even in a pipeline without the input step.
-    return [
-      new OutputParam('ip_adapter_embeds', { typeHint: 'Tensor', kwargsType: GUIDER_FIELDS, description: 'IP adapter image embeddings' }),
-      new OutputParam('negative_ip_adapter_embeds', { typeHint: 'Tensor', kwargsType: GUIDER_FIELDS, description: 'Negative IP adapter image embeddings' }),
-    ];
-  }
-
-  override validateInputs(_components: PipelineComponents, state: PipelineState): void {
+  override validateInputs(_components: ModularPipeline, state: PipelineState): void {
     const image = state.get('ip_adapter_image');
     if (image == null) return;
     adapterImage(image);
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+  override async call(components: ComponentsOf<typeof ipAdapterSpec>, state: PipelineState): Promise<BlockResult> {
     const bs = this.getBlockState(state);
-    const unet = requireComponent<UNet2DConditionModel>(components, 'unet', this.className);
+    const unet = requireLoaded(components.unet, 'unet', this.className);
     if (!unet.acceptsImageEmbeds) {
       throw new ModelCapabilityError(
         `ip_adapter_image was given but the loaded UNet takes no image embeddings. Load an IP-Adapter first: ` +
@@ -78,16 +62,16 @@ export class StableDiffusionXLIPAdapterStep extends PipelineBlock {
           `(it builds the adapter into the UNet and loads its image_encoder).`,
       );
     }
-    const encoder = requireComponent<CLIPVisionModelWithProjection>(components, 'image_encoder', this.className);
-    const extractor = requireComponent<CLIPImageProcessor>(components, 'feature_extractor', this.className);
-    const guider = requireComponent<Guider>(components, 'guider', this.className);
+    const encoder = requireLoaded(components.image_encoder, 'image_encoder', this.className);
+    const extractor = requireLoaded(components.feature_extractor, 'feature_extractor', this.className);
+    const guider = requireLoaded(components.guider, 'guider', this.className);
 
     const pixels = await extractor.preprocess(adapterImage(bs.ip_adapter_image));
     if (unet.ipAdapterImageInput === 'hidden_states') {
       // IP-Adapter Plus (diffusers' encode_image with output_hidden_states): the penultimate hidden
       // states, and for the unconditional batch those of an all-zero pixel_values.
       const states = await encoder.encodePenultimateHiddenState(pixels);
-      const perImage = (t: Tensor) => t.reshape([1, ...t.shape]);
+      const perImage = (t: Tensor<'float32'>) => t.reshape([1, ...t.shape]);
       bs.ip_adapter_embeds = [perImage(states)];
       bs.negative_ip_adapter_embeds = guider.numConditions > 1 ? [perImage(await encoder.encodePenultimateHiddenState(Tensor.zeros('float32', pixels.shape)))] : null;
     } else {
