@@ -11,11 +11,9 @@ export const HUB_ERROR_CODES = [
   'HUB_CACHE_MISS', // HubCacheMissError
   'HUB_CACHE_WRITE', // HubCacheWriteError
   'HUB_CONFIG', // HubConfigError
-  'HUB_HTTP', // HubHttpError
   'HUB_INTEGRITY', // HubIntegrityError
   'HUB_JSON', // HubJsonError
   'HUB_REQUEST', // HubRequestError
-  'HUB_SERVER', // HubServerError
   'HUB_UNAUTHORIZED', // HubUnauthorizedError
   'LOCAL_COMPONENT_PATH', // LocalComponentPathError
   'NO_REMOTE_CODE', // NoRemoteCodeError

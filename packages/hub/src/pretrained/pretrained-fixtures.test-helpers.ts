@@ -14,7 +14,7 @@ import {
   type PipelineComponents,
   type PipelineState,
 } from '@modular-diffusers/core';
-import { startHubServer, type HubServer } from '../server/hub-server.js';
+import { startHubServer, type HubServer } from '@modular-diffusers/hub-server';
 
 // Shared by the fromPretrained and savePretrained tests: a local Hub with small
 // repos, toy blocks registered by name, and fake loaders that read a JSON file
