@@ -1,11 +1,10 @@
-// Remote-code sandbox: plugin bundles run in a locked-down vm context inside a Worker.
-export * from './sandbox/index.js';
-
 // Hub settings from the environment (HF_ENDPOINT, HF_TOKEN, HF_HOME, HF_HUB_CACHE, HF_HUB_OFFLINE).
 export * from './config/index.js';
 
 // Downloads into the Hugging Face cache (Python's layout), JSON files of repos, the remote-code lock.
 export * from './cache/index.js';
+export { writeFileAtomic } from './cache/atomic-file.js';
+export type { WriteFileAtomicOptions } from './cache/atomic-file.js';
 
 // fromPretrained / savePretrained: the Hub repo resolver, the remote-code gate, saving and pushing.
 export { HubRepoResolver, MODULAR_MODEL_INDEX_FILE, MODEL_INDEX_FILE } from './pretrained/hub-repo-resolver.js';
@@ -44,11 +43,9 @@ export type { ModelCardContent } from './save/model-card.js';
 export { writeFolderAtomic } from './save/write-folder-atomic.js';
 export type { FolderFile } from './save/write-folder-atomic.js';
 
-// installHub() makes core's fromPretrained/savePretrained work and trusted remote code run in the sandbox; importing does nothing.
+// installHub() makes core's fromPretrained/savePretrained work; importing does nothing. Trusted remote
+// code runs once @modular-diffusers/sandbox's installSandbox() (or another loader) is installed too.
 export { installHub } from './install-hub.js';
-
-// Trusted remote code runs in the sandbox: RemoteModularPipeline, remote blocks, component allow-lists.
-export * from './remote/index.js';
 
 // Why a component location would be read from this machine instead of the Hub (publishing refuses those).
 export { localReason } from './pretrained/component-locations.js';

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { ModularPipeline, ModularPipelineBlocks } from '@modular-diffusers/core';
 import { Tensor } from '@modular-diffusers/runtime/tensor';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildModularConfig, getRemoteCodeLoader, installHub } from '../index.js';
+import { buildModularConfig, getRemoteCodeLoader, installHub } from '@modular-diffusers/hub';
+import { installSandbox } from '../install-sandbox.js';
 import { RemoteBlocks, RemoteModularPipeline, sandboxRemoteCodeLoader } from './index.js';
 import { TOY_SCALER_ACCESS, ToyScaler, toyPluginBundle } from './remote-test-kit.test-helpers.js';
 
@@ -15,6 +16,7 @@ const env = {};
 
 beforeAll(async () => {
   installHub();
+  installSandbox();
   dir = await mkdtemp(join(tmpdir(), 'remote-loader-'));
   repo = join(dir, 'toy-plugin');
   const { mkdir } = await import('node:fs/promises');
@@ -32,7 +34,7 @@ afterAll(async () => {
 });
 
 describe('the sandbox RemoteCodeLoader behind fromPretrained', () => {
-  test('installHub() installs it', () => {
+  test('installSandbox() installs it', () => {
     expect(getRemoteCodeLoader()).toBe(sandboxRemoteCodeLoader);
   });
 
