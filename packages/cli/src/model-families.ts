@@ -1,7 +1,8 @@
 /**
  * The one place the CLI composes what it runs: the Hub integration, the sandbox loader for trusted
  * remote code and the model families it knows. Importing a package registers nothing, so
- * `modular run`/`inspect` call this before they load a repo. SDXL is imported on demand because onnxruntime is heavy for `hub`, `build` and `trust`.
+ * `modular run`/`inspect` call this before they load a repo. SDXL is imported on demand because
+ * onnxruntime is heavy for `hub`, `build` and `trust`.
  */
 import { registerFamily, type ModelFamily } from '@modular-diffusers/core';
 import { installHub } from '@modular-diffusers/hub';
