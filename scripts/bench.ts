@@ -8,18 +8,20 @@ import { benchTensorOps } from '../packages/runtime/bench/tensor-ops.js';
 import { benchResize } from '../packages/runtime/bench/resize.js';
 import { benchSchedulersAndGuiders } from '../packages/diffusion/bench/step.js';
 import { benchSdxlPipeline } from '../packages/sdxl/bench/pipeline.js';
-import { benchRemoteColdStart } from '../packages/hub/bench/cold-start.js';
-import { benchRemoteStep } from '../packages/hub/bench/remote-step.js';
+import { benchRemoteColdStart } from '../packages/sandbox/bench/cold-start.js';
+import { benchRemoteStep } from '../packages/sandbox/bench/remote-step.js';
 import { benchMemory } from '../packages/sdxl/bench/memory.js';
 import { benchRealArchText2Img } from '../packages/sdxl/bench/real-arch.js';
 import { benchBuilder } from '../packages/model-builder/bench/builder.js';
 import { benchAdapters } from '../packages/sdxl/bench/adapters.js';
 import { registerFamily } from '@modular-diffusers/core';
 import { installHub } from '@modular-diffusers/hub';
+import { installSandbox } from '@modular-diffusers/sandbox';
 import { sdxl } from '@modular-diffusers/sdxl';
 
 // Importing a package registers nothing: the benchmarks run SDXL composed as an application does.
 installHub();
+installSandbox();
 registerFamily(sdxl);
 
 interface Row {
@@ -47,8 +49,8 @@ const sections: Section[] = [
     title: "SDXL text2img on the real-architecture fixture (diffusers' UNet/VAE/CLIP exports): pipeline wall time next to session.run (sdxl)",
     run: () => benchRealArchText2Img(),
   },
-  { name: 'cold-start', title: 'Cold start: fromPretrained with trusted remote code on a warm cache (hub)', run: () => benchRemoteColdStart() },
-  { name: 'remote-step', title: 'Per-step cost of the sandbox: plugins/diffdiff run as trusted remote code vs the same blocks on the host (hub)', run: () => benchRemoteStep() },
+  { name: 'cold-start', title: 'Cold start: fromPretrained with trusted remote code on a warm cache (sandbox)', run: () => benchRemoteColdStart() },
+  { name: 'remote-step', title: 'Per-step cost of the sandbox: plugins/diffdiff run as trusted remote code vs the same blocks on the host (sandbox)', run: () => benchRemoteStep() },
   { name: 'builder', title: 'Graphs built from safetensors vs Optimum-style exports of the same weights: session.run, build time, peak RSS while loading (model-builder)', run: () => benchBuilder() },
   { name: 'adapters', title: 'Adapters from safetensors on the real-architecture fixture: LoRA fuse and weight changes, IP-Adapter load and scale, ControlNet rebuild (sdxl)', run: () => benchAdapters() },
   { name: 'memory', title: 'Peak RSS of a tiny-repo text2img run next to its weight files, with and without a budget (sdxl)', run: () => benchMemory() },

@@ -30,7 +30,9 @@ import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { ComponentsManager, ModularPipeline, registerFamily, SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { buildPlugin, publishPlugin } from '@modular-diffusers/cli';
-import { installHub, startHubServer } from '@modular-diffusers/hub';
+import { installHub } from '@modular-diffusers/hub';
+import { installSandbox } from '@modular-diffusers/sandbox';
+import { startHubServer } from '@modular-diffusers/hub-server';
 import { demoControlNetFromSafetensors } from './demo-controlnet.js';
 import { ClassifierFreeGuidance } from '@modular-diffusers/diffusion';
 import { Generator, Tensor, generateTinySdxlRepo } from '@modular-diffusers/runtime';
@@ -40,6 +42,7 @@ import { DIFFDIFF_BLOCKS } from '@modular-diffusers/plugin-diffdiff';
 
 // Importing a package registers nothing: the demo composes what it runs, as an application does.
 installHub();
+installSandbox();
 registerFamily(sdxl);
 
 const root = resolve(import.meta.dirname, '..');

@@ -17,7 +17,8 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fetchRepoFiles, RemoteCodeLock, resolveHubConfig, startHubServer, type HubServer } from '@modular-diffusers/hub';
+import { fetchRepoFiles, RemoteCodeLock, resolveHubConfig } from '@modular-diffusers/hub';
+import { startHubServer, type HubServer } from '@modular-diffusers/hub-server';
 import { acquireOsLock } from '../packages/hub/src/cache/os-file-lock.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -13,7 +13,7 @@ import {
   SequentialPipelineBlocks,
   UnknownOptionError,
 } from '@modular-diffusers/core';
-import { startHubServer, type HubServer } from '@modular-diffusers/hub';
+import { startHubServer, type HubServer } from '@modular-diffusers/hub-server';
 import { Generator, OnnxModel, generateTinySdxlRepo, probeProvider } from '@modular-diffusers/runtime';
 import { IMAGE2IMAGE_BLOCKS, TEXT2IMAGE_BLOCKS } from '@modular-diffusers/sdxl';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';

@@ -9,7 +9,8 @@
 import { cp, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SequentialPipelineBlocks } from '@modular-diffusers/core';
-import { HubRepoResolver, startHubServer, type HubServer } from '@modular-diffusers/hub';
+import { HubRepoResolver } from '@modular-diffusers/hub';
+import { startHubServer, type HubServer } from '@modular-diffusers/hub-server';
 import { readSafetensorsHeader } from '@modular-diffusers/model-builder';
 import { Tensor } from '@modular-diffusers/runtime';
 import { TEXT2IMAGE_BLOCKS } from '@modular-diffusers/sdxl';

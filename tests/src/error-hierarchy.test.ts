@@ -10,9 +10,11 @@ import { BlockExecutionError, InvalidArgumentError, ModularDiffusersError, Modul
 import * as diffusion from '@modular-diffusers/diffusion';
 import { SchedulerStateError } from '@modular-diffusers/diffusion';
 import * as hub from '@modular-diffusers/hub';
+import * as hubServer from '@modular-diffusers/hub-server';
 import * as modelBuilder from '@modular-diffusers/model-builder';
 import * as diffdiff from '@modular-diffusers/plugin-diffdiff';
 import * as runtime from '@modular-diffusers/runtime';
+import * as sandbox from '@modular-diffusers/sandbox';
 import { TensorShapeError } from '@modular-diffusers/runtime';
 import * as sdxl from '@modular-diffusers/sdxl';
 import { SdxlInputError } from '@modular-diffusers/sdxl';
@@ -26,6 +28,8 @@ const packages: Record<string, { exports: Record<string, unknown>; codes: readon
   diffusion: { exports: diffusion, codes: diffusion.DIFFUSION_ERROR_CODES },
   'model-builder': { exports: modelBuilder, codes: modelBuilder.MODEL_BUILDER_ERROR_CODES },
   hub: { exports: hub, codes: hub.HUB_ERROR_CODES },
+  'hub-server': { exports: hubServer, codes: hubServer.HUB_SERVER_ERROR_CODES },
+  sandbox: { exports: sandbox, codes: sandbox.SANDBOX_ERROR_CODES },
   sdxl: { exports: sdxl, codes: sdxl.SDXL_ERROR_CODES },
   cli: { exports: cli, codes: cli.CLI_ERROR_CODES },
   'plugin-diffdiff': { exports: diffdiff, codes: null },
@@ -95,7 +99,7 @@ describe('the error hierarchy', () => {
   });
 
   it('keeps the sandbox errors their codes', () => {
-    const timeout = new hub.SandboxTimeoutError('the plugin', 100);
+    const timeout = new sandbox.SandboxTimeoutError('the plugin', 100);
     expect(timeout).toBeInstanceOf(ModularDiffusersError);
     expect(timeout.name).toBe('SandboxTimeoutError');
     expect(timeout.code).toBe('SANDBOX_TIMEOUT');

@@ -1,10 +1,13 @@
 /**
  * Importing a package registers nothing (issue 19: explicit composition). Each entry point is
  * imported in a FRESH process, with no test setup, and then every registry a package used to fill
- * on import is read back: all empty, no hook installed. The same reads after `installHub()` and
- * `registerFamily(sdxl)` are checked too, so a read that could not see a registration fails here.
+ * on import is read back: all empty, no hook installed. The same reads after `installHub()`,
+ * `installSandbox()` and `registerFamily(sdxl)` are checked too, so a read that could not see a
+ * registration fails here. Last, what a package reaches: a user of `fromPretrained` installs neither
+ * esbuild nor the HTTP server (issue 19, point 4).
  */
 import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -19,6 +22,8 @@ const ENTRIES = [
   '@modular-diffusers/model-builder',
   '@modular-diffusers/model-builder/controlnet-unet-match',
   '@modular-diffusers/hub',
+  '@modular-diffusers/hub-server',
+  '@modular-diffusers/sandbox',
   '@modular-diffusers/sdxl',
   '@modular-diffusers/sdxl/blocks',
   '@modular-diffusers/sdxl/testing',
@@ -36,10 +41,12 @@ function probe(entry: string, compose: boolean): string {
 await import(${JSON.stringify(entry)});
 const core = await import('@modular-diffusers/core');
 const hub = await import('@modular-diffusers/hub');
+const sandbox = await import('@modular-diffusers/sandbox');
 const { singleFileLoader } = await import(${JSON.stringify(singleFileHook)});
 if (${compose}) {
   const { sdxl } = await import('@modular-diffusers/sdxl');
   hub.installHub();
+  sandbox.installSandbox();
   core.registerFamily(sdxl);
 }
 const installed = (read) => { try { read(); return true; } catch { return false; } };
@@ -86,7 +93,7 @@ describe('importing a package registers nothing', () => {
     expect(await registries(entry)).toEqual(EMPTY);
   });
 
-  it('installHub() and registerFamily(sdxl) fill every registry the probe reads', async () => {
+  it('installHub(), installSandbox() and registerFamily(sdxl) fill every registry the probe reads', async () => {
     const composed = await registries('@modular-diffusers/core', true);
     expect(composed).toMatchObject({
       families: ['sdxl'],
@@ -101,5 +108,53 @@ describe('importing a package registers nothing', () => {
       singleFileLoader: true,
     });
     expect(composed.loaders).toBeGreaterThan(10);
+  });
+});
+
+/** The bare specifiers the non-test sources under `dir` import at run time (static, and dynamic with a literal). */
+function importedPackages(dir: string): Set<string> {
+  const found = new Set<string>();
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !/\.(ts|js)$/.test(entry.name) || /\.(test|test-helpers)\.ts$/.test(entry.name)) continue;
+    const text = readFileSync(join(entry.parentPath, entry.name), 'utf8');
+    // Type-only imports are erased by the compiler, so they install nothing.
+    for (const m of text.matchAll(/^\s*(?:import|export)\s+(?!type\s)[^;]*?from\s+'([^'.][^']*)'/gm)) found.add(m[1]!);
+    for (const m of text.matchAll(/\bimport\(\s*'([^'.][^']*)'\s*\)/g)) found.add(m[1]!);
+  }
+  return found;
+}
+
+function workspacePackageJsons(): Array<{ folder: string; json: { name: string; dependencies?: Record<string, string> } }> {
+  return ['packages', 'plugins', 'templates'].flatMap((group) =>
+    readdirSync(join(REPO_ROOT, group), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .flatMap((e) => {
+        try {
+          return [{ folder: `${group}/${e.name}`, json: JSON.parse(readFileSync(join(REPO_ROOT, group, e.name, 'package.json'), 'utf8')) }];
+        } catch {
+          return [];
+        }
+      }),
+  );
+}
+
+describe('a user of fromPretrained installs neither esbuild nor the HTTP server', () => {
+  it('esbuild is a runtime dependency of the CLI only (it bundles plugins)', () => {
+    const withEsbuild = workspacePackageJsons()
+      .filter(({ json }) => Object.hasOwn(json.dependencies ?? {}, 'esbuild'))
+      .map(({ json }) => json.name);
+    expect(withEsbuild).toEqual(['@modular-diffusers/cli']);
+  });
+
+  it('the hub package depends on and imports neither the server, the sandbox nor esbuild', () => {
+    const hub = workspacePackageJsons().find(({ json }) => json.name === '@modular-diffusers/hub')!;
+    const forbidden = ['esbuild', 'ses', '@modular-diffusers/hub-server', '@modular-diffusers/sandbox'];
+    expect(Object.keys(hub.json.dependencies ?? {}).filter((name) => forbidden.includes(name))).toEqual([]);
+    expect([...importedPackages(join(REPO_ROOT, 'packages', 'hub', 'src'))].filter((name) => forbidden.some((f) => name === f || name.startsWith(`${f}/`)))).toEqual([]);
+  });
+
+  it("the sandbox package's sources reach neither esbuild nor the server (its bundler is a build-time script)", () => {
+    const imported = [...importedPackages(join(REPO_ROOT, 'packages', 'sandbox', 'src'))];
+    expect(imported.filter((name) => name === 'esbuild' || name.startsWith('@modular-diffusers/hub-server'))).toEqual([]);
   });
 });

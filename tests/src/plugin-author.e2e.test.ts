@@ -8,7 +8,7 @@ import { cp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listFiles } from '@huggingface/hub';
 import { ComponentsManager, ModularPipeline } from '@modular-diffusers/core';
-import { startHubServer, type HubServer } from '@modular-diffusers/hub';
+import { startHubServer, type HubServer } from '@modular-diffusers/hub-server';
 import { Generator, generateTinySdxlRepo, loadImage } from '@modular-diffusers/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StableDiffusionXLModularPipeline } from '@modular-diffusers/sdxl';

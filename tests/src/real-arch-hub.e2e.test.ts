@@ -10,7 +10,8 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SequentialPipelineBlocks, silentLogger } from '@modular-diffusers/core';
 import { ClassifierFreeGuidance } from '@modular-diffusers/diffusion';
-import { HubRepoResolver, startHubServer, type HubServer } from '@modular-diffusers/hub';
+import { HubRepoResolver } from '@modular-diffusers/hub';
+import { startHubServer, type HubServer } from '@modular-diffusers/hub-server';
 import { Generator, type RgbImage } from '@modular-diffusers/runtime';
 import { AUTO_BLOCKS, IMAGE2IMAGE_BLOCKS, INPAINT_BLOCKS, TEXT2IMAGE_BLOCKS } from '@modular-diffusers/sdxl';
 import {

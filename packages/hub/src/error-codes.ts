@@ -11,11 +11,9 @@ export const HUB_ERROR_CODES = [
   'HUB_CACHE_MISS', // HubCacheMissError
   'HUB_CACHE_WRITE', // HubCacheWriteError
   'HUB_CONFIG', // HubConfigError
-  'HUB_HTTP', // HubHttpError
   'HUB_INTEGRITY', // HubIntegrityError
   'HUB_JSON', // HubJsonError
   'HUB_REQUEST', // HubRequestError
-  'HUB_SERVER', // HubServerError
   'HUB_UNAUTHORIZED', // HubUnauthorizedError
   'LOCAL_COMPONENT_PATH', // LocalComponentPathError
   'NO_REMOTE_CODE', // NoRemoteCodeError
@@ -25,19 +23,9 @@ export const HUB_ERROR_CODES = [
   'REMOTE_CODE_HASH_MISMATCH', // RemoteCodeHashMismatchError
   'REMOTE_CODE_LOADER_MISSING', // RemoteCodeLoaderMissingError
   'REMOTE_CODE_NOT_TRUSTED', // RemoteCodeNotTrustedError
-  'REMOTE_COMPONENT_REFUSED', // RemoteComponentAccessError
-  'REMOTE_PIPELINE', // RemotePipelineError
   'REPO_CONFIG', // RepoConfigError
   'REPO_NOT_FOUND', // RepoNotFoundError
   'REVISION_NOT_FOUND', // RevisionNotFoundError
-  'SANDBOX', // SandboxError
-  'SANDBOX_CODE_REJECTED', // SandboxCodeRejectedError
-  'SANDBOX_CRASHED', // SandboxCrashedError
-  'SANDBOX_LIBRARY_BUILD', // SandboxLibraryBuildError
-  'SANDBOX_MEMORY', // SandboxMemoryError
-  'SANDBOX_OUT_OF_TURN', // SandboxOutOfTurnError
-  'SANDBOX_REMOTE_ERROR', // RemoteCodeError
-  'SANDBOX_TIMEOUT', // SandboxTimeoutError
 ] as const;
 
 export type HubErrorCode = (typeof HUB_ERROR_CODES)[number];

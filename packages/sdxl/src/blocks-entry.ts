@@ -1,6 +1,6 @@
 // The sandbox-safe part of @modular-diffusers/sdxl: blocks, presets and the pipeline
 // class, without the ONNX/sharp component wrappers and loaders. Bundled into the
-// remote-code sandbox by @modular-diffusers/hub once package.json exports it as './blocks'.
+// remote-code sandbox's libraries by @modular-diffusers/sandbox (its build and, from source, its first use).
 export * from './errors.js';
 
 export * from './encoders/encode-vae-image.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { HubStore, importFolderToHubStore, startHubServer, type HubServer } from '@modular-diffusers/hub';
+import { HubStore, importFolderToHubStore, startHubServer, type HubServer } from '@modular-diffusers/hub-server';
 import { CliUsageError } from '../errors.js';
 
 function parsePort(value: string): number {

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadFile, listFiles, repoExists } from '@huggingface/hub';
-import { startHubServer, type HubServer } from '@modular-diffusers/hub';
+import { startHubServer, type HubServer } from '@modular-diffusers/hub-server';
 import { generateTinySdxlRepo } from '@modular-diffusers/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modular, removeTempDirs, tempDir } from '../cli-test-kit.test-helpers.js';

@@ -9,7 +9,7 @@
 import { builtinModules } from 'node:module';
 import { relative } from 'node:path';
 import { build, type Message, type Plugin } from 'esbuild';
-import { checkSandboxSource, SANDBOX_API_VERSION, SANDBOX_BUNDLE_OPTIONS, SANDBOX_LIBRARY_NAMES } from '@modular-diffusers/hub';
+import { checkSandboxSource, SANDBOX_API_VERSION, SANDBOX_BUNDLE_OPTIONS, SANDBOX_LIBRARY_NAMES } from '@modular-diffusers/sandbox';
 import { CliError } from '../errors.js';
 import { PLUGIN_ENTRY } from './plugin-package.js';
 

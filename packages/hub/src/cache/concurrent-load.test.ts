@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHubServer, type HubServer } from '../server/hub-server.js';
+import { startHubServer, type HubServer } from '@modular-diffusers/hub-server';
 import { fetchRepoFiles } from './fetch-repo-files.js';
 import { acquireFileLock } from './file-lock.js';
 

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHubServer, type HubServer } from '../server/hub-server.js';
+import { startHubServer, type HubServer } from '@modular-diffusers/hub-server';
 import { isValidRevision } from './cache-layout.js';
 import { fetchRepoFiles } from './fetch-repo-files.js';
 import { HubError } from './hub-errors.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { scanCacheDir } from '@huggingface/hub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveHubConfig } from '../config/hub-config.js';
-import { startHubServer, type HubServer } from '../server/hub-server.js';
+import { startHubServer, type HubServer } from '@modular-diffusers/hub-server';
 import { fetchRepoFiles } from './fetch-repo-files.js';
 import { HubError } from './hub-errors.js';
 import { RemoteCodeLock } from './remote-code-lock.js';

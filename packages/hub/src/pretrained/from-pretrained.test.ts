@@ -333,8 +333,11 @@ describe('the remote-code gate', () => {
     await expect(ModularPipeline.fromPretrained(PIPE, options({ trustRemoteCode: true }))).rejects.toBeInstanceOf(NoRemoteCodeError);
   });
 
-  it('trusted code with no loader installed fails clearly', async () => {
-    await expect(ModularPipeline.fromPretrained(CODE_REPO, options({ trustRemoteCode: true }))).rejects.toBeInstanceOf(RemoteCodeLoaderMissingError);
+  it('trusted code with no loader installed fails clearly, naming the package to install and the call to make', async () => {
+    const error = await ModularPipeline.fromPretrained(CODE_REPO, options({ trustRemoteCode: true })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteCodeLoaderMissingError);
+    expect((error as Error).message).toContain('npm install @modular-diffusers/sandbox');
+    expect((error as Error).message).toContain('installSandbox()');
   });
 
   it('pinning: a bundle changed in the cache under the same commit fails loudly and is not run', async () => {

@@ -15,7 +15,7 @@ let installed = false;
 /**
  * Makes core's `fromPretrained`/`savePretrained` work and gives pipelines a
  * default resolver over the Hub cache (settings from the environment).
- * `installHub()` runs it (with the sandbox remote-code loader); calling it again does nothing.
+ * `installHub()` runs it; calling it again does nothing.
  */
 export function installHubIntegration(): void {
   if (installed) return;

@@ -76,7 +76,8 @@ export class RemoteCodeLoaderMissingError extends HubError {
   constructor(readonly repo: string) {
     super(
       `${repo} holds trusted remote code, but no remote-code loader is installed, so it cannot run. ` +
-        "Import '@modular-diffusers/hub' (its import installs the sandbox loader) or call setRemoteCodeLoader(...).",
+        "Run `npm install @modular-diffusers/sandbox` and call `installSandbox()` from it once (after `installHub()`), " +
+          'or install a loader of your own with setRemoteCodeLoader(...).',
     );
   }
 }

@@ -14,7 +14,7 @@ import {
   type PipelineComponents,
   type PipelineState,
 } from '@modular-diffusers/core';
-import { startHubServer, type HubServer } from '../server/hub-server.js';
+import { startHubServer, type HubServer } from '@modular-diffusers/hub-server';
 
 // Shared by the fromPretrained and savePretrained tests: a local Hub with small
 // repos, toy blocks registered by name, and fake loaders that read a JSON file
@@ -61,8 +61,8 @@ export class EncodeStep extends PipelineBlock {
     return [new OutputParam('embedding', { typeHint: 'float', description: 'The prompt as a number' })];
   }
   override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
-    const bs = this.getBlockState(state);
-    bs.embedding = components.text_encoder.encode(bs.prompt);
+    const bs = this.getBlockState<{ prompt: string; embedding?: number }>(state);
+    bs.embedding = components.getComponent<FakeTextEncoder>('text_encoder').encode(bs.prompt);
     this.setBlockState(state, bs);
     return [components, state];
   }
@@ -88,8 +88,8 @@ export class DenoiseStep extends PipelineBlock {
     return [new OutputParam('result', { typeHint: 'float', description: 'The answer' })];
   }
   override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
-    const bs = this.getBlockState(state);
-    bs.result = components.unet.apply(bs.embedding) * (components.config.factor as number);
+    const bs = this.getBlockState<{ embedding: number; result?: number }>(state);
+    bs.result = components.getComponent<FakeUnet>('unet').apply(bs.embedding) * Number(components.config.factor);
     this.setBlockState(state, bs);
     return [components, state];
   }

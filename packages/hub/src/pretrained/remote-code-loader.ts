@@ -63,8 +63,8 @@ export interface RemoteCodeRequest {
 
 /**
  * Runs a trusted repo's bundle (in the sandbox) and gives back something the
- * caller can use. Implemented by `src/remote` and installed by `installHub()`
- * of `@modular-diffusers/hub`; tests may install their own.
+ * caller can use. Implemented by `@modular-diffusers/sandbox` and installed by its
+ * `installSandbox()`; tests may install their own.
  */
 export interface RemoteCodeLoader {
   /** A lazy pipeline (no weights loaded until `loadComponents`) built from the trusted bundle. */

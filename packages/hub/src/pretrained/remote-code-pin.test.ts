@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { RemoteCodeChangedError } from '../cache/remote-code-lock-errors.js';
 import { RemoteCodeLock } from '../cache/remote-code-lock.js';
 import { resolveHubConfig } from '../config/hub-config.js';
-import { parseRepoDesignation } from '../server/repo-id.js';
+import { parseRepoDesignation } from '@modular-diffusers/hub-server';
 import { HubRepoResolver } from './hub-repo-resolver.js';
 import { installHubIntegration } from './install-hub-integration.js';
 import { LocalComponentPathError, RepoConfigError } from './pretrained-errors.js';

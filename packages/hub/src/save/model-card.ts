@@ -147,7 +147,8 @@ export function renderModelCard(blocks: ModularPipelineBlocks, options: { repoId
     c.ioSpecificationSection,
     c.triggerInputsSection,
     '## Usage\n\n```ts\n' +
-      "import { ModularPipeline } from '@modular-diffusers/core';\nimport { installHub } from '@modular-diffusers/hub';\n\ninstallHub();\n" +
+      "import { ModularPipeline } from '@modular-diffusers/core';\nimport { installHub } from '@modular-diffusers/hub';\n" +
+      (options.hasCode ? "import { installSandbox } from '@modular-diffusers/sandbox';\n\ninstallHub();\ninstallSandbox();\n" : '\ninstallHub();\n') +
       `const pipeline = await ModularPipeline.fromPretrained('${repo}'${trust});\nawait pipeline.loadComponents();\n` +
       "const images = await pipeline({ prompt: 'an astronaut riding a horse' }, { output: 'images' });\n```" +
       (options.hasCode ? '\n\nThe blocks are JavaScript that runs in a sandbox, and only with `trustRemoteCode: true`: read the bundle before you trust it.' : ''),

@@ -4,8 +4,7 @@ import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'n
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { tempPath, writeFileAtomic } from '../cache/atomic-file.js';
-import { moveIntoPlace, writeJsonAtomic } from './atomic-file.js';
+import { moveIntoPlace, tempPath, writeFileAtomic, writeJsonAtomic } from './atomic-file.js';
 import { buildCommit, type CommitContent, type CommitOperation, type ObjectWriter } from './build-commit.js';
 import { gitBlobSha1 } from './git-objects.js';
 import { DEFAULT_GITATTRIBUTES } from './gitattributes.js';
@@ -171,7 +170,7 @@ export class HubStore {
     putRegular: async (content) => {
       const oid = gitBlobSha1(content);
       const target = this.regularObjectPath(oid);
-      if (!(await exists(target))) await writeFileAtomic(target, content, { tempDir: this.tmpDir });
+      if (!(await exists(target))) await writeFileAtomic(this.tmpDir, target, content);
       return oid;
     },
     lfsSize: (sha256) => this.lfsObjectSize(sha256),

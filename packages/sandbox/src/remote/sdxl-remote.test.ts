@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerFamily, SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { Generator, generateTinySdxlRepo, type RgbImage } from '@modular-diffusers/runtime';
 import { IMAGE2IMAGE_BLOCKS, sdxl, TEXT2IMAGE_BLOCKS } from '@modular-diffusers/sdxl';
-import { installHub, loadRemoteBlocks, type RemoteCallablePipeline } from '../index.js';
+import { installHub } from '@modular-diffusers/hub';
+import { loadRemoteBlocks, type RemoteCallablePipeline } from './index.js';
 import { bundlePlugin } from './remote-test-kit.test-helpers.js';
 
 // A plugin that only re-exports SDXL's text2img preset: the whole block graph then runs in the

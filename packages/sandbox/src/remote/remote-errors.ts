@@ -11,10 +11,17 @@ export class RemoteComponentAccessError extends SandboxError {
 /** The sandbox libraries (engine, tensors, diffusion, SDXL blocks) could not be bundled. */
 export class SandboxLibraryBuildError extends SandboxError {
   static override readonly code: string = 'SANDBOX_LIBRARY_BUILD';
-  constructor(detail: string) {
-    super(`Building the sandbox libraries failed: ${detail}. ` +
-        'Only pure modules (no Node built-ins, onnxruntime or sharp) may be reachable from the sandbox entries; ' +
-        'move the offending import out of the block code (models and images are reached through components).',
+  /**
+   * `detail` says what went wrong. Without `advice` it is a bundling failure, and the message says
+   * which imports are allowed; a prebuilt bundle that is missing or stale passes how to get a fresh one.
+   */
+  constructor(detail: string, advice?: string) {
+    super(
+      advice
+        ? `The sandbox libraries cannot be used: ${detail}. ${advice}`
+        : `Building the sandbox libraries failed: ${detail}. ` +
+            'Only pure modules (no Node built-ins, onnxruntime or sharp) may be reachable from the sandbox entries; ' +
+            'move the offending import out of the block code (models and images are reached through components).',
     );
   }
 }

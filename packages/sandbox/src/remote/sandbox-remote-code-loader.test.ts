@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { ModularPipeline, ModularPipelineBlocks } from '@modular-diffusers/core';
 import { Tensor } from '@modular-diffusers/runtime/tensor';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildModularConfig, getRemoteCodeLoader, installHub } from '../index.js';
+import { buildModularConfig, getRemoteCodeLoader, installHub } from '@modular-diffusers/hub';
+import { installSandbox } from '../install-sandbox.js';
 import { RemoteBlocks, RemoteModularPipeline, sandboxRemoteCodeLoader } from './index.js';
 import { TOY_SCALER_ACCESS, ToyScaler, toyPluginBundle } from './remote-test-kit.test-helpers.js';
 
@@ -15,6 +16,7 @@ const env = {};
 
 beforeAll(async () => {
   installHub();
+  installSandbox();
   dir = await mkdtemp(join(tmpdir(), 'remote-loader-'));
   repo = join(dir, 'toy-plugin');
   const { mkdir } = await import('node:fs/promises');
@@ -32,7 +34,7 @@ afterAll(async () => {
 });
 
 describe('the sandbox RemoteCodeLoader behind fromPretrained', () => {
-  test('installHub() installs it', () => {
+  test('installSandbox() installs it', () => {
     expect(getRemoteCodeLoader()).toBe(sandboxRemoteCodeLoader);
   });
 
@@ -55,7 +57,9 @@ describe('the sandbox RemoteCodeLoader behind fromPretrained', () => {
     try {
       fromBlocks.updateComponents({ scaler: new ToyScaler(1) });
       const out = await fromBlocks({ latents: new Tensor('float32', new Float32Array([1]), [1]), output: 'scaled' });
-      expect(Array.from(out.data)).toEqual([1 * 2 + 1 + 3 * 1.5]);
+      // Remote code types no outputs: checked to be a tensor before it is read.
+      if (!(out instanceof Tensor)) throw new Error(`expected a tensor, got ${String(out)}`);
+      expect(Array.from(out.data as Float32Array)).toEqual([1 * 2 + 1 + 3 * 1.5]);
     } finally {
       await fromBlocks.dispose();
     }

@@ -2,7 +2,9 @@
  * A pipeline whose blocks are trusted remote code. The host side is a real
  * ModularPipeline: it holds the component specs, loads the components with
  * the loader registry and the Hub resolver, takes `updateComponents`, prints
- * itself and its `doc`. The blocks themselves run in a sandbox of their own;
+ * itself and its `doc`, exactly as a local one does, because it IS one with
+ * another BlocksRunner: the blocks themselves run in a sandbox of their own
+ * (SandboxBlocksRunner, below);
  * models, tokenizers and image processors stay here and are reached through
  * `invokeComponent` (allow-listed methods of THIS pipeline's components only,
  * only during one of its runs), while schedulers and guiders are rebuilt
@@ -13,19 +15,19 @@ import {
   ModularPipeline,
   RUN_OPTIONS,
   checkRunMemory,
-  type PipelineComponents,
   defaultLoaderRegistry,
   getLogger,
   type Logger,
   PipelineAbortedError,
   PipelineState,
   type AbortSignalLike,
+  type BlocksRunner,
   type CallablePipeline,
   type LoadComponentsOptions,
-  type LoadReport,
   type ProgressEvent,
   type RunInputs,
   type RunOptions,
+  type RunTarget,
 } from '@modular-diffusers/core';
 import type { SandboxValue } from '../sandbox/sandbox-value.js';
 import { componentAccessFor, type ComponentAccess } from './component-access.js';
@@ -62,41 +64,49 @@ interface ActiveRun {
   abort(reason: unknown): void;
 }
 
-interface RemoteState {
-  origin: RemoteOrigin;
-  path: readonly string[];
-  session: Promise<RemoteSession>;
-  codec: RemoteValueCodec;
-  access: Readonly<Record<string, ComponentAccess>>;
-  loadOptions: LoadComponentsOptions;
-  sandboxConfigTypes: ReadonlySet<string>;
-  imageInputs: ReadonlySet<string>;
-  revisions: Map<string, number>;
-  offers: Map<string, ComponentOffer>;
-  lastSync: string | null;
-  initialised: boolean;
-  pipelineClassName: string;
-  queue: Promise<unknown>;
-  activeRun: ActiveRun | null;
-  runCounter: number;
-  disposed: boolean;
-  warnedNoAccess: Set<string>;
-  invoker: ComponentInvoker;
+/** What the sandbox runner reads of the pipeline it runs for: that pipeline's own components and settings. */
+interface SandboxHost {
+  readonly componentNames: string[];
+  readonly config: Record<string, unknown>;
+  readonly pretrainedModelNameOrPath: string | null;
+  readonly logger: Logger;
+  /** Whether the pipeline declares component `name`, and its object (told to the components manager as used). */
+  componentForSandbox(name: string): { exists: boolean; value: unknown };
+  /** The object of component `name` as it is now (null when unloaded), without marking it used. */
+  componentValue(name: string): unknown;
 }
 
-export class RemoteModularPipeline extends ModularPipeline {
-  // One field (not several, not #private): the base constructor returns a callable proxy, and component
-  // names become properties, so the subclass keeps its state in a single, unlikely-to-clash slot.
-  private _remote!: RemoteState;
+/**
+ * Runs remote blocks in their own sandbox: the BlocksRunner of a RemoteModularPipeline. The
+ * pipeline's components stay on the host and are offered to the sandbox each run (schedulers and
+ * guiders as configs the sandbox rebuilds, models as allow-listed proxies).
+ */
+export class SandboxBlocksRunner implements BlocksRunner {
+  readonly origin: RemoteOrigin;
+  readonly path: readonly string[];
+  pipelineClassName: string;
+  #host: SandboxHost | null = null;
+  #session: Promise<RemoteSession>;
+  readonly #codec: RemoteValueCodec;
+  readonly #access: Readonly<Record<string, ComponentAccess>>;
+  readonly #sandboxConfigTypes: ReadonlySet<string>;
+  readonly #imageInputs: ReadonlySet<string>;
+  readonly #revisions = new Map<string, number>();
+  readonly #offers = new Map<string, ComponentOffer>();
+  #lastSync: string | null = null;
+  #initialised = false;
+  #queue: Promise<unknown> = Promise.resolve();
+  #activeRun: ActiveRun | null = null;
+  #runCounter = 0;
+  #disposed = false;
+  readonly #warnedNoAccess = new Set<string>();
+  readonly #invoker: ComponentInvoker;
 
-  constructor(blocks: RemoteBlocks, repo: string | null = null, options: RemotePipelineOptions = {}) {
-    const quiet = quietForSandboxBuilt(blocks, options);
-    const { componentAccess: _access, ...init } = options;
-    super(blocks, repo, { ...init, logger: quiet.logger });
-    quiet.done();
+  constructor(blocks: RemoteBlocks, componentAccess: Record<string, ComponentAccess> | undefined) {
     const origin = blocks.remoteOrigin;
-    const path = blocks.remotePath;
-    const atRoot = path.length === 0;
+    this.origin = origin;
+    this.path = blocks.remotePath;
+    const atRoot = this.path.length === 0;
     let session: Promise<RemoteSession>;
     if (atRoot && origin.parked?.alive) {
       session = Promise.resolve(origin.parked);
@@ -104,121 +114,73 @@ export class RemoteModularPipeline extends ModularPipeline {
     } else {
       session = RemoteSession.start(origin.source, origin.options);
     }
-    const state: RemoteState = {
-      origin,
-      path,
-      session,
+    this.#codec = origin.codec;
+    this.#access = { ...(componentAccess ?? {}) };
+    this.#sandboxConfigTypes = new Set(origin.described.sandboxConfigTypes);
+    this.#imageInputs = imageInputNames(blocks.allInputs);
+    this.pipelineClassName = atRoot ? origin.described.pipelineClassName : 'ModularPipeline';
+    this.#invoker = createComponentInvoker({
+      lookup: (name) => this.host.componentForSandbox(name),
+      names: () => this.host.componentNames,
+      refusal: () => this.invokeRefusal(),
       codec: origin.codec,
-      access: { ...(options.componentAccess ?? {}) },
-      loadOptions: { ...(options.loadOptions ?? {}) },
-      sandboxConfigTypes: new Set(origin.described.sandboxConfigTypes),
-      imageInputs: imageInputNames(blocks.allInputs),
-      revisions: new Map(),
-      offers: new Map(),
-      lastSync: null,
-      initialised: false,
-      pipelineClassName: atRoot ? origin.described.pipelineClassName : 'ModularPipeline',
-      queue: Promise.resolve(),
-      activeRun: null,
-      runCounter: 0,
-      disposed: false,
-      warnedNoAccess: new Set(),
-      invoker: createComponentInvoker({
-        lookup: (name) => this.componentForSandbox(name),
-        names: () => this.componentNames,
-        refusal: () => this.invokeRefusal(),
-        codec: origin.codec,
-        access: options.componentAccess,
-      }),
-    };
-    this._remote = state;
-    state.session = session.then((s) => {
+      access: componentAccess,
+    });
+    this.#session = session.then((s) => {
       s.bind({
-        invokeComponent: (...args: SandboxValue[]) => state.invoker(...args),
+        invokeComponent: (...args: SandboxValue[]) => this.#invoker(...args),
         reportProgress: (runId, event) => this.onRemoteProgress(runId, event),
       });
       return s;
     });
     // Failures surface on the first run; an unobserved start failure must not crash the process.
-    state.session.catch(() => {});
+    this.#session.catch(() => {});
   }
 
-  /** The sandbox pipeline's class name (e.g. StableDiffusionXLModularPipeline). */
-  override get className(): string {
-    return this._remote?.pipelineClassName ?? 'ModularPipeline';
+  /** Binds the runner to the one pipeline whose components it offers; done by that pipeline's constructor. */
+  attach(host: SandboxHost): void {
+    if (this.#host) throw new RemotePipelineError('A sandbox runner serves one pipeline; build another pipeline with blocks.initPipeline().');
+    this.#host = host;
   }
 
-  /** Where the code came from: repo, commit, bundle file and the export that was built. */
-  get remoteSource(): { repo: string | null; commit: string | null; filename: string; exportName: string; path: readonly string[] } {
-    const { source } = this._remote.origin;
-    return { repo: source.repo, commit: source.commit, filename: source.filename, exportName: source.exportName, path: this._remote.path };
+  /** Components that were set, replaced or unloaded are offered again on the next run. */
+  componentsChanged(names: readonly string[]): void {
+    for (const name of names) this.#revisions.set(name, (this.#revisions.get(name) ?? 0) + 1);
   }
 
-  override loadComponents(namesOrOptions: string | readonly string[] | LoadComponentsOptions | null = null, options: LoadComponentsOptions = {}): Promise<LoadReport> {
-    if (namesOrOptions !== null && typeof namesOrOptions === 'object' && !Array.isArray(namesOrOptions)) {
-      return super.loadComponents(null, { ...this._remote.loadOptions, ...(namesOrOptions as LoadComponentsOptions) });
-    }
-    return super.loadComponents(namesOrOptions as string | readonly string[] | null, { ...this._remote.loadOptions, ...options });
-  }
-
-  override registerComponents(components: Record<string, unknown>): void {
-    super.registerComponents(components);
-    for (const name of Object.keys(components)) this.bumpRevision(name);
-  }
-
-  override unloadComponents(names: string | readonly string[]): void {
-    super.unloadComponents(names);
-    for (const name of typeof names === 'string' ? [names] : Array.isArray(names) ? names : []) this.bumpRevision(name);
-  }
-
-  override run(inputs: RunInputs & { output: string }, options?: RunOptions): Promise<any>;
-  override run(inputs: RunInputs & { output: readonly string[] }, options?: RunOptions): Promise<Record<string, any>>;
-  override run(inputs?: RunInputs, options?: RunOptions): Promise<any>;
-  override async run(inputs: RunInputs = {}, options: RunOptions = {}): Promise<unknown> {
+  run(target: RunTarget, inputs: RunInputs, options: RunOptions): Promise<unknown> {
     RUN_OPTIONS.check(options);
     options ??= {};
-    const r = this._remote;
     // Runs of one pipeline go one at a time: they share the sandbox's stateful scheduler and guider.
-    const turn = r.queue.then(() => this.startRun(inputs, options));
-    r.queue = turn.then(
+    const turn = this.#queue.then(() => this.startRun(target, inputs, options));
+    this.#queue = turn.then(
       (started) => started.settled,
       () => undefined,
     );
-    const started = await turn;
-    return started.result;
+    return turn.then((started) => started.result);
   }
 
-  /** Stops this pipeline's sandbox; later runs fail with RemotePipelineError. Host components stay loaded. */
+  /** Stops the sandbox; later runs fail with RemotePipelineError. Host components stay loaded. */
   async dispose(): Promise<void> {
-    const r = this._remote;
-    r.disposed = true;
-    const session = await r.session.catch(() => null);
+    this.#disposed = true;
+    const session = await this.#session.catch(() => null);
     await session?.dispose();
   }
 
-  // ---- internals ----------------------------------------------------------------------------
-
-  private bumpRevision(name: string): void {
-    const r = this._remote;
-    if (r) r.revisions.set(name, (r.revisions.get(name) ?? 0) + 1);
-  }
-
-  private componentForSandbox(name: string): { exists: boolean; value: unknown } {
-    if (!this.componentSpecs.has(name)) return { exists: false, value: undefined };
-    const value = this.componentValues.get(name);
-    if (value != null) this.componentsManager?.notifyBeforeUse(value);
-    return { exists: true, value };
+  private get host(): SandboxHost {
+    if (!this.#host) throw new RemotePipelineError('This sandbox runner is not attached to a pipeline (protocol error).');
+    return this.#host;
   }
 
   private invokeRefusal(): string | null {
-    const run = this._remote.activeRun;
+    const run = this.#activeRun;
     if (run === null) return 'components can only be used while the pipeline runs';
     if (!run.aborted && run.signal?.aborted) run.abort(run.signal.reason);
     return run.aborted ? 'the run was aborted' : null;
   }
 
   private onRemoteProgress(runId: number, event: RemoteProgress): void {
-    const run = this._remote.activeRun;
+    const run = this.#activeRun;
     if (run === null || run.id !== runId || run.aborted) return;
     if (run.signal?.aborted) {
       run.abort(run.signal.reason);
@@ -227,40 +189,38 @@ export class RemoteModularPipeline extends ModularPipeline {
     try {
       run.onProgress?.({ block: event.block, step: event.step, total: event.total });
     } catch (error) {
-      this.logger.warn(`onProgress threw (ignored): ${error instanceof Error ? error.message : String(error)}`);
+      this.host.logger.warn(`onProgress threw (ignored): ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
   private componentOffers(): ComponentOffer[] {
-    const r = this._remote;
-    return this.componentNames.map((name) => {
-      const revision = r.revisions.get(name) ?? 0;
-      const cached = r.offers.get(name);
+    return this.host.componentNames.map((name) => {
+      const revision = this.#revisions.get(name) ?? 0;
+      const cached = this.#offers.get(name);
       if (cached && cached.revision === revision) return cached;
       const offer = this.makeOffer(name, revision);
-      r.offers.set(name, offer);
+      this.#offers.set(name, offer);
       return offer;
     });
   }
 
   private makeOffer(name: string, revision: number): ComponentOffer {
-    const r = this._remote;
-    const value = this.componentValues.get(name);
+    const value = this.host.componentValue(name);
     if (value === null || value === undefined) return { name, kind: 'none', revision };
     const type = (value as { constructor?: { name?: string } }).constructor?.name || 'Object';
     const config = (value as { config?: unknown }).config;
-    if (r.sandboxConfigTypes.has(type) && config !== null && typeof config === 'object') {
+    if (this.#sandboxConfigTypes.has(type) && config !== null && typeof config === 'object') {
       try {
-        return { name, kind: 'config', revision, type, config: r.codec.encode(config, { label: `${name}.config` }) as Record<string, unknown> };
+        return { name, kind: 'config', revision, type, config: this.#codec.encode(config, { label: `${name}.config` }) as Record<string, unknown> };
       } catch {
         // A config that is not plain data: serve the host object through a proxy instead.
       }
     }
-    const entry = componentAccessFor(value, r.access);
+    const entry = componentAccessFor(value, this.#access);
     if (entry === null) {
-      if (!r.warnedNoAccess.has(name)) {
-        r.warnedNoAccess.add(name);
-        this.logger.warn(
+      if (!this.#warnedNoAccess.has(name)) {
+        this.#warnedNoAccess.add(name);
+        this.host.logger.warn(
           `Component '${name}' (${type}) has no sandbox access entry, so the remote blocks see it without methods or properties. ` +
             `Allow what they need with registerComponentAccess('${type}', { methods, properties }).`,
         );
@@ -271,7 +231,7 @@ export class RemoteModularPipeline extends ModularPipeline {
     for (const key of entry.access.properties) {
       try {
         const v = (value as Record<string, unknown>)[key];
-        if (v !== undefined && typeof v !== 'function') properties[key] = r.codec.encode(v, { lenient: true, label: `${name}.${key}` });
+        if (v !== undefined && typeof v !== 'function') properties[key] = this.#codec.encode(v, { lenient: true, label: `${name}.${key}` });
       } catch {
         // A property that cannot be read or copied is left out; the blocks see it as undefined.
       }
@@ -280,30 +240,32 @@ export class RemoteModularPipeline extends ModularPipeline {
   }
 
   private async prepareSandbox(session: RemoteSession): Promise<void> {
-    const r = this._remote;
+    const host = this.host;
     const components = this.componentOffers();
-    const config = r.codec.encode({ ...this.config }, { lenient: true, label: 'config' }) as Record<string, unknown>;
+    const config = this.#codec.encode({ ...host.config }, { lenient: true, label: 'config' }) as Record<string, unknown>;
     const key = JSON.stringify([components.map((c) => [c.name, c.revision]), config]);
-    if (!r.initialised) {
+    if (!this.#initialised) {
       const { pipelineClassName } = await session.init({
-        exportName: r.origin.source.exportName,
-        path: [...r.path],
-        repo: this.pretrainedModelNameOrPath,
+        exportName: this.origin.source.exportName,
+        path: [...this.path],
+        repo: host.pretrainedModelNameOrPath,
         components,
         config,
       });
-      r.pipelineClassName = pipelineClassName;
-      r.initialised = true;
-    } else if (key !== r.lastSync) {
+      this.pipelineClassName = pipelineClassName;
+      this.#initialised = true;
+    } else if (key !== this.#lastSync) {
       await session.sync({ components, config });
     }
-    r.lastSync = key;
+    this.#lastSync = key;
   }
 
-  private async startRun(inputs: RunInputs, options: RunOptions): Promise<{ result: Promise<unknown>; settled: Promise<void> }> {
-    const r = this._remote;
-    if (r.disposed) throw new RemotePipelineError('This remote pipeline was disposed; build a new one to run again.');
-    (this.blocks as RemoteBlocks).assertUnedited();
+  private async startRun(target: RunTarget, inputs: RunInputs, options: RunOptions): Promise<{ result: Promise<unknown>; settled: Promise<void> }> {
+    if (this.#disposed) throw new RemotePipelineError('This remote pipeline was disposed; build a new one to run again.');
+    (target.blocks as RemoteBlocks).assertUnedited();
+    if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
+      throw new InvalidArgumentError(`pipeline.run(inputs): inputs must be an object of pipeline inputs by name, got ${Array.isArray(inputs) ? 'an array' : inputs === null ? 'null' : typeof inputs}.`);
+    }
     const { output, state: given, ...values } = inputs;
     const signal = options.signal;
     if (signal?.aborted) throw new PipelineAbortedError('before it started', signal.reason);
@@ -315,20 +277,20 @@ export class RemoteModularPipeline extends ModularPipeline {
     }
     // Bounded before the sandbox or any model does work: the host estimates from the inputs and defaults.
     const sizing = new PipelineState();
-    for (const param of this.blocks.allInputs) if (param.name) sizing.set(param.name, param.name in values ? values[param.name] : param.default);
-    checkRunMemory(this as unknown as PipelineComponents, this.blocks.modelName, sizing, options.maxMemory ?? this.maxMemory);
-    const session = await r.session;
+    for (const param of target.blocks.allInputs) if (param.name) sizing.set(param.name, param.name in values ? values[param.name] : param.default);
+    checkRunMemory(target.componentsView, target.blocks.modelName, sizing, options.maxMemory ?? target.maxMemory);
+    const session = await this.#session;
     await this.prepareSandbox(session);
-    const loaded = await loadImageInputs(values, r.imageInputs);
+    const loaded = await loadImageInputs(values, this.#imageInputs);
     const encoded: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(loaded)) {
-      const e = r.codec.encode(value, { label: `input '${key}'` });
+      const e = this.#codec.encode(value, { label: `input '${key}'` });
       if (e !== undefined) encoded[key] = e;
     }
     if (given) encoded.state = this.encodeState(given);
     if (signal?.aborted) throw new PipelineAbortedError('before it started', signal.reason);
 
-    const runId = ++r.runCounter;
+    const runId = ++this.#runCounter;
     let rejectAborted!: (error: Error) => void;
     const aborted = new Promise<never>((_, reject) => (rejectAborted = reject));
     aborted.catch(() => {});
@@ -344,7 +306,7 @@ export class RemoteModularPipeline extends ModularPipeline {
         rejectAborted(new PipelineAbortedError('while it ran in the sandbox', reason));
       },
     };
-    r.activeRun = run;
+    this.#activeRun = run;
     const onAbort = () => run.abort(signal?.reason);
     const listenable = signal as { addEventListener?: AbortSignal['addEventListener']; removeEventListener?: AbortSignal['removeEventListener'] } | undefined;
     listenable?.addEventListener?.('abort', onAbort, { once: true });
@@ -352,14 +314,14 @@ export class RemoteModularPipeline extends ModularPipeline {
       runId,
       inputs: encoded,
       output: output === undefined || output === null ? null : typeof output === 'string' ? output : [...output],
-      strict: options.strict ?? this.strict,
+      strict: options.strict ?? target.strict,
     });
     const settled = call.then(
       () => undefined,
       () => undefined,
     );
     void settled.then(() => {
-      if (r.activeRun === run) r.activeRun = null;
+      if (this.#activeRun === run) this.#activeRun = null;
       listenable?.removeEventListener?.('abort', onAbort);
     });
     const result = Promise.race([call.then((value) => this.decodeOutput(value, output === undefined || output === null)), aborted]);
@@ -368,12 +330,12 @@ export class RemoteModularPipeline extends ModularPipeline {
 
   private encodeState(state: PipelineState): unknown {
     const values: Record<string, unknown> = {};
-    for (const [key, value] of state.values) values[key] = this._remote.codec.encode(value, { label: `state '${key}'` }) ?? null;
+    for (const [key, value] of state.values) values[key] = this.#codec.encode(value, { label: `state '${key}'` }) ?? null;
     return { [STATE_KEY]: { values, kwargs: Object.fromEntries([...state.kwargsMapping].map(([k, keys]) => [k, [...keys]])) } };
   }
 
   private async decodeOutput(value: SandboxValue, wholeState: boolean): Promise<unknown> {
-    const codec = this._remote.codec;
+    const codec = this.#codec;
     if (containsKey(value, IMAGE_KEY)) await ensurePipelineImageClass();
     if (!wholeState) return codec.decode(value);
     const wire = (value as Record<string, unknown> | null)?.[STATE_KEY] as { values: Record<string, unknown>; kwargs: Record<string, string[]> } | undefined;
@@ -381,6 +343,53 @@ export class RemoteModularPipeline extends ModularPipeline {
     const state = new PipelineState({ values: codec.decode(wire.values) as Record<string, unknown> });
     for (const [tag, keys] of Object.entries(wire.kwargs ?? {})) if (Array.isArray(keys)) state.kwargsMapping.set(tag, keys.map(String));
     return state;
+  }
+}
+
+/**
+ * A ModularPipeline whose blocks run in a sandbox: the components, loading, saving and printing
+ * are the base class's own; only the blocks runner differs (SandboxBlocksRunner).
+ */
+export class RemoteModularPipeline extends ModularPipeline {
+  readonly #runner: SandboxBlocksRunner;
+
+  constructor(blocks: RemoteBlocks, repo: string | null = null, options: RemotePipelineOptions = {}) {
+    const quiet = quietForSandboxBuilt(blocks, options);
+    const { componentAccess, ...init } = options;
+    const runner = new SandboxBlocksRunner(blocks, componentAccess);
+    super(blocks, repo, { ...init, logger: quiet.logger }, runner);
+    quiet.done();
+    this.#runner = runner;
+    const store = this.store;
+    runner.attach({
+      get componentNames() {
+        return store.names;
+      },
+      get config() {
+        return store.config;
+      },
+      pretrainedModelNameOrPath: repo,
+      logger: this.logger,
+      componentForSandbox: (name) => (store.has(name) ? { exists: true, value: store.use(name) } : { exists: false, value: undefined }),
+      componentValue: (name) => store.values.get(name),
+    });
+    store.onChange((names) => runner.componentsChanged(names));
+  }
+
+  /** The sandbox pipeline's class name (e.g. StableDiffusionXLModularPipeline). */
+  override get className(): string {
+    return #runner in this ? this.#runner.pipelineClassName : 'ModularPipeline';
+  }
+
+  /** Where the code came from: repo, commit, bundle file and the export that was built. */
+  get remoteSource(): { repo: string | null; commit: string | null; filename: string; exportName: string; path: readonly string[] } {
+    const { source } = this.#runner.origin;
+    return { repo: source.repo, commit: source.commit, filename: source.filename, exportName: source.exportName, path: this.#runner.path };
+  }
+
+  /** Stops this pipeline's sandbox; later runs fail with RemotePipelineError. Host components stay loaded. */
+  dispose(): Promise<void> {
+    return this.#runner.dispose();
   }
 }
 

@@ -10,6 +10,7 @@
  * pipeline refuses to run edited remote blocks.
  */
 import {
+  callable,
   ComponentSpec,
   ConfigSpec,
   InputParam,
@@ -18,7 +19,7 @@ import {
   type BlockResult,
   type CallablePipeline,
   type InitPipelineOptions,
-  type PipelineComponents,
+  type ModularPipeline,
   type PipelineState,
 } from '@modular-diffusers/core';
 import { RemotePipelineError } from './remote-errors.js';
@@ -148,7 +149,7 @@ export class RemoteBlocks extends ModularPipelineBlocks {
     return this.remoteDescription.printout;
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
+  override async call(components: ModularPipeline, state: PipelineState): Promise<BlockResult> {
     void components;
     void state;
     throw new RemotePipelineError(
@@ -164,12 +165,12 @@ export class RemoteBlocks extends ModularPipelineBlocks {
     maybeOptions: RemotePipelineOptions = {},
   ): RemoteModularPipeline & CallablePipeline {
     if (repoOrOptions !== null && repoOrOptions !== undefined && typeof repoOrOptions === 'object') {
-      return new RemoteModularPipeline(this.clone(), null, repoOrOptions) as RemoteModularPipeline & CallablePipeline;
+      return callable(new RemoteModularPipeline(this.clone(), null, repoOrOptions));
     }
     if (repoOrOptions !== null && repoOrOptions !== undefined && typeof repoOrOptions !== 'string') {
       throw new RemotePipelineError('initPipeline(repo, options): repo must be a string (a Hub repo id or a local folder).');
     }
-    return new RemoteModularPipeline(this.clone(), repoOrOptions ?? null, maybeOptions) as RemoteModularPipeline & CallablePipeline;
+    return callable(new RemoteModularPipeline(this.clone(), repoOrOptions ?? null, maybeOptions));
   }
 
   /** Throws when the host-side tree no longer matches what the sandbox described. */

@@ -1,14 +1,9 @@
 /**
  * The RemoteCodeLoader `fromPretrained` hands trusted bundles to: the bundle
- * runs in a sandbox (one per pipeline), never in the host realm. Installed on
- * import of '@modular-diffusers/hub'.
+ * runs in a sandbox (one per pipeline), never in the host realm. `installSandbox()` installs it;
+ * importing the package installs nothing.
  */
-import {
-  getRemoteCodeLoader,
-  setRemoteCodeLoader,
-  type RemoteCodeLoader,
-  type RemoteCodeRequest,
-} from '../pretrained/remote-code-loader.js';
+import { getRemoteCodeLoader, setRemoteCodeLoader, type RemoteCodeLoader, type RemoteCodeRequest } from '@modular-diffusers/hub';
 import { loadRemoteBlocks } from './load-remote-blocks.js';
 import type { RemoteBlocks } from './remote-blocks.js';
 import type { RemoteModularPipeline } from './remote-modular-pipeline.js';

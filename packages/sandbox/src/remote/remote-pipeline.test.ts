@@ -29,6 +29,11 @@ async function toyPipeline(exportName = 'ToyRemoteBlocks', offset = 1, extra: Re
 }
 
 const latents = () => new Tensor('float32', new Float32Array([1, -2, 0.5]), [3]);
+/** Remote code types no outputs: a test checks the value is a tensor before reading it. */
+const tensorOf = (value: unknown): Tensor<'float32'> => {
+  expect(value).toBeInstanceOf(Tensor);
+  return value as Tensor<'float32'>;
+};
 // scale: x * factor + offset; each refine step: x * 1 + offset + guidance_scale * shift.
 const expected = (x: number[], { factor = 2, offset = 1, steps = 3, guidance = 2, shift = 0.25 } = {}) =>
   x.map((v) => v * factor + offset + steps * (offset + guidance * shift));
@@ -45,7 +50,7 @@ describe('RemoteModularPipeline: the toy plugin in the sandbox', () => {
   test('runs end to end: host component arithmetic, a sandbox-built guider, pipeline config and progress', async () => {
     const { pipeline, scaler } = await toyPipeline();
     const progress: unknown[] = [];
-    const scaled = await pipeline({ latents: latents(), output: 'scaled' }, { onProgress: (e) => progress.push(e) });
+    const scaled = tensorOf(await pipeline({ latents: latents(), output: 'scaled' }, { onProgress: (e) => progress.push(e) }));
     expect(scaled).toBeInstanceOf(Tensor);
     expect(scaled.shape).toEqual([3]);
     // [1, -2, 0.5] * 2 + 1 = [3, -3, 2]; three steps of +1 + 2 * 0.25 = +1.5 each.
@@ -55,7 +60,7 @@ describe('RemoteModularPipeline: the toy plugin in the sandbox', () => {
     expect(progress).toEqual([1, 2, 3].map((step) => ({ block: 'ToyRefineLoop', step, total: 3 })));
     const both = await pipeline.run({ latents: latents(), factor: 0.5, num_steps: 1, output: ['scaled', 'factor'] });
     expect(both.factor).toBe(0.5);
-    expect(Array.from(both.scaled.data)).toEqual(expected([1, -2, 0.5], { factor: 0.5, steps: 1 }));
+    expect(Array.from(tensorOf(both.scaled).data)).toEqual(expected([1, -2, 0.5], { factor: 0.5, steps: 1 }));
   });
 
   test('printouts and docs are computed in the sandbox and equal the host ones for the same blocks', async () => {
@@ -81,13 +86,13 @@ describe('RemoteModularPipeline: the toy plugin in the sandbox', () => {
   test('host updateComponents reaches the sandbox: a config value, a new guider (rebuilt from its config), a new scaler', async () => {
     const { pipeline } = await toyPipeline();
     pipeline.updateComponents({ shift: 1 });
-    let out = await pipeline({ latents: latents(), output: 'scaled' });
+    let out = tensorOf(await pipeline({ latents: latents(), output: 'scaled' }));
     expect(Array.from(out.data)).toEqual(expected([1, -2, 0.5], { shift: 1 }));
     pipeline.updateComponents({ guider: ClassifierFreeGuidance.fromConfig({ guidance_scale: 4 }) });
-    out = await pipeline({ latents: latents(), output: 'scaled' });
+    out = tensorOf(await pipeline({ latents: latents(), output: 'scaled' }));
     expect(Array.from(out.data)).toEqual(expected([1, -2, 0.5], { shift: 1, guidance: 4 }));
     pipeline.updateComponents({ scaler: new ToyScaler(-1) });
-    out = await pipeline({ latents: latents(), output: 'scaled' });
+    out = tensorOf(await pipeline({ latents: latents(), output: 'scaled' }));
     expect(Array.from(out.data)).toEqual(expected([1, -2, 0.5], { shift: 1, guidance: 4, offset: -1 }));
     // Unloaded on the host means null in the sandbox too, exactly as a local pipeline sees it.
     pipeline.updateComponents({ scaler: null });
@@ -99,8 +104,8 @@ describe('RemoteModularPipeline: the toy plugin in the sandbox', () => {
     const state = await pipeline({ latents: latents(), num_steps: 0 });
     expect(state).toBeInstanceOf(PipelineState);
     expect(state.keys()).toEqual(['latents', 'factor', 'num_steps', 'scaled']);
-    expect(Array.from(state.get('scaled').data)).toEqual([3, -3, 2]);
-    const more = await pipeline({ state, num_steps: 2, output: 'scaled' });
+    expect(Array.from(tensorOf(state.get('scaled')).data)).toEqual([3, -3, 2]);
+    const more = tensorOf(await pipeline({ state, num_steps: 2, output: 'scaled' }));
     expect(Array.from(more.data)).toEqual(expected([1, -2, 0.5], { steps: 2 }));
   });
 
@@ -132,7 +137,7 @@ describe('RemoteModularPipeline: the toy plugin in the sandbox', () => {
     // The sandbox run stops before its next step, so the aborted run made exactly one scaler call.
     release();
     scaler.gate = null;
-    const out = await pipeline({ latents: latents(), output: 'scaled' });
+    const out = tensorOf(await pipeline({ latents: latents(), output: 'scaled' }));
     expect(Array.from(out.data)).toEqual([7.5, 1.5, 6.5]);
     expect(scaler.calls).toBe(1 + 4);
   });

@@ -15,7 +15,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ModularPipeline } from '@modular-diffusers/core';
 import { Tensor } from '@modular-diffusers/runtime/tensor';
-import { buildModularConfig, clearSandboxLibraryCache, getSandboxLibraries, registerComponentAccess, startHubServer, type RemoteModularPipeline } from '../src/index.js';
+import { buildModularConfig } from '@modular-diffusers/hub';
+import { startHubServer } from '@modular-diffusers/hub-server';
+import { clearSandboxLibraryCache, getSandboxLibraries, registerComponentAccess, type RemoteModularPipeline } from '../src/index.js';
 import { ToyScaler, toyPluginBundle } from '../src/remote/remote-test-kit.test-helpers.js';
 
 export interface ColdStartRow {
@@ -54,7 +56,7 @@ export async function benchRemoteColdStart(): Promise<ColdStartRow[]> {
     const [, diskMs] = await timed(() => getSandboxLibraries());
     // The first trusted load downloads and pins the code; the loads measured below find a warm cache.
     const [first, firstMs] = await timed(() => ModularPipeline.fromPretrained(id, options));
-    await (first as RemoteModularPipeline).dispose();
+    await (first as unknown as RemoteModularPipeline).dispose();
 
     const rows: ColdStartRow[] = [
       { name: 'sandbox libraries: esbuild bundle (no cache)', ms: bundleMs },

@@ -22,12 +22,21 @@ import {
   SequentialPipelineBlocks,
   type BlockResult,
   type BlockState,
+  type ModularPipeline,
   type PipelineComponents,
   type PipelineState,
 } from '@modular-diffusers/core';
 import { Tensor } from '@modular-diffusers/runtime/tensor';
 
 const MODEL = 'toy-remote';
+
+/** What the blocks use of the host's ToyScaler (a proxy in the sandbox) and the sandbox-built guider. */
+interface ScalerLike {
+  scale(latents: Tensor<'float32'>, factor: number): Promise<Tensor<'float32'>>;
+}
+interface GuiderLike {
+  readonly guidanceScale: number;
+}
 
 const scalerSpec = () => new ComponentSpec('scaler', 'ToyScaler', { description: 'Host arithmetic standing in for a model' });
 const guiderSpec = () =>
@@ -56,8 +65,8 @@ export class ToyScaleStep extends PipelineBlock {
   }
 
   override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
-    const bs = this.getBlockState(state);
-    bs.scaled = await components.scaler.scale(bs.latents, bs.factor);
+    const bs = this.getBlockState<{ latents: Tensor<'float32'>; factor: number; scaled?: Tensor<'float32'> }>(state);
+    bs.scaled = await components.getComponent<ScalerLike>('scaler').scale(bs.latents, bs.factor);
     this.setBlockState(state, bs);
     return [components, state];
   }
@@ -86,9 +95,9 @@ export class ToyRefineStep extends PipelineBlock {
     return [new OutputParam('scaled', { typeHint: 'Tensor' })];
   }
 
-  override async call(components: PipelineComponents, bs: BlockState & Record<string, any>): Promise<[PipelineComponents, BlockState]> {
-    const rescaled: Tensor<'float32'> = await components.scaler.scale(bs.scaled, 1);
-    const shift = components.guider.guidanceScale * (components.config.shift as number);
+  override async call(components: ModularPipeline, bs: BlockState & { scaled: Tensor<'float32'> }): Promise<[ModularPipeline, BlockState]> {
+    const rescaled = await components.getComponent<ScalerLike>('scaler').scale(bs.scaled, 1);
+    const shift = components.getComponent<GuiderLike>('guider').guidanceScale * Number(components.config.shift);
     bs.scaled = new Tensor('float32', rescaled.data.map((v) => v + shift), rescaled.shape);
     return [components, bs];
   }
@@ -107,8 +116,8 @@ export class ToyRefineLoop extends LoopSequentialPipelineBlocks {
     return [new InputParam('num_steps', { default: 3, typeHint: 'int', description: 'How many refinements' })];
   }
 
-  override async call(components: PipelineComponents, state: PipelineState): Promise<BlockResult> {
-    const bs = this.getBlockState(state);
+  override async call(components: ModularPipeline, state: PipelineState): Promise<BlockResult> {
+    const bs = this.getBlockState<{ num_steps: number }>(state);
     const progress = this.progressBar(bs, bs.num_steps);
     for (let i = 0; i < bs.num_steps; i++) {
       [components] = await this.loopStep(components, bs, i);

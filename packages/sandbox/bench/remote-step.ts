@@ -12,7 +12,7 @@
  * weighs on both. Both runs must give the same pixels; the bench checks that first.
  *
  * Run with `npm run bench -- remote-step` or
- *   node --conditions=source --import tsx packages/hub/bench/remote-step.ts
+ *   node --conditions=source --import tsx packages/sandbox/bench/remote-step.ts
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
