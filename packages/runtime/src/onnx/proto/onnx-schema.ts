@@ -1,9 +1,10 @@
 /**
  * The ONNX protobuf messages, from the `onnx-proto` package (static code
  * generated from onnx.proto3), so no field number is kept by hand here.
- * The root package.json overrides its protobufjs ^6 range with our ^7: the
- * generated code runs on either, and one copy avoids two `long`s (protobufjs 6
- * resolves the hoisted long 5 and breaks under the `import` condition).
+ * Nothing here depends on protobufjs directly, so the tree holds the one
+ * protobufjs (6) onnx-proto asks for, with its own long 4: a second protobufjs
+ * (7, with long 5 hoisted) would make protobufjs 6 resolve long 5 and break
+ * under the `import` condition, in this repo and for users of the package alike.
  */
 import onnxProto from 'onnx-proto';
 
