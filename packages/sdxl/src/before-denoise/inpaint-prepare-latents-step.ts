@@ -5,7 +5,7 @@
  * latent-size mask and masked-image latents to the final batch. A
  * 4-channel UNet does not take masked-image latents, so they are dropped.
  */
-import { PipelineBlock, TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
+import { TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import { interpolate, scale, type Tensor } from '@modular-diffusers/runtime';
 import { schedulerComponent } from '../components/component-specs.js';
 import { SdxlInputError } from '../errors.js';
@@ -59,7 +59,7 @@ const inpaintPrepareLatentsSpec = blockSpec({
   },
 });
 
-export class StableDiffusionXLInpaintPrepareLatentsStep extends TypedBlock(inpaintPrepareLatentsSpec, PipelineBlock) {
+export class StableDiffusionXLInpaintPrepareLatentsStep extends TypedBlock(inpaintPrepareLatentsSpec) {
   static override modelName = MODEL;
 
   override validateInputs(_components: ModularPipeline, state: PipelineState): void {

@@ -4,7 +4,7 @@
  * embeddings repeat each prompt's row in place ([a, b] -> [a, a, b, b]),
  * IP-Adapter embeddings repeat the whole list, as diffusers does.
  */
-import { PipelineBlock, TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState, type StateOf } from '@modular-diffusers/core';
+import { TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState, type StateOf } from '@modular-diffusers/core';
 import { Tensor, repeatBatch, repeatInterleave } from '@modular-diffusers/runtime';
 import { SdxlInputError, showInputValue } from '../errors.js';
 import { unetDtype } from '../pipeline/sdxl-pipeline-properties.js';
@@ -46,7 +46,7 @@ const inputStepSpec = blockSpec({
   },
 });
 
-export class StableDiffusionXLInputStep extends TypedBlock(inputStepSpec, PipelineBlock) {
+export class StableDiffusionXLInputStep extends TypedBlock(inputStepSpec) {
   static override modelName = MODEL;
 
   override validateInputs(_components: ModularPipeline, state: PipelineState): void {

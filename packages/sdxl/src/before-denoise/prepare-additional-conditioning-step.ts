@@ -4,7 +4,7 @@
  * give; `negative_add_time_ids` uses the negative sizes when both are given,
  * else the same ids. One row per image of the final batch.
  */
-import { PipelineBlock, TypedBlock, blockSpec, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
+import { TypedBlock, blockSpec, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import { guiderComponent, unetComponent } from '../components/component-specs.js';
 import { vaeScaleFactor } from '../pipeline/sdxl-pipeline-properties.js';
 import { checkAddEmbedDim, pairOf, timeIdsTensor, timestepCond, type Pair } from './add-time-ids.js';
@@ -18,7 +18,7 @@ const prepareAdditionalConditioningSpec = blockSpec({
   outputs: additionalConditioningOutputs(),
 });
 
-export class StableDiffusionXLPrepareAdditionalConditioningStep extends TypedBlock(prepareAdditionalConditioningSpec, PipelineBlock) {
+export class StableDiffusionXLPrepareAdditionalConditioningStep extends TypedBlock(prepareAdditionalConditioningSpec) {
   static override modelName = MODEL;
 
   override validateInputs(_components: ModularPipeline, state: PipelineState): void {

@@ -1,5 +1,5 @@
 /** Text-to-image latents: Gaussian noise [B * n, 4, H/8, W/8] (or the given latents), scaled by the scheduler's init sigma. */
-import { PipelineBlock, TypedBlock, blockSpec, input, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
+import { TypedBlock, blockSpec, input, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import { Tensor, scale, scaleInPlace } from '@modular-diffusers/runtime';
 import { schedulerComponent, vaeComponent } from '../components/component-specs.js';
 import { SdxlInputError, showInputValue } from '../errors.js';
@@ -23,7 +23,7 @@ const prepareLatentsSpec = blockSpec({
   outputs: { latents: latentsOutput() },
 });
 
-export class StableDiffusionXLPrepareLatentsStep extends TypedBlock(prepareLatentsSpec, PipelineBlock) {
+export class StableDiffusionXLPrepareLatentsStep extends TypedBlock(prepareLatentsSpec) {
   static override modelName = MODEL;
 
   override validateInputs(components: ModularPipeline, state: PipelineState): void {

@@ -1,5 +1,5 @@
 /** Text-to-image timesteps: the scheduler's schedule (counted, or custom timesteps/sigmas), cut at `denoising_end`. */
-import { PipelineBlock, TypedBlock, blockSpec, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
+import { TypedBlock, blockSpec, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import { applyDenoisingEnd, retrieveTimesteps, type Scheduler } from '@modular-diffusers/diffusion';
 import { schedulerComponent } from '../components/component-specs.js';
 import { SdxlInputError, showInputValue } from '../errors.js';
@@ -13,8 +13,8 @@ const setTimestepsSpec = blockSpec({
   outputs: timestepOutputs(),
 });
 
-// PipelineBlock as the base keeps the printout's `Class: PipelineBlock` line.
-export class StableDiffusionXLSetTimestepsStep extends TypedBlock(setTimestepsSpec, PipelineBlock) {
+// The default base, as in diffusers (leaf blocks extend ModularPipelineBlocks): the printout says `Class: ModularPipelineBlocks`.
+export class StableDiffusionXLSetTimestepsStep extends TypedBlock(setTimestepsSpec) {
   static override modelName = MODEL;
 
   override validateInputs(_components: ModularPipeline, state: PipelineState): void {

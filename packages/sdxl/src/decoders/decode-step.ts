@@ -5,7 +5,7 @@
  * [3, H, W] float32 tensors in [0, 1], or 'latent' (no decoding). Always a
  * list with one entry per image, so `images[0]` is the first image.
  */
-import { PipelineBlock, TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
+import { TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import { select, type Tensor } from '@modular-diffusers/runtime/tensor';
 import type { PipelineImage } from '@modular-diffusers/runtime';
 import { imageProcessorComponent, vaeComponent } from '../components/component-specs.js';
@@ -33,7 +33,7 @@ const decodeSpec = blockSpec({
   },
 });
 
-export class StableDiffusionXLDecodeStep extends TypedBlock(decodeSpec, PipelineBlock) {
+export class StableDiffusionXLDecodeStep extends TypedBlock(decodeSpec) {
   static override modelName = 'stable-diffusion-xl';
 
   override validateInputs(_components: ModularPipeline, state: PipelineState): void {

@@ -5,7 +5,7 @@
  * rejects `padding_mask_crop` before anything runs), so `crops_coords` is
  * always null and the decoded images pass through unchanged.
  */
-import { PipelineBlock, TypedBlock, blockSpec, input, type BlockResult, type ComponentsOf, type PipelineState } from '@modular-diffusers/core';
+import { TypedBlock, blockSpec, input, type BlockResult, type ComponentsOf, type PipelineState } from '@modular-diffusers/core';
 import type { VaeImageInput } from '@modular-diffusers/runtime';
 import { imageProcessorComponent } from '../components/component-specs.js';
 import { SdxlInputError } from '../errors.js';
@@ -31,7 +31,7 @@ const overlayMaskSpec = blockSpec({
   },
 });
 
-export class StableDiffusionXLInpaintOverlayMaskStep extends TypedBlock(overlayMaskSpec, PipelineBlock) {
+export class StableDiffusionXLInpaintOverlayMaskStep extends TypedBlock(overlayMaskSpec) {
   static override modelName = 'stable-diffusion-xl';
 
   override async call(components: ComponentsOf<typeof overlayMaskSpec>, state: PipelineState): Promise<BlockResult> {

@@ -4,7 +4,7 @@
  * brought to latent size, and the masked image (the kept pixels only)
  * encoded for 9-channel inpainting UNets.
  */
-import { PipelineBlock, TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
+import { TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import { cast, interpolate, less, mul, type Tensor, type VaeImageInput } from '@modular-diffusers/runtime';
 import { tileToBatch } from '../before-denoise/batch-expand.js';
 import { generatorInput, type ModelDType } from '../before-denoise/params.js';
@@ -40,7 +40,7 @@ const inpaintVaeEncoderSpec = blockSpec({
   },
 });
 
-export class StableDiffusionXLInpaintVaeEncoderStep extends TypedBlock(inpaintVaeEncoderSpec, PipelineBlock) {
+export class StableDiffusionXLInpaintVaeEncoderStep extends TypedBlock(inpaintVaeEncoderSpec) {
   static override modelName = 'stable-diffusion-xl';
 
   override validateInputs(_components: ModularPipeline, state: PipelineState): void {

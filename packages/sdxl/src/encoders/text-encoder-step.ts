@@ -7,7 +7,7 @@
  * `force_zeros_for_empty_prompt` and no negative prompt they are zeros.
  * Embeddings passed in (`prompt_embeds`, ...) are used instead of encoding.
  */
-import { ConfigSpec, PipelineBlock, TypedBlock, blockSpec, blockStateContext, input, output, type BlockResult, type ComponentsOf, type Logger, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
+import { ConfigSpec, TypedBlock, blockSpec, blockStateContext, input, output, type BlockResult, type ComponentsOf, type Logger, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import { Tensor, concat, tokenIdsToTensor, type ClipTokenizer } from '@modular-diffusers/runtime';
 import { guiderComponent, textEncoder2Component, textEncoderComponent, tokenizerComponent } from '../components/component-specs.js';
 import type { CLIPTextModel } from '../components/clip-text-model.js';
@@ -65,7 +65,7 @@ const textEncoderSpec = blockSpec({
 
 type TextEncoderComponents = ComponentsOf<typeof textEncoderSpec>;
 
-export class StableDiffusionXLTextEncoderStep extends TypedBlock(textEncoderSpec, PipelineBlock) {
+export class StableDiffusionXLTextEncoderStep extends TypedBlock(textEncoderSpec) {
   static override modelName = MODEL;
 
   override validateInputs(_components: ModularPipeline, state: PipelineState): void {

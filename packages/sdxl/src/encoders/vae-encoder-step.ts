@@ -1,5 +1,5 @@
 /** Image-to-image's VAE encoder step: the image preprocessed to [-1, 1] and encoded into scaled latents. */
-import { PipelineBlock, TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
+import { TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import type { Tensor, VaeImageInput, VaePreprocessOptions } from '@modular-diffusers/runtime';
 import { generatorInput, type ModelDType } from '../before-denoise/params.js';
 import { imageProcessorComponent, vaeComponent } from '../components/component-specs.js';
@@ -30,7 +30,7 @@ const vaeEncoderSpec = blockSpec({
   },
 });
 
-export class StableDiffusionXLVaeEncoderStep extends TypedBlock(vaeEncoderSpec, PipelineBlock) {
+export class StableDiffusionXLVaeEncoderStep extends TypedBlock(vaeEncoderSpec) {
   static override modelName = 'stable-diffusion-xl';
 
   override validateInputs(_components: ModularPipeline, state: PipelineState): void {
