@@ -21,6 +21,7 @@ const ENTRIES = [
   '@modular-diffusers/diffusion',
   '@modular-diffusers/model-builder',
   '@modular-diffusers/model-builder/controlnet-unet-match',
+  '@modular-diffusers/atomic-file',
   '@modular-diffusers/hub',
   '@modular-diffusers/hub-server',
   '@modular-diffusers/sandbox',

@@ -4,7 +4,7 @@ import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'n
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { moveIntoPlace, tempPath, writeFileAtomic, writeJsonAtomic } from './atomic-file.js';
+import { moveIntoPlace, tempPath, writeFileAtomic, writeJsonAtomic } from '@modular-diffusers/atomic-file';
 import { buildCommit, type CommitContent, type CommitOperation, type ObjectWriter } from './build-commit.js';
 import { gitBlobSha1 } from './git-objects.js';
 import { DEFAULT_GITATTRIBUTES } from './gitattributes.js';
@@ -88,7 +88,7 @@ export class HubStore {
       if (format !== 1) throw new HubServerError(`${root} holds a hub store of format ${format}; this server reads format 1. Point it at another folder.`);
     }
     await mkdir(store.tmpDir, { recursive: true });
-    if (existing === undefined) await writeJsonAtomic(store.tmpDir, marker, { format: 1 });
+    if (existing === undefined) await writeJsonAtomic(marker, { format: 1 }, { tempDir: store.tmpDir });
     await store.removeStaleTempFiles();
     return store;
   }
@@ -162,7 +162,7 @@ export class HubStore {
       const { uploaded } = await this.repoLfs(repo);
       if (uploaded.has(sha256)) return;
       uploaded.add(sha256);
-      await writeJsonAtomic(this.tmpDir, join(this.repoDir(repo), 'lfs-uploads.json'), [...uploaded].sort());
+      await writeJsonAtomic(join(this.repoDir(repo), 'lfs-uploads.json'), [...uploaded].sort(), { tempDir: this.tmpDir });
     });
   }
 
@@ -170,7 +170,7 @@ export class HubStore {
     putRegular: async (content) => {
       const oid = gitBlobSha1(content);
       const target = this.regularObjectPath(oid);
-      if (!(await exists(target))) await writeFileAtomic(this.tmpDir, target, content);
+      if (!(await exists(target))) await writeFileAtomic(target, content, { tempDir: this.tmpDir });
       return oid;
     },
     lfsSize: (sha256) => this.lfsObjectSize(sha256),
@@ -372,7 +372,7 @@ export class HubStore {
         }
       }
       const commit = await buildCommit(parent, request, this.objectWriter);
-      await writeJsonAtomic(this.tmpDir, join(this.repoDir(repo), 'commits', `${commit.id}.json`), commit);
+      await writeJsonAtomic(join(this.repoDir(repo), 'commits', `${commit.id}.json`), commit, { tempDir: this.tmpDir });
       let pullRequest: number | undefined;
       if (request.createPullRequest) {
         pullRequest = Object.keys(refs.pulls).reduce((max, n) => Math.max(max, Number(n)), 0) + 1;
@@ -382,7 +382,7 @@ export class HubStore {
       } else {
         refs.branches[request.branch] = commit.id;
       }
-      await writeJsonAtomic(this.tmpDir, join(this.repoDir(repo), 'refs.json'), refs);
+      await writeJsonAtomic(join(this.repoDir(repo), 'refs.json'), refs, { tempDir: this.tmpDir });
       for (const file of Object.values(commit.files)) if (file.lfs) this.lfsCache.get(repoKey(repo))?.referenced.add(file.lfs.oid);
       return { commit, pullRequest };
     });
@@ -405,7 +405,7 @@ export class HubStore {
       const resolved = await this.resolveRevision(repo, start);
       if (!resolved) throw revisionNotFound(start);
       refs.branches[branch] = resolved.sha;
-      await writeJsonAtomic(this.tmpDir, join(this.repoDir(repo), 'refs.json'), refs);
+      await writeJsonAtomic(join(this.repoDir(repo), 'refs.json'), refs, { tempDir: this.tmpDir });
       return resolved.sha;
     });
   }
@@ -416,7 +416,7 @@ export class HubStore {
       if (!Object.hasOwn(refs.branches, branch)) throw revisionNotFound(branch);
       if (branch === DEFAULT_BRANCH) throw new HubHttpError(403, `Cannot delete the default branch ${DEFAULT_BRANCH}.`, 'Forbidden');
       delete refs.branches[branch];
-      await writeJsonAtomic(this.tmpDir, join(this.repoDir(repo), 'refs.json'), refs);
+      await writeJsonAtomic(join(this.repoDir(repo), 'refs.json'), refs, { tempDir: this.tmpDir });
     });
   }
 
@@ -428,7 +428,7 @@ export class HubStore {
       const resolved = await this.resolveRevision(repo, revision);
       if (!resolved) throw revisionNotFound(revision);
       refs.tags[tag] = resolved.sha;
-      await writeJsonAtomic(this.tmpDir, join(this.repoDir(repo), 'refs.json'), refs);
+      await writeJsonAtomic(join(this.repoDir(repo), 'refs.json'), refs, { tempDir: this.tmpDir });
       return resolved.sha;
     });
   }
@@ -438,7 +438,7 @@ export class HubStore {
       const refs = await this.readRefs(repo);
       if (!Object.hasOwn(refs.tags, tag)) throw revisionNotFound(tag);
       delete refs.tags[tag];
-      await writeJsonAtomic(this.tmpDir, join(this.repoDir(repo), 'refs.json'), refs);
+      await writeJsonAtomic(join(this.repoDir(repo), 'refs.json'), refs, { tempDir: this.tmpDir });
     });
   }
 

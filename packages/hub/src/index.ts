@@ -3,8 +3,6 @@ export * from './config/index.js';
 
 // Downloads into the Hugging Face cache (Python's layout), JSON files of repos, the remote-code lock.
 export * from './cache/index.js';
-export { writeFileAtomic } from './cache/atomic-file.js';
-export type { WriteFileAtomicOptions } from './cache/atomic-file.js';
 
 // fromPretrained / savePretrained: the Hub repo resolver, the remote-code gate, saving and pushing.
 export { HubRepoResolver, MODULAR_MODEL_INDEX_FILE, MODEL_INDEX_FILE } from './pretrained/hub-repo-resolver.js';

@@ -1,6 +1,6 @@
 import { copyFile, lstat, mkdir, readFile, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { tempSibling, writeFileAtomic } from './atomic-file.js';
+import { tempSibling, writeFileAtomic } from '@modular-diffusers/atomic-file';
 import { HubError } from './hub-errors.js';
 import type { RepoRef } from './repo-ref.js';
 

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { link, mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { tempSibling } from './atomic-file.js';
+import { tempSibling } from '@modular-diffusers/atomic-file';
 
 export interface FileLockOptions {
   /** A lock whose file was not refreshed for this long is taken over. Default 30 s. */

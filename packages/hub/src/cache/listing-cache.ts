@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '@modular-diffusers/atomic-file';
 import { assertBlobName, assertRepoPath, COMMIT_SHA } from './cache-layout.js';
 import { migrateLegacyProjectDir, type ProjectLocation } from './project-dir.js';
 import type { RemoteFile } from './remote-files.js';

@@ -1,6 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeJsonAtomic } from '@modular-diffusers/atomic-file';
 import { COMMIT_SHA } from './cache-layout.js';
 import { withFileLock } from './file-lock.js';
 import { HubError } from './hub-errors.js';
@@ -151,7 +151,7 @@ export class RemoteCodeLock {
       const result = change(repos);
       const sorted = Object.fromEntries(Object.keys(repos).sort().map((k) => [k, repos[k]!]));
       const content: LockFileV2 = { version: 2, repos: sorted };
-      await writeFileAtomic(this.path, `${JSON.stringify(content, null, 2)}\n`);
+      await writeJsonAtomic(this.path, content);
       return result;
     });
   }

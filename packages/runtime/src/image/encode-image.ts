@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { extname } from 'node:path';
+import { writeFileAtomic } from '@modular-diffusers/atomic-file';
 import sharp from 'sharp';
 import { ImageInputError } from './image-errors.js';
 import { assertRgbImage, type RgbImage } from './rgb-image.js';
@@ -38,15 +37,5 @@ export async function saveImage(image: RgbImage, path: string, options: SaveImag
   else {
     throw new ImageInputError(`Cannot tell the image format from '${path}'; end the file name with .png, .jpg, .jpeg or .webp.`);
   }
-  const bytes = await pipeline.toBuffer();
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}.${randomUUID()}.tmp`);
-  try {
-    await writeFile(temp, bytes);
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
+  await writeFileAtomic(path, await pipeline.toBuffer());
 }

@@ -1,5 +1,5 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '@modular-diffusers/atomic-file';
 import { byteLevelAlphabet } from './byte-level-alphabet.js';
 import { END_OF_WORD, learnBpeMerges, type Merge } from './learn-bpe-merges.js';
 
@@ -104,18 +104,11 @@ export async function writeTinyClipTokenizerFiles(
     tokenizer_class: 'CLIPTokenizer',
     unk_token: { __type: 'AddedToken', ...specialToken(CLIP_EOS_TOKEN) },
   };
-  await mkdir(dir, { recursive: true });
   await writeFileAtomic(join(dir, 'vocab.json'), JSON.stringify(vocab));
   await writeFileAtomic(
     join(dir, 'merges.txt'),
     ['#version: 0.2', ...merges.map(([left, right]) => `${left} ${right}`)].join('\n') + '\n',
   );
-  await writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n');
-  await writeFileAtomic(join(dir, 'special_tokens_map.json'), JSON.stringify(specialTokensMap, null, 2) + '\n');
-}
-
-async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, text, 'utf8');
-  await rename(temp, path);
+  await writeJsonAtomic(join(dir, 'tokenizer_config.json'), tokenizerConfig);
+  await writeJsonAtomic(join(dir, 'special_tokens_map.json'), specialTokensMap);
 }

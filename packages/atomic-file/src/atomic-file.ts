@@ -36,3 +36,17 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     throw error;
   }
 }
+
+/** `writeFileAtomic` of `value` as indented JSON with a final newline, the way a person reads and diffs it. */
+export async function writeJsonAtomic(path: string, value: unknown, options: WriteFileAtomicOptions = {}): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, options);
+}
+
+/**
+ * Renames a file or folder prepared elsewhere (under `tempPath`, on the same filesystem) to
+ * `target`, creating its folder, so it appears there whole.
+ */
+export async function moveIntoPlace(source: string, target: string): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  await rename(source, target);
+}

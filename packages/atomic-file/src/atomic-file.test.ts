@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { writeFileAtomic } from './atomic-file.js';
+import { moveIntoPlace, tempPath, tempSibling, writeFileAtomic, writeJsonAtomic } from './atomic-file.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -49,5 +49,45 @@ describe('writeFileAtomic', () => {
     expect(await readdir(tempDir)).toEqual([]);
     await expect(writeFileAtomic(target, 'new')).rejects.toThrow();
     expect(await readdir(join(dir, 'failing'))).toEqual(['taken']);
+  });
+});
+
+describe('temporary names', () => {
+  test('two names for the same file differ, and a sibling stays in its folder', () => {
+    const target = join(dir, 'names', 'file.json');
+    expect(tempSibling(target)).not.toBe(tempSibling(target));
+    expect(dirname(tempSibling(target))).toBe(dirname(target));
+  });
+
+  test('a hint that is not a plain file name cannot leave tmpDir', () => {
+    const tmp = join(dir, 'names-tmp');
+    const name = tempPath(tmp, '../../etc/passwd with spaces and a very long tail that is cut off');
+    expect(dirname(name)).toBe(tmp);
+    expect(basename(name)).toMatch(/^\.\._\.\._etc_passwd_with_spaces_and_a_very_\.\d+\.[0-9a-f]{12}$/);
+    expect(tempPath(tmp)).not.toBe(tempPath(tmp));
+  });
+});
+
+describe('writeJsonAtomic', () => {
+  test('writes indented JSON with a final newline, through tempDir when given', async () => {
+    const tempDir = join(dir, 'json-tmp');
+    await mkdir(tempDir);
+    const target = join(dir, 'json', 'refs.json');
+    await writeJsonAtomic(target, { main: 'abc' }, { tempDir });
+    expect(await readFile(target, 'utf8')).toBe('{\n  "main": "abc"\n}\n');
+    expect(await readdir(tempDir)).toEqual([]);
+  });
+});
+
+describe('moveIntoPlace', () => {
+  test('moves a prepared file into a folder it creates', async () => {
+    const tempDir = join(dir, 'move-tmp');
+    await mkdir(tempDir);
+    const prepared = tempPath(tempDir, 'blob');
+    await writeFile(prepared, 'blob');
+    const target = join(dir, 'move', 'objects', 'ab', 'cdef');
+    await moveIntoPlace(prepared, target);
+    expect(await readFile(target, 'utf8')).toBe('blob');
+    expect(await readdir(tempDir)).toEqual([]);
   });
 });

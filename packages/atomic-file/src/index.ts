@@ -1,0 +1,2 @@
+export { moveIntoPlace, tempPath, tempSibling, writeFileAtomic, writeJsonAtomic } from './atomic-file.js';
+export type { WriteFileAtomicOptions } from './atomic-file.js';
