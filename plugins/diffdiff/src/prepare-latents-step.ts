@@ -87,20 +87,20 @@ export class SDXLDiffDiffPrepareLatentsStep extends TypedBlock(prepareLatentsSpe
       );
     }
 
-    const imageLatents = asFloat32(bs.image_latents);
+    const imageLatents = cast(bs.image_latents, 'float32');
     if (imageLatents.rank !== 4) throw new DiffDiffInputError('`image_latents` must be [batch, 4, height / 8, width / 8] latents from the VAE encoder step.');
     const initLatents = tileToBatch(imageLatents, bs.batch_size * bs.num_images_per_prompt);
-    const noise = asFloat32(randnTensor(initLatents.shape, { generator: bs.generator ?? undefined, dtype: bs.dtype }));
+    const noise = cast(randnTensor(initLatents.shape, { generator: bs.generator ?? undefined, dtype: bs.dtype }), 'float32');
     const originalLatents = noisedOriginalLatents(scheduler, initLatents, noise, timesteps);
     bs.original_latents = originalLatents;
 
-    if (bs.latents != null) bs.latents = asFloat32(bs.latents);
+    if (bs.latents != null) bs.latents = cast(bs.latents, 'float32');
     else bs.latents = bs.denoising_start == null ? select(originalLatents, 0).clone() : initLatents;
 
     const [height, width] = imageLatents.shape.slice(2) as [number, number];
     const processor = components.mask_processor;
     if (!processor) throw new DiffDiffInputError('No mask_processor is loaded; run pipeline.loadComponents() (it is created from its config).');
-    const map = asFloat32(await processor.preprocess(bs.diffdiff_map, { height, width }));
+    const map = cast(await processor.preprocess(bs.diffdiff_map, { height, width }), 'float32');
     if (map.shape[map.rank - 2] !== height || map.shape[map.rank - 1] !== width) {
       throw new DiffDiffInputError(
         `The change map came out ${map.shape[map.rank - 2]}x${map.shape[map.rank - 1]} but the latents are ${height}x${width}: mask_processor rounds ` +
@@ -129,9 +129,6 @@ function checkChangeMap(map: unknown): void {
   }
 }
 
-function asFloat32(t: Tensor): Tensor<'float32'> {
-  return t.dtype === 'float32' ? (t as Tensor<'float32'>) : cast(t, 'float32');
-}
 
 /** One image's latents repeated for every image of the batch ([a, b] -> [a, b, a, b]), as diffusers expands them. */
 function tileToBatch(latents: Tensor<'float32'>, batch: number): Tensor<'float32'> {

@@ -4,11 +4,11 @@
  * latents come from a base model mid-schedule).
  */
 import { PipelineBlock, TypedBlock, blockSpec, input, type BlockResult, type ComponentsOf, type PipelineState } from '@modular-diffusers/core';
-import type { Tensor } from '@modular-diffusers/runtime';
+import { cast, type Tensor } from '@modular-diffusers/runtime';
 import { schedulerComponent, vaeComponent } from '../components/component-specs.js';
 import { SdxlInputError } from '../errors.js';
 import { tileToBatch } from './batch-expand.js';
-import { asFloat32, randnLatents } from './noise.js';
+import { randnLatents } from './noise.js';
 import {
   MODEL,
   batchSizeInput,
@@ -44,7 +44,7 @@ export class StableDiffusionXLImg2ImgPrepareLatentsStep extends TypedBlock(img2i
     const bs = this.getBlockState(state);
     if (bs.latents == null) {
       const scheduler = requireScheduler(components);
-      const imageLatents = asFloat32(bs.image_latents);
+      const imageLatents = cast(bs.image_latents, 'float32');
       if (imageLatents.rank !== 4) throw new SdxlInputError('`image_latents` must be [batch, 4, height / 8, width / 8] latents from the VAE encoder step.');
       const batch = bs.batch_size * bs.num_images_per_prompt;
       const initLatents = tileToBatch(imageLatents, batch, 'image');

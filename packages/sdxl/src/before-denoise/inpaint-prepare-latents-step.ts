@@ -6,13 +6,13 @@
  * 4-channel UNet does not take masked-image latents, so they are dropped.
  */
 import { TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
-import { interpolate, scale, type Tensor } from '@modular-diffusers/runtime';
+import { cast, interpolate, scale, type Tensor } from '@modular-diffusers/runtime';
 import { schedulerComponent } from '../components/component-specs.js';
 import { SdxlInputError } from '../errors.js';
 import { numChannelsLatents, numChannelsUnet } from '../pipeline/sdxl-pipeline-properties.js';
 import { tileToBatch } from './batch-expand.js';
 import { checkStrength } from './img2img-set-timesteps-step.js';
-import { asFloat32, randnLatents } from './noise.js';
+import { randnLatents } from './noise.js';
 import {
   MODEL,
   batchSizeInput,
@@ -73,7 +73,7 @@ export class StableDiffusionXLInpaintPrepareLatentsStep extends TypedBlock(inpai
     const batch = bs.batch_size * bs.num_images_per_prompt;
     const isStrengthMax = bs.strength === 1;
     const addNoise = bs.denoising_start == null;
-    const image = asFloat32(bs.image_latents);
+    const image = cast(bs.image_latents, 'float32');
     if (image.rank !== 4 || image.shape[1] !== numChannelsLatents(components)) {
       throw new SdxlInputError(`\`image_latents\` must be VAE latents [batch, ${numChannelsLatents(components)}, h, w]; encode the image with the inpaint VAE encoder step.`);
     }
@@ -88,7 +88,7 @@ export class StableDiffusionXLInpaintPrepareLatentsStep extends TypedBlock(inpai
       noise = randnLatents(shape, bs.generator, bs.dtype ?? 'float32');
       latents = isStrengthMax ? scale(noise, scheduler.initNoiseSigma) : scheduler.addNoise(imageLatents, noise, bs.latent_timestep.data);
     } else if (given != null && addNoise) {
-      noise = asFloat32(given);
+      noise = cast(given, 'float32');
       latents = scale(noise, scheduler.initNoiseSigma);
     } else {
       noise = randnLatents(shape, bs.generator, bs.dtype ?? 'float32');
@@ -96,12 +96,12 @@ export class StableDiffusionXLInpaintPrepareLatentsStep extends TypedBlock(inpai
     }
 
     // The mask at latent size (nearest, as torch's interpolate default), one per final image.
-    const mask = asFloat32(bs.mask);
+    const mask = cast(bs.mask, 'float32');
     const latentMask = mask.shape[2] === h && mask.shape[3] === w ? mask : interpolate(mask, { size: [h, w], mode: 'nearest' });
     bs.mask = tileToBatch(latentMask, batch, 'mask');
     const masked = bs.masked_image_latents;
     const keepMasked = numChannelsUnet(components) !== 4 && masked != null;
-    bs.masked_image_latents = keepMasked ? tileToBatch(asFloat32(masked), batch, 'masked image') : null;
+    bs.masked_image_latents = keepMasked ? tileToBatch(cast(masked, 'float32'), batch, 'masked image') : null;
     bs.image_latents = imageLatents;
     bs.latents = latents;
     bs.noise = noise;

@@ -8,7 +8,7 @@ export type GeneratorInput = Generator | readonly Generator[] | null | undefined
 export function randnLatents(shape: readonly number[], generator: GeneratorInput, dtype: 'float32' | 'float16' = 'float32'): Tensor<'float32'> {
   checkGenerators(generator, shape[0]!);
   const noise = randnTensor(shape, { generator: generator ?? undefined, dtype });
-  return asFloat32(noise);
+  return cast(noise, 'float32');
 }
 
 /** A list of generators must have one per image of the final batch. */
@@ -25,11 +25,3 @@ export function checkGenerators(generator: GeneratorInput, batch: number): void 
   }
 }
 
-/** Any float tensor as float32 (latents passed in by the caller may be float16). */
-export function asFloat32(t: Tensor): Tensor<'float32'> {
-  return isFloat32(t) ? t : cast(t, 'float32');
-}
-
-function isFloat32(t: Tensor): t is Tensor<'float32'> {
-  return t.dtype === 'float32';
-}

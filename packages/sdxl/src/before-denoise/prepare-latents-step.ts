@@ -1,10 +1,10 @@
 /** Text-to-image latents: Gaussian noise [B * n, 4, H/8, W/8] (or the given latents), scaled by the scheduler's init sigma. */
 import { TypedBlock, blockSpec, input, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
-import { Tensor, scale, scaleInPlace } from '@modular-diffusers/runtime';
+import { Tensor, cast, scale, scaleInPlace } from '@modular-diffusers/runtime';
 import { schedulerComponent, vaeComponent } from '../components/component-specs.js';
 import { SdxlInputError, showInputValue } from '../errors.js';
 import { defaultSampleSize, numChannelsLatents, unetDtype, vaeScaleFactor } from '../pipeline/sdxl-pipeline-properties.js';
-import { asFloat32, randnLatents } from './noise.js';
+import { randnLatents } from './noise.js';
 import { MODEL, batchSizeInput, generatorInput, latentsOutput, numImagesPerPromptInput, type ModelDType } from './params.js';
 import { requireScheduler } from './set-timesteps-step.js';
 
@@ -55,7 +55,7 @@ export class StableDiffusionXLPrepareLatentsStep extends TypedBlock(prepareLaten
     let latents: Tensor<'float32'>;
     let fresh = false;
     if (bs.latents != null) {
-      latents = asFloat32(bs.latents);
+      latents = cast(bs.latents, 'float32');
       if (latents.shape.join() !== shape.join()) {
         throw new SdxlInputError(`\`latents\` has shape [${latents.shape.join(', ')}], but this run needs [${shape.join(', ')}].`);
       }

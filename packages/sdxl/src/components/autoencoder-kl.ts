@@ -272,5 +272,5 @@ function allFinite(data: Float32Array): boolean {
 }
 
 function toFloat32(t: Tensor): Tensor<'float32'> {
-  return t.dtype === 'float32' ? (t as Tensor<'float32'>) : cast(t, 'float32');
+  return cast(t, 'float32');
 }

@@ -77,5 +77,5 @@ export class CLIPTextModelWithProjection extends CLIPTextModel {
 }
 
 function toFloat32(t: Tensor): Tensor<'float32'> {
-  return t.dtype === 'float32' ? (t as Tensor<'float32'>) : cast(t, 'float32');
+  return cast(t, 'float32');
 }
