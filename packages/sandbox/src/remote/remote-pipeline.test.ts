@@ -1,4 +1,4 @@
-import { PipelineAbortedError, PipelineState, SequentialPipelineBlocks } from '@modular-diffusers/core';
+import { ComponentLoaderRegistry, PipelineAbortedError, PipelineState, SequentialPipelineBlocks } from '@modular-diffusers/core';
 import { ClassifierFreeGuidance } from '@modular-diffusers/diffusion';
 import { Tensor } from '@modular-diffusers/runtime/tensor';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -97,6 +97,24 @@ describe('RemoteModularPipeline: the toy plugin in the sandbox', () => {
     // Unloaded on the host means null in the sandbox too, exactly as a local pipeline sees it.
     pipeline.updateComponents({ scaler: null });
     await expect(pipeline({ latents: latents(), output: 'scaled' })).rejects.toThrow(/Error in block 'scale' \(ToyScaleStep\): Cannot read properties of null/);
+  });
+
+  test('a component loaded after a run is offered to the sandbox again: the store tells the runner about loads too', async () => {
+    const registry = new ComponentLoaderRegistry().register({ type: 'ToyScaler', fromPretrained: async () => new ToyScaler(-1) });
+    const blocks = await loadRemoteBlocks(
+      { source: await toyPluginBundle(), filename: 'hf://me/toy@abc/block.js', exportName: 'ToyRemoteBlocks', repo: 'me/toy', commit: 'abc' },
+      options,
+    );
+    const pipeline = blocks.initPipeline({ componentAccess: TOY_SCALER_ACCESS, loaderRegistry: registry });
+    open.push(pipeline);
+    pipeline.updateComponents({ scaler: new ToyScaler(1) });
+    expect(Array.from(tensorOf(await pipeline({ latents: latents(), output: 'scaled' })).data)).toEqual(expected([1, -2, 0.5]));
+    pipeline.unloadComponents('scaler');
+    await expect(pipeline({ latents: latents(), output: 'scaled' })).rejects.toThrow(/Cannot read properties of null/);
+    const report = await pipeline.loadComponents('scaler', { repo: 'me/scaler' });
+    expect(report.loaded).toEqual(['scaler']);
+    // The loaded scaler (offset -1) is what the sandbox uses now, not the null it was offered last run.
+    expect(Array.from(tensorOf(await pipeline({ latents: latents(), output: 'scaled' })).data)).toEqual(expected([1, -2, 0.5], { offset: -1 }));
   });
 
   test('without output the whole state comes back, and a run can continue from it', async () => {
