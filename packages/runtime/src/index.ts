@@ -25,6 +25,7 @@ export * from './onnx/tensor-conversion.js';
 export * from './onnx/onnx-model.js';
 export * from './onnx/provider-check.js';
 export * from './tiny-sdxl/generate-tiny-sdxl-repo.js';
+export { SDXL_BASE_SCHEDULER_CONFIG } from './tiny-sdxl/configs.js';
 export * from './tiny-sdxl/seeded-random.js';
 export * from './tiny-sdxl/sdxl-sigmas.js';
 export * from './tiny-sdxl/latent-rgb.js';

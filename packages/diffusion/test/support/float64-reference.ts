@@ -7,25 +7,8 @@
 import { Tensor } from '@modular-diffusers/runtime/tensor';
 import { expect } from 'vitest';
 
-/** The SDXL base scheduler_config.json (stabilityai/stable-diffusion-xl-base-1.0, scheduler/). */
-export const SDXL_SCHEDULER_CONFIG = {
-  _class_name: 'EulerDiscreteScheduler',
-  _diffusers_version: '0.19.0.dev0',
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  beta_start: 0.00085,
-  clip_sample: false,
-  interpolation_type: 'linear',
-  num_train_timesteps: 1000,
-  prediction_type: 'epsilon',
-  sample_max_value: 1.0,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  timestep_spacing: 'leading',
-  trained_betas: null,
-  use_karras_sigmas: false,
-} as const;
+/** The SDXL base scheduler_config.json (stabilityai/stable-diffusion-xl-base-1.0, scheduler/), kept once in runtime. */
+export { SDXL_BASE_SCHEDULER_CONFIG as SDXL_SCHEDULER_CONFIG } from '@modular-diffusers/runtime';
 
 /** alpha_bar_t = prod_{s<=t} (1 - beta_s), scaled_linear: beta_t = (sqrt(b0) + t/(T-1) (sqrt(b1) - sqrt(b0)))^2. */
 export function referenceAlphasCumprod(betaStart = 0.00085, betaEnd = 0.012, T = 1000, schedule = 'scaled_linear'): number[] {

@@ -25,25 +25,32 @@ export function modelIndex(): Record<string, unknown> {
 }
 
 /** SDXL base 1.0's scheduler/scheduler_config.json, verbatim in content. */
+/**
+ * stabilityai/stable-diffusion-xl-base-1.0's `scheduler/scheduler_config.json`, the one copy in the
+ * tree: the tiny repo ships it as is, sdxl's single-file loader takes it as the base config, and the
+ * scheduler tests compute against it.
+ */
+export const SDXL_BASE_SCHEDULER_CONFIG = Object.freeze({
+  _class_name: 'EulerDiscreteScheduler',
+  _diffusers_version: DIFFUSERS_VERSION,
+  beta_end: 0.012,
+  beta_schedule: 'scaled_linear',
+  beta_start: 0.00085,
+  clip_sample: false,
+  interpolation_type: 'linear',
+  num_train_timesteps: 1000,
+  prediction_type: 'epsilon',
+  sample_max_value: 1.0,
+  set_alpha_to_one: false,
+  skip_prk_steps: true,
+  steps_offset: 1,
+  timestep_spacing: 'leading',
+  trained_betas: null,
+  use_karras_sigmas: false,
+} as const);
+
 export function schedulerConfig(): Record<string, unknown> {
-  return {
-    _class_name: 'EulerDiscreteScheduler',
-    _diffusers_version: DIFFUSERS_VERSION,
-    beta_end: 0.012,
-    beta_schedule: 'scaled_linear',
-    beta_start: 0.00085,
-    clip_sample: false,
-    interpolation_type: 'linear',
-    num_train_timesteps: 1000,
-    prediction_type: 'epsilon',
-    sample_max_value: 1.0,
-    set_alpha_to_one: false,
-    skip_prk_steps: true,
-    steps_offset: 1,
-    timestep_spacing: 'leading',
-    trained_betas: null,
-    use_karras_sigmas: false,
-  };
+  return { ...SDXL_BASE_SCHEDULER_CONFIG };
 }
 
 export function textEncoderConfig(role: 'text_encoder' | 'text_encoder_2', layers: number): Record<string, unknown> {

@@ -5,6 +5,7 @@
  * SDXL base single-file checkpoint downloads only the tokenizers, as
  * diffusers' `from_single_file` fetches only that repo's configs.
  */
+import { SDXL_BASE_SCHEDULER_CONFIG } from '@modular-diffusers/runtime';
 
 export const SDXL_BASE_REPO = 'stabilityai/stable-diffusion-xl-base-1.0';
 
@@ -119,22 +120,5 @@ export const SDXL_BASE_CONFIGS: Readonly<Record<'unet' | 'vae' | 'text_encoder' 
     transformers_version: '4.32.0.dev0',
     vocab_size: 49408,
   },
-  scheduler: {
-    _class_name: 'EulerDiscreteScheduler',
-    _diffusers_version: '0.19.0.dev0',
-    beta_end: 0.012,
-    beta_schedule: 'scaled_linear',
-    beta_start: 0.00085,
-    clip_sample: false,
-    interpolation_type: 'linear',
-    num_train_timesteps: 1000,
-    prediction_type: 'epsilon',
-    sample_max_value: 1.0,
-    set_alpha_to_one: false,
-    skip_prk_steps: true,
-    steps_offset: 1,
-    timestep_spacing: 'leading',
-    trained_betas: null,
-    use_karras_sigmas: false,
-  },
+  scheduler: SDXL_BASE_SCHEDULER_CONFIG,
 };
