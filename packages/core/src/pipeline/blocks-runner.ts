@@ -27,6 +27,8 @@ export interface RunTarget {
 }
 
 export interface BlocksRunner {
+  /** The class name the pipeline reports when its blocks say another (a sandbox's pipeline class); absent: its own. */
+  readonly pipelineClassName?: string;
   /** Runs the target's blocks on `inputs`; resolves to what `inputs.output` selects (the whole state when none). */
   run(target: RunTarget, inputs: RunInputs, options: RunOptions): Promise<unknown>;
 }

@@ -128,8 +128,9 @@ export class ModularPipeline<Out extends object = UntypedOutputs> implements Pip
     return getPretrainedHook('savePipeline', 'ModularPipeline.savePretrained')(this, dir, options ?? {});
   }
 
+  /** The pipeline class's name, or the one its runner reports (a remote pipeline's class in the sandbox). */
   get className(): string {
-    return this.constructor.name;
+    return this.runner.pipelineClassName ?? this.constructor.name;
   }
 
   /** Pipeline config values, e.g. `config.requires_aesthetics_score`. */

@@ -84,6 +84,7 @@ interface SandboxHost {
 export class SandboxBlocksRunner implements BlocksRunner {
   readonly origin: RemoteOrigin;
   readonly path: readonly string[];
+  /** The sandbox pipeline's class name (e.g. StableDiffusionXLModularPipeline), which the pipeline reports. */
   pipelineClassName: string;
   #host: SandboxHost | null = null;
   #session: Promise<RemoteSession>;
@@ -347,8 +348,9 @@ export class SandboxBlocksRunner implements BlocksRunner {
 }
 
 /**
- * A ModularPipeline whose blocks run in a sandbox: the components, loading, saving and printing
- * are the base class's own; only the blocks runner differs (SandboxBlocksRunner).
+ * A ModularPipeline whose blocks run in a sandbox: the components, loading, saving, printing and
+ * run are the base class's own and nothing is overridden; only the blocks runner differs
+ * (SandboxBlocksRunner, which also names the sandbox's pipeline class).
  */
 export class RemoteModularPipeline extends ModularPipeline {
   readonly #runner: SandboxBlocksRunner;
@@ -374,11 +376,6 @@ export class RemoteModularPipeline extends ModularPipeline {
       componentValue: (name) => store.values.get(name),
     });
     store.onChange((names) => runner.componentsChanged(names));
-  }
-
-  /** The sandbox pipeline's class name (e.g. StableDiffusionXLModularPipeline). */
-  override get className(): string {
-    return #runner in this ? this.#runner.pipelineClassName : 'ModularPipeline';
   }
 
   /** Where the code came from: repo, commit, bundle file and the export that was built. */
