@@ -65,7 +65,7 @@ export { runBlocks } from './pipeline/run-blocks.js';
 export type { RunBlocksContext } from './pipeline/run-blocks.js';
 export { selectOutput } from './pipeline/run-result.js';
 export { callable, callableFormOf } from './pipeline/callable-pipeline.js';
-export type { PipelineOutputsOf } from './pipeline/callable-pipeline.js';
+export type { CallableOf, PipelineInputsOf, PipelineOutputsOf } from './pipeline/callable-pipeline.js';
 export * from './pipeline/pipeline-loader.js';
 export * from './pipeline/pipeline-classes.js';
 export * from './pipeline/pipeline-options.js';

@@ -46,5 +46,6 @@ export * from './auto-presets.js';
 export * from './pipeline/sdxl-pipeline-properties.js';
 export * from './pipeline/sdxl-modular-pipeline.js';
 export type { SdxlPipelineOutputs } from './pipeline/sdxl-outputs.js';
+export type { SdxlPipelineInputs } from './pipeline/sdxl-inputs.js';
 export * from './pipeline/sdxl-run-memory.js';
 export { sdxlBlocksFamily } from './sdxl-blocks-family.js';

@@ -11,7 +11,7 @@ import type { ConfigSpec } from '../params/config-spec.js';
 import type { InputParam } from '../params/input-param.js';
 import type { OutputParam } from '../params/output-param.js';
 import { createPipeline, type CallablePipeline, type InitPipelineOptions, type InitPipelineOptionsFor, type ModularPipeline } from '../pipeline/modular-pipeline.js';
-import type { PipelineOutputsOf } from '../pipeline/callable-pipeline.js';
+import type { CallableOf } from '../pipeline/callable-pipeline.js';
 import { BlockState, blockStateContext } from '../state/block-state.js';
 import type { PipelineState } from '../state/pipeline-state.js';
 import type { BlockDeclarations, RunContext } from '../state/run-context.js';
@@ -398,8 +398,8 @@ export class ModularPipelineBlocks {
    * Builds a pipeline from a copy of these blocks; later edits to the blocks do not change it. It is
    * callable (`await pipeline({ prompt })`), and typed by `pipelineClass` when one is given.
    */
-  initPipeline<P extends ModularPipeline = ModularPipeline>(repo?: string | null, options?: InitPipelineOptionsFor<P>): P & CallablePipeline<PipelineOutputsOf<P>>;
-  initPipeline<P extends ModularPipeline = ModularPipeline>(options?: InitPipelineOptionsFor<P>): P & CallablePipeline<PipelineOutputsOf<P>>;
+  initPipeline<P extends ModularPipeline = ModularPipeline>(repo?: string | null, options?: InitPipelineOptionsFor<P>): P & CallableOf<P>;
+  initPipeline<P extends ModularPipeline = ModularPipeline>(options?: InitPipelineOptionsFor<P>): P & CallableOf<P>;
   initPipeline(repoOrOptions?: string | null | InitPipelineOptions, maybeOptions: InitPipelineOptions = {}): ModularPipeline & CallablePipeline {
     if (repoOrOptions !== null && repoOrOptions !== undefined && typeof repoOrOptions === 'object') {
       return createPipeline(this.clone(), null, repoOrOptions);

@@ -6,11 +6,11 @@
  */
 import { inspectSymbol } from '../util/inspect.js';
 import type { RunOptions } from './pipeline-options.js';
-import type { RunInputs, RunResultFor, UntypedOutputs } from './run-result.js';
+import type { RunInputs, RunInputsFor, RunResultFor, UntypedOutputs } from './run-result.js';
 
 /** How a callable pipeline is called: exactly as its `run`. */
-export interface CallablePipeline<Out extends object = UntypedOutputs> {
-  <const I extends RunInputs = {}>(inputs?: I, options?: RunOptions): Promise<RunResultFor<Out, I>>;
+export interface CallablePipeline<Out extends object = UntypedOutputs, In extends object = {}> {
+  <const I extends RunInputsFor<In> = {}>(inputs?: I, options?: RunOptions): Promise<RunResultFor<Out, I>>;
 }
 
 interface Runnable {
@@ -29,7 +29,11 @@ export function callableFormOf<P extends object>(instance: P): P | null {
 /** The output types a pipeline declares with its type-level `'~outputs'` member (see ModularPipeline). */
 export type PipelineOutputsOf<P> = P extends { readonly '~outputs'?: infer Out } ? (Out extends object ? Out : UntypedOutputs) : UntypedOutputs;
 
-type CallableOf<P> = CallablePipeline<PipelineOutputsOf<P>>;
+/** The run inputs a pipeline declares with its type-level `'~runInputs'` member (see ModularPipeline). */
+export type PipelineInputsOf<P> = P extends { readonly '~runInputs'?: infer In } ? (In extends object ? In : {}) : {};
+
+/** The callable form's type for pipeline `P`: its run, typed by its outputs and inputs. */
+export type CallableOf<P> = CallablePipeline<PipelineOutputsOf<P>, PipelineInputsOf<P>>;
 
 /**
  * Wraps `instance` in a function proxy so calling it runs it, while property access,

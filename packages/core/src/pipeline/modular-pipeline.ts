@@ -10,7 +10,7 @@ import { getLogger, type Logger } from '../logger.js';
 import { inspectSymbol } from '../util/inspect.js';
 import { installModularPipelineAliases } from '../compat/modular-pipeline-compat.js';
 import { localBlocksRunner, type BlocksRunner, type RunTarget } from './blocks-runner.js';
-import { callable, callableFormOf, type CallablePipeline, type PipelineOutputsOf } from './callable-pipeline.js';
+import { callable, callableFormOf, type CallableOf, type CallablePipeline } from './callable-pipeline.js';
 import { ComponentLoadService, type LoadComponentsTarget, type LoadReport } from './component-loading.js';
 import { PipelineComponentStore } from './pipeline-component-store.js';
 import { getPipelineClass } from './pipeline-classes.js';
@@ -27,19 +27,19 @@ import {
 } from './pipeline-options.js';
 import { LOAD_COMPONENTS_OPTIONS, type LoadComponentsOptions } from '../components/component-load-options.js';
 import { parseMaxMemory } from './run-memory.js';
-import type { RunInputs, RunResultFor, UntypedOutputs } from './run-result.js';
+import type { RunInputsFor, RunResultFor, UntypedOutputs } from './run-result.js';
 
 export type { InitPipelineOptions, PipelineConstructor, RunOptions, LoadComponentsOptions };
 export type { LoadReport, LoadComponentsTarget } from './component-loading.js';
 export type { PipelineComponents } from './pipeline-components.js';
 export type { CallablePipeline } from './callable-pipeline.js';
-export type { OutputChoice, OutputAskedBy, OutputsGiven, RunInputs, RunResult, RunResultFor, OutputValue, UntypedOutputs } from './run-result.js';
+export type { OutputChoice, OutputAskedBy, OutputsGiven, RunInputs, RunInputsFor, RunResult, RunResultFor, OutputValue, UntypedOutputs } from './run-result.js';
 
 /**
  * What every pipeline is, local or remote: components (held and loaded), blocks, and a run
  * whose result is typed by the pipeline's outputs `Out`.
  */
-export interface Pipeline<Out extends object = UntypedOutputs> {
+export interface Pipeline<Out extends object = UntypedOutputs, In extends object = {}> {
   readonly blocks: ModularPipelineBlocks;
   readonly className: string;
   readonly pretrainedModelNameOrPath: string | null;
@@ -53,7 +53,7 @@ export interface Pipeline<Out extends object = UntypedOutputs> {
   unloadComponents(names: string | readonly string[]): void;
   toModelIndex(): Record<string, unknown>;
   savePretrained(dir: string, options?: SavePretrainedOptions): Promise<SavePretrainedResult>;
-  run<const I extends RunInputs = {}>(inputs?: I, options?: RunOptions): Promise<RunResultFor<Out, I>>;
+  run<const I extends RunInputsFor<In> = {}>(inputs?: I, options?: RunOptions): Promise<RunResultFor<Out, I>>;
 }
 
 /**
@@ -65,9 +65,11 @@ export interface Pipeline<Out extends object = UntypedOutputs> {
  * `pipeline.config`. `initPipeline`/`fromPretrained` return it callable
  * (`await pipeline({ prompt })`); see `callable()`.
  */
-export class ModularPipeline<Out extends object = UntypedOutputs> implements Pipeline<Out> {
+export class ModularPipeline<Out extends object = UntypedOutputs, In extends object = {}> implements Pipeline<Out, In> {
   /** Type-level only (never set): the output types `run` resolves to, read by `callable()`. */
   declare readonly '~outputs'?: Out;
+  /** Type-level only (never set): the inputs whose types `run` checks, read by `callable()`. */
+  declare readonly '~runInputs'?: In;
 
   readonly blocks: ModularPipelineBlocks;
   readonly pretrainedModelNameOrPath: string | null;
@@ -262,7 +264,7 @@ export class ModularPipeline<Out extends object = UntypedOutputs> implements Pip
    * an UnexpectedInputError in strict mode). `output` picks what comes back:
    * undefined the whole PipelineState, a name its value, a list a record.
    */
-  run<const I extends RunInputs = {}>(inputs?: I, options?: RunOptions): Promise<RunResultFor<Out, I>> {
+  run<const I extends RunInputsFor<In> = {}>(inputs?: I, options?: RunOptions): Promise<RunResultFor<Out, I>> {
     return this.runner.run(this.runTarget(), inputs ?? {}, options ?? {}) as Promise<RunResultFor<Out, I>>;
   }
 
@@ -315,7 +317,7 @@ export function createPipeline<P extends ModularPipeline = ModularPipeline>(
   blocks: ModularPipelineBlocks,
   repo: string | null,
   options: InitPipelineOptionsFor<P>,
-): P & CallablePipeline<PipelineOutputsOf<P>> {
+): P & CallableOf<P> {
   const PipelineClass = (options.pipelineClass ?? getPipelineClass(blocks.modelName) ?? ModularPipeline) as PipelineConstructor<P>;
   return callable(new PipelineClass(blocks, repo, options as InitPipelineOptions));
 }

@@ -12,6 +12,12 @@ export type OutputChoice = string | readonly string[] | undefined;
 /** Pipeline inputs by name, plus `output` (what to return) and `state` (a state to continue from). */
 export type RunInputs = { [input: string]: unknown; output?: OutputChoice; state?: PipelineState };
 
+/**
+ * `run`'s inputs for a pipeline whose declared inputs are `In`: those names are type-checked (null or
+ * undefined takes the default), any other name is allowed (a plugin's blocks may read more).
+ */
+export type RunInputsFor<In> = RunInputs & { readonly [K in keyof In]?: In[K] | null };
+
 /** The `output` a run's inputs ask for. */
 export type OutputAskedBy<I> = I extends { readonly output?: infer O extends OutputChoice } ? O : undefined;
 

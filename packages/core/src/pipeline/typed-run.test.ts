@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { TypedBlock, blockSpec, input, output } from '../blocks/typed-block.js';
+import { TypedBlock, blockSpec, input, output, type InputsOf } from '../blocks/typed-block.js';
 import type { BlockResult } from '../blocks/modular-pipeline-blocks.js';
 import { PipelineState } from '../state/pipeline-state.js';
 import { callable } from './callable-pipeline.js';
@@ -28,7 +28,8 @@ interface HalfOutputs {
   readonly label: NonNullable<this['~inputs']> extends { readonly unit: 'raw' } ? never : string;
 }
 
-class HalfPipeline extends ModularPipeline<HalfOutputs> {}
+/** Inputs typed from the block's own declarations (what a family's pipeline class does with its blocks'). */
+class HalfPipeline extends ModularPipeline<HalfOutputs, InputsOf<typeof halfSpec>> {}
 
 describe('typed run results', () => {
   it('types run and the callable form by the pipeline class outputs: half = x / 2 (4 -> 2)', async () => {
@@ -44,6 +45,20 @@ describe('typed run results', () => {
     const state = await pipe.run({ x: 4 });
     expectTypeOf(state).toEqualTypeOf<PipelineState>();
     expect(state).toBeInstanceOf(PipelineState);
+  });
+
+  it('type-checks the inputs the pipeline class declares, and lets other names through', async () => {
+    const pipe = new HalfStep().initPipeline({ pipelineClass: HalfPipeline });
+    const typeOnly = () => {
+      // @ts-expect-error x is declared a number
+      void pipe.run({ x: 'four', output: 'half' });
+      // @ts-expect-error the callable form checks the same
+      void pipe({ unit: 3 });
+      // null takes the default; a name the class does not declare (a plugin's input) is allowed
+      void pipe.run({ x: 2, unit: null, plugin_input: true });
+    };
+    expect(typeof typeOnly).toBe('function');
+    expect(await pipe.run({ x: 2, unit: null, output: 'label' })).toBe('1 m');
   });
 
   it('reads an output no declaration types as unknown, never as any', async () => {

@@ -4,7 +4,7 @@
  * aesthetic score instead of the target size: (original size, crop,
  * aesthetic_score), negatives with `negative_aesthetic_score`.
  */
-import { ConfigSpec, PipelineBlock, TypedBlock, blockSpec, input, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
+import { ConfigSpec, TypedBlock, blockSpec, input, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import { guiderComponent, unetComponent } from '../components/component-specs.js';
 import { SdxlInputError, showInputValue } from '../errors.js';
 import { checkAddEmbedDim, pairOf, timeIdsTensor, timestepCond } from './add-time-ids.js';
@@ -25,7 +25,7 @@ const img2imgPrepareAdditionalConditioningSpec = blockSpec({
   outputs: additionalConditioningOutputs(),
 });
 
-export class StableDiffusionXLImg2ImgPrepareAdditionalConditioningStep extends TypedBlock(img2imgPrepareAdditionalConditioningSpec, PipelineBlock) {
+export class StableDiffusionXLImg2ImgPrepareAdditionalConditioningStep extends TypedBlock(img2imgPrepareAdditionalConditioningSpec) {
   static override modelName = MODEL;
 
   override validateInputs(_components: ModularPipeline, state: PipelineState): void {

@@ -3,7 +3,7 @@
  * noised to `latent_timestep` (left clean with `denoising_start`, where the
  * latents come from a base model mid-schedule).
  */
-import { PipelineBlock, TypedBlock, blockSpec, input, type BlockResult, type ComponentsOf, type PipelineState } from '@modular-diffusers/core';
+import { TypedBlock, blockSpec, input, type BlockResult, type ComponentsOf, type PipelineState } from '@modular-diffusers/core';
 import { cast, type Tensor } from '@modular-diffusers/runtime';
 import { schedulerComponent, vaeComponent } from '../components/component-specs.js';
 import { SdxlInputError } from '../errors.js';
@@ -37,7 +37,7 @@ const img2imgPrepareLatentsSpec = blockSpec({
   outputs: { latents: latentsOutput() },
 });
 
-export class StableDiffusionXLImg2ImgPrepareLatentsStep extends TypedBlock(img2imgPrepareLatentsSpec, PipelineBlock) {
+export class StableDiffusionXLImg2ImgPrepareLatentsStep extends TypedBlock(img2imgPrepareLatentsSpec) {
   static override modelName = MODEL;
 
   override async call(components: ComponentsOf<typeof img2imgPrepareLatentsSpec>, state: PipelineState): Promise<BlockResult> {

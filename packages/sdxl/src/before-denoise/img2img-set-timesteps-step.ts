@@ -4,7 +4,7 @@
  * `denoising_start`), cut at `denoising_end`. `latent_timestep` (the first
  * kept step, one per image) is the noise level the start image gets.
  */
-import { PipelineBlock, TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
+import { TypedBlock, blockSpec, input, output, type BlockResult, type ComponentsOf, type ModularPipeline, type PipelineState } from '@modular-diffusers/core';
 import { applyDenoisingEnd, getImg2ImgTimesteps, retrieveTimesteps } from '@modular-diffusers/diffusion';
 import { Tensor } from '@modular-diffusers/runtime';
 import { schedulerComponent } from '../components/component-specs.js';
@@ -34,7 +34,7 @@ const img2imgSetTimestepsSpec = blockSpec({
   },
 });
 
-export class StableDiffusionXLImg2ImgSetTimestepsStep extends TypedBlock(img2imgSetTimestepsSpec, PipelineBlock) {
+export class StableDiffusionXLImg2ImgSetTimestepsStep extends TypedBlock(img2imgSetTimestepsSpec) {
   static override modelName = MODEL;
 
   override validateInputs(_components: ModularPipeline, state: PipelineState): void {

@@ -36,10 +36,11 @@ const loraAdapters = new WeakMap<object, SdxlLoraAdapters>();
 export function installSdxlLoraAdapters(factory: ((host: LoraHost) => SdxlLoraAdapters) | null): void {
   createLoraAdapters = factory;
 }
+import type { SdxlPipelineInputs } from './sdxl-inputs.js';
 import type { SdxlPipelineOutputs } from './sdxl-outputs.js';
 import { defaultSampleSize, numChannelsLatents, numChannelsUnet, vaeScaleFactor } from './sdxl-pipeline-properties.js';
 
-export class StableDiffusionXLModularPipeline extends ModularPipeline<SdxlPipelineOutputs> {
+export class StableDiffusionXLModularPipeline extends ModularPipeline<SdxlPipelineOutputs, SdxlPipelineInputs> {
   /** diffusers' default blocks for this pipeline class. */
   static readonly defaultBlocksName = 'StableDiffusionXLAutoBlocks';
 
@@ -47,7 +48,7 @@ export class StableDiffusionXLModularPipeline extends ModularPipeline<SdxlPipeli
    * diffusers' `StableDiffusionXLPipeline.from_single_file(path, config=...)`: a pipeline of the SDXL
    * blocks with every component loaded from one original-layout checkpoint (see single-file/load-single-file.ts).
    */
-  static async fromSingleFile(checkpoint: string, options: FromSingleFileOptions = {}): Promise<StableDiffusionXLModularPipeline & CallablePipeline<SdxlPipelineOutputs>> {
+  static async fromSingleFile(checkpoint: string, options: FromSingleFileOptions = {}): Promise<StableDiffusionXLModularPipeline & CallablePipeline<SdxlPipelineOutputs, SdxlPipelineInputs>> {
     FROM_SINGLE_FILE_OPTIONS.check(options);
     const { blocks, initOptions, ...load } = options ?? {};
     const Blocks = blocks ? null : getDefaultBlocksClass('stable-diffusion-xl');
