@@ -217,15 +217,7 @@ describe('TypedBlock', () => {
       const offset: number = bs.offset;
       return [label, x, offset];
     };
-    const fromBlock = (block: TypedAddStep, state: PipelineState) => {
-      const bs = block.getBlockState(state);
-      // @ts-expect-error getBlockState of a typed block is typed too: no `y_out`
-      bs.y_out = 1;
-      const y: number | undefined = bs.y;
-      return y;
-    };
     expect(typeof typeOnly).toBe('function');
-    expect(typeof fromBlock).toBe('function');
   });
 
   it('types the state getBlockState returns, also over a named base class (checked by tsc)', () => {

@@ -29,21 +29,16 @@ export interface RunTarget {
 export interface BlocksRunner {
   /** The class name the pipeline reports when its blocks say another (a sandbox's pipeline class); absent: its own. */
   readonly pipelineClassName?: string;
-  /** Runs the target's blocks on `inputs`; resolves to what `inputs.output` selects (the whole state when none). */
+  /**
+   * Runs the target's blocks on `inputs` (already checked by the pipeline's `run`: RUN_OPTIONS and
+   * checkRunInputs); resolves to what `inputs.output` selects (the whole state when none).
+   */
   run(target: RunTarget, inputs: RunInputs, options: RunOptions): Promise<unknown>;
 }
 
 /** Runs the blocks in this process, on the pipeline's own component objects. */
 export const localBlocksRunner: BlocksRunner = {
   async run(target, inputs, options) {
-    const state = await runBlocks(target.blocks, target.componentsView, inputs, options, {
-      label: target.label,
-      strict: target.strict,
-      logger: target.logger,
-      maxMemory: target.maxMemory,
-      componentsManager: target.componentsManager,
-      ...(target.componentsManager ? { beforeBlock: (block: ModularPipelineBlocks, name: string) => target.prepareBlock(block, name) } : {}),
-    });
-    return selectOutput(state, inputs?.output);
+    return selectOutput(await runBlocks(target, inputs, options), inputs.output);
   },
 };

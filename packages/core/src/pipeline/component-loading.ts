@@ -89,7 +89,7 @@ export class ComponentLoadService {
         throwIfAborted(signal, `while loading components (before '${name}')`);
         const spec = store.specs.get(name)!;
         if (spec.defaultCreationMethod === 'fromConfig') {
-          store.register({ [name]: spec.create(null, { registry: loaderRegistry, logger }) });
+          store.registerOne(name, spec.create(null, { registry: loaderRegistry, logger }), undefined);
           report.loaded.push(name);
           continue;
         }
@@ -140,7 +140,8 @@ export class ComponentLoadService {
         }
       }
     } finally {
-      store.changed([...report.loaded.filter((n) => store.specs.get(n)?.defaultCreationMethod !== 'fromConfig'), ...report.reused]);
+      // Listeners (a remote pipeline re-offering components to its sandbox) hear of every load at once.
+      store.changed([...report.loaded, ...report.reused]);
     }
     if (report.failed.length > 0 && onError === 'throw') throw loadFailure(report);
     return report;

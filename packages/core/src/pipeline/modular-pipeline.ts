@@ -4,7 +4,7 @@ import { isOffloadable } from '../components/offloadable-component.js';
 import { checkDevice, type ComponentsManager } from '../components/components-manager.js';
 import { defaultLoaderRegistry, type ComponentLoaderRegistry } from '../components/loader-registry.js';
 import type { ModelIndexInfo } from '../components/model-index.js';
-import { getDefaultRepoResolver, type RepoResolver } from '../components/repo-resolver.js';
+import type { RepoResolver } from '../components/repo-resolver.js';
 import { getPretrainedHook, getPretrainedHooks, type SavePretrainedResult } from '../hub/pretrained-hooks.js';
 import { getLogger, type Logger } from '../logger.js';
 import { inspectSymbol } from '../util/inspect.js';
@@ -18,6 +18,7 @@ import { PipelineLoader } from './pipeline-loader.js';
 import {
   INIT_PIPELINE_OPTIONS,
   PIPELINE_FROM_PRETRAINED_OPTIONS,
+  RUN_OPTIONS,
   SAVE_PRETRAINED_OPTIONS,
   type InitPipelineOptions,
   type PipelineConstructor,
@@ -27,7 +28,7 @@ import {
 } from './pipeline-options.js';
 import { LOAD_COMPONENTS_OPTIONS, type LoadComponentsOptions } from '../components/component-load-options.js';
 import { parseMaxMemory } from './run-memory.js';
-import type { RunInputsFor, RunResultFor, UntypedOutputs } from './run-result.js';
+import { checkRunInputs, type RunInputsFor, type RunResultFor, type UntypedOutputs } from './run-result.js';
 
 export type { InitPipelineOptions, PipelineConstructor, RunOptions, LoadComponentsOptions };
 export type { LoadReport, LoadComponentsTarget } from './component-loading.js';
@@ -147,7 +148,7 @@ export class ModularPipeline<Out extends object = UntypedOutputs, In extends obj
 
   /** The resolver this pipeline loads repos through (initPipeline's `repoResolver`, else the default one); null when there is none. */
   get resolver(): RepoResolver | null {
-    return this.repoResolver ?? getDefaultRepoResolver();
+    return this.loading.resolver;
   }
 
   // ---- components -------------------------------------------------------------------------
@@ -264,8 +265,11 @@ export class ModularPipeline<Out extends object = UntypedOutputs, In extends obj
    * an UnexpectedInputError in strict mode). `output` picks what comes back:
    * undefined the whole PipelineState, a name its value, a list a record.
    */
-  run<const I extends RunInputsFor<In> = {}>(inputs?: I, options?: RunOptions): Promise<RunResultFor<Out, I>> {
-    return this.runner.run(this.runTarget(), inputs ?? {}, options ?? {}) as Promise<RunResultFor<Out, I>>;
+  async run<const I extends RunInputsFor<In> = {}>(inputs?: I, options?: RunOptions): Promise<RunResultFor<Out, I>> {
+    RUN_OPTIONS.check(options);
+    const given: unknown = inputs ?? {};
+    checkRunInputs(given);
+    return this.runner.run(this.runTarget(), given, options ?? {}) as Promise<RunResultFor<Out, I>>;
   }
 
   toString(): string {

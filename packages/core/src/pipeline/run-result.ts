@@ -46,6 +46,25 @@ export type RunResultFor<Out, I> = RunResult<OutputsGiven<Out, I>, OutputAskedBy
 /** A pipeline's outputs when nothing types them. */
 export type UntypedOutputs = object;
 
+/**
+ * Checks a run's inputs before anything runs, whichever runner runs them: an object of inputs by
+ * name, `output` a name or a list of names, `state` a PipelineState from an earlier run.
+ */
+export function checkRunInputs(inputs: unknown): asserts inputs is RunInputs {
+  if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
+    throw new InvalidArgumentError(
+      `pipeline.run(inputs): inputs must be an object of pipeline inputs by name, got ${Array.isArray(inputs) ? 'an array' : inputs === null ? 'null' : typeof inputs}.`,
+    );
+  }
+  const { output, state } = inputs as RunInputs;
+  if (output !== undefined && output !== null && typeof output !== 'string' && !Array.isArray(output)) {
+    throw new InvalidArgumentError(`output must be a name or a list of names, got ${typeof output}.`);
+  }
+  if (state !== undefined && !(state instanceof PipelineState)) {
+    throw new InvalidArgumentError("run({ state }): 'state' must be a PipelineState from an earlier run.");
+  }
+}
+
 /** Picks what a run returns from its final state: undefined the state, a name its value, a list a record. */
 export function selectOutput(state: PipelineState, output: unknown): unknown {
   if (output === undefined || output === null) return state;

@@ -11,9 +11,7 @@
  * inside the sandbox from their configs.
  */
 import {
-  InvalidArgumentError,
   ModularPipeline,
-  RUN_OPTIONS,
   checkRunMemory,
   defaultLoaderRegistry,
   getLogger,
@@ -150,8 +148,6 @@ export class SandboxBlocksRunner implements BlocksRunner {
   }
 
   run(target: RunTarget, inputs: RunInputs, options: RunOptions): Promise<unknown> {
-    RUN_OPTIONS.check(options);
-    options ??= {};
     // Runs of one pipeline go one at a time: they share the sandbox's stateful scheduler and guider.
     const turn = this.#queue.then(() => this.startRun(target, inputs, options));
     this.#queue = turn.then(
@@ -264,18 +260,9 @@ export class SandboxBlocksRunner implements BlocksRunner {
   private async startRun(target: RunTarget, inputs: RunInputs, options: RunOptions): Promise<{ result: Promise<unknown>; settled: Promise<void> }> {
     if (this.#disposed) throw new RemotePipelineError('This remote pipeline was disposed; build a new one to run again.');
     (target.blocks as RemoteBlocks).assertUnedited();
-    if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
-      throw new InvalidArgumentError(`pipeline.run(inputs): inputs must be an object of pipeline inputs by name, got ${Array.isArray(inputs) ? 'an array' : inputs === null ? 'null' : typeof inputs}.`);
-    }
     const { output, state: given, ...values } = inputs;
     const signal = options.signal;
     if (signal?.aborted) throw new PipelineAbortedError('before it started', signal.reason);
-    if (output !== undefined && output !== null && typeof output !== 'string' && !Array.isArray(output)) {
-      throw new InvalidArgumentError(`output must be a name or a list of names, got ${typeof output}.`);
-    }
-    if (given !== undefined && !(given instanceof PipelineState)) {
-      throw new InvalidArgumentError("run({ state }): 'state' must be a PipelineState from an earlier run.");
-    }
     // Bounded before the sandbox or any model does work: the host estimates from the inputs and defaults.
     const sizing = new PipelineState();
     for (const param of target.blocks.allInputs) if (param.name) sizing.set(param.name, param.name in values ? values[param.name] : param.default);
