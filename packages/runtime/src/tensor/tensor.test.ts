@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tensor, TensorShapeError } from './tensor.js';
+import { Tensor, TensorShapeError, hasDType } from './tensor.js';
 
 describe('Tensor', () => {
   it('checks that the data matches the shape', () => {
@@ -8,5 +8,11 @@ describe('Tensor', () => {
   });
   it('rejects a typed array of the wrong kind', () => {
     expect(() => new Tensor('int64', new Float32Array(2) as never, [2])).toThrow(/BigInt64Array/);
+  });
+  it('narrows a tensor by its dtype, so its data is typed without a cast', () => {
+    const half: Tensor = new Tensor('float16', new Uint16Array(2), [2]);
+    expect(hasDType(half, 'float32')).toBe(false);
+    expect(hasDType(half, 'float16')).toBe(true);
+    if (hasDType(half, 'float16')) expect(half.data).toBeInstanceOf(Uint16Array);
   });
 });

@@ -124,3 +124,8 @@ export class Tensor<D extends DType = DType> {
 export function isTensor(value: unknown): value is Tensor {
   return value instanceof Tensor;
 }
+
+/** Narrows a tensor to its dtype (`hasDType(t, 'float32')`), so its data is typed without a cast. */
+export function hasDType<D extends DType>(t: Tensor, dtype: D): t is Tensor<D> {
+  return t.dtype === dtype;
+}

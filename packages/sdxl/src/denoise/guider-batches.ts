@@ -7,7 +7,7 @@
  * the guider to combine.
  */
 import { InvalidArgumentError } from '@modular-diffusers/core';
-import { Tensor, concat, repeatInterleave, split } from '@modular-diffusers/runtime';
+import { Tensor, concat, hasDType, repeatInterleave, split } from '@modular-diffusers/runtime';
 import type { Guider, GuiderBatch, GuiderInputValue } from '@modular-diffusers/diffusion';
 
 /** UNet input -> the (conditional, unconditional) block-state fields that feed it (diffusers' guider_input_fields). */
@@ -92,7 +92,7 @@ function concatOnce(parts: Tensor[]): Tensor {
  */
 function joinAdjacentViews(parts: readonly Tensor[]): Tensor<'float32'> | null {
   // The joined view is a Float32Array, so only float32 parts can share one.
-  if (!parts.every(isFloat32)) return null;
+  if (!parts.every((part) => hasDType(part, 'float32'))) return null;
   const first = parts[0]!.data;
   const rest = parts[0]!.shape.slice(1);
   let end = first.byteOffset;
@@ -148,7 +148,7 @@ export function repeatForConditions<D extends Tensor['dtype']>(t: Tensor<D>, con
   if (!slots) scratchByOwner.set(scratch.owner, (slots = new Map()));
   const rows = t.shape[0]! * conditions;
   const kept = slots.get(scratch.slot);
-  if (!kept || !sameDType(kept, t) || kept.shape[0] !== rows || kept.shape.some((d, i) => i > 0 && d !== t.shape[i])) {
+  if (!kept || !hasDType(kept, t.dtype) || kept.shape[0] !== rows || kept.shape.some((d, i) => i > 0 && d !== t.shape[i])) {
     const stacked = concat(new Array<Tensor<D>>(conditions).fill(t));
     slots.set(scratch.slot, stacked);
     return stacked;
@@ -159,13 +159,6 @@ export function repeatForConditions<D extends Tensor['dtype']>(t: Tensor<D>, con
   return kept;
 }
 
-function sameDType<D extends Tensor['dtype']>(kept: Tensor, t: Tensor<D>): kept is Tensor<D> {
-  return kept.dtype === t.dtype;
-}
-
-function isFloat32(t: Tensor): t is Tensor<'float32'> {
-  return t.dtype === 'float32';
-}
 
 /** Splits the stacked prediction per condition into the batches and lets the guider combine them. */
 export function combineGuidedPrediction(guider: Guider, stacked: StackedConditions, prediction: Tensor): Tensor<'float32'> {

@@ -5,7 +5,7 @@
  * the `pixel_values` [N, 3, crop, crop] an image encoder takes.
  */
 import { InvalidArgumentError } from '@modular-diffusers/core';
-import { Tensor, assertRgbImage, isRgbImage, resizeImage, toRgb, type ResampleFilter, type RgbImage } from '@modular-diffusers/runtime';
+import { Tensor, assertRgbImage, hasDType, isRgbImage, resizeImage, toRgb, type ResampleFilter, type RgbImage } from '@modular-diffusers/runtime';
 
 /** OpenAI CLIP's normalisation constants (transformers' OPENAI_CLIP_MEAN / OPENAI_CLIP_STD). */
 export const CLIP_MEAN: readonly number[] = [0.48145466, 0.4578275, 0.40821073];
@@ -45,7 +45,7 @@ export class CLIPImageProcessor {
    */
   async preprocess(images: ClipImageInput): Promise<Tensor<'float32'>> {
     if (images instanceof Tensor) {
-      if (!isFloat32(images) || images.rank !== 4 || images.shape[1] !== 3) {
+      if (!hasDType(images, 'float32') || images.rank !== 4 || images.shape[1] !== 3) {
         throw new InvalidArgumentError(
           `A tensor given as an IP-Adapter image must be CLIP pixel_values, float32 [N, 3, ${this.config.crop_size}, ${this.config.crop_size}]; got ${images.toString()}. Pass an RgbImage instead.`,
         );
@@ -118,8 +118,4 @@ function triple(value: unknown, fallback: readonly number[], name: string): read
     throw new InvalidArgumentError(`CLIPImageProcessor ${name} must be three numbers (R, G, B), got ${JSON.stringify(value)}.`);
   }
   return value as number[];
-}
-
-function isFloat32(t: Tensor): t is Tensor<'float32'> {
-  return t.dtype === 'float32';
 }
