@@ -15,7 +15,6 @@ import { Tensor, randnTensor, type Generator } from '@modular-diffusers/runtime'
 import type { NoiseGenerator } from '@modular-diffusers/diffusion';
 import { SdxlInputError } from '../errors.js';
 
-export const MODEL_NAME = 'stable-diffusion-xl';
 
 /** The loop-step note every loop sub-block's description ends with. */
 export const LOOP_STEP_NOTE =
@@ -37,15 +36,9 @@ export type LoopStateOf<S extends BlockSpec> = BlockState & StateOf<S> & LoopHan
 /** A schedule as the set_timesteps step outputs it (or a caller passes it); timestepList reads them all. */
 export type TimestepSchedule = Tensor | Float32Array | Float64Array | Int32Array | readonly number[];
 
-/** The run's generator, or one per image (noiseSource checks the value at run time). */
-export type GeneratorInput = Generator | Generator[] | null;
-
-export const latentsInput = () =>
-  input<Tensor>({
-    required: true,
-    typeHint: 'Tensor',
-    description: 'The initial latents to use for the denoising process. Can be generated in prepare_latent step.',
-  });
+// The declarations the loop shares with the before-denoise steps, declared once there.
+export { MODEL as MODEL_NAME, generatorInput, latentsInput } from '../before-denoise/params.js';
+export type { GeneratorInput } from '../before-denoise/noise.js';
 
 export const numInferenceStepsInput = () =>
   input<number>({
@@ -68,7 +61,6 @@ export const maskInput = () =>
   });
 
 export const etaInput = () => input<number>({ default: 0.0 });
-export const generatorInput = () => input<GeneratorInput>();
 /** Declared as diffusers declares it; an ONNX export has its attention baked in, so nothing reads it. */
 export const crossAttentionKwargsInput = () => input<Record<string, unknown> | null>();
 
